@@ -1,0 +1,40 @@
+# Quick start: `make run` (the hall on embedded defaults) and `make test` (the whole suite).
+# Both install first and are idempotent.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Kivy needs GL/EGL and mtdev; pyzbar needs zbar; Chinese text needs a CJK font;
+# browser tests need Chromium; voice needs espeak-ng.
+APT_PACKAGES := libgl1 libegl1 libmtdev1 libzbar0 fonts-wqy-microhei chromium espeak-ng
+
+.PHONY: install system-packages run test lint bench
+
+install: system-packages $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "hallq: installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/hallq serve
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) -m bench

@@ -1,0 +1,38 @@
+"""The `hallq` command: one entry point, each package registers its own subcommands.
+
+Registration modules import nothing heavy at module level, so `hallq layout check`
+does not pay for Kivy or OpenCV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Each module exposes `register(subparsers)`; the subcommands set `func(args) -> int`.
+COMMAND_MODULES = ("queue_server.cli", "devices.cli", "kiosk.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hallq",
+        description="不动产登记大厅排队与自助取号 / Registration-hall queue and kiosk",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The FastAPI application: built eagerly, so an invalid layout stops the server at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from queue_server.api import errors
+from queue_server.api.limits import BodyLimit
+from queue_server.api.routes import admin, events, hall_info, health, tickets, windows
+from queue_server.broadcast import Hub
+from queue_server.domain.layout import Layout, load_layout
+from queue_server.hall import Clock, Hall, utc_now
+from queue_server.settings import Settings, load_secret
+from queue_server.store.db import make_engine, migrate
+from queue_server.store.repository import Store
+
+log = logging.getLogger("hallq")
+API_PREFIX = "/api/v1"
+
+
+def catalogue_view(settings: Settings, layout: Layout) -> dict[str, Any]:
+    """The catalogue as the kiosk shows it: only items this hall's windows serve."""
+    if settings.catalogue_path is None:
+        return {"categories": []}
+        cat = load_catalogue(settings.catalogue_path)
+    categories = []
+    for c in cat.categories:
+        items = [{"code": i.code, "name": i.name, "name_en": i.name_en, "business": i.business,
+                  "journey": i.journey if i.journey in layout.journeys else None,
+                  "common": i.common, "time_limit_days": i.time_limit_days,
+                  "materials": list(i.materials)}
+                 for i in c.items if i.business in layout.businesses]
+        if items:
+            categories.append({"code": c.code, "name": c.name, "name_en": c.name_en,
+                               "items": items})
+    return {"categories": categories}
+
+
+async def _turnover_loop(hall: Hall, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(hall.turn_over_if_due)
+        except Exception:  # keep clearing on later ticks; the failure is in the log
+            log.exception("daily clear failed")
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
+    layout = load_layout(settings.layout_path)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    store = Store(engine)
+    hall = Hall(layout, store, load_secret(settings.data_dir), clock=clock)
+    hub = Hub(settings.client_queue_size)
+    hall.listeners.append(hub.publish)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        hub.attach(asyncio.get_running_loop())
+        task = asyncio.create_task(_turnover_loop(hall, settings.turnover_check_seconds))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        engine.dispose()
+
+    app = FastAPI(
+        title="hallq",
+        description="不动产登记大厅排队系统 / registration-hall queue server",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.hall = hall
+    app.state.store = store
+    app.state.hub = hub
+    app.state.catalogue_view = catalogue_view(settings, layout)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, hall_info, tickets, windows, admin, events):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

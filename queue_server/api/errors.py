@@ -1,0 +1,74 @@
+"""Every refusal as `{"error": {"code", "message"}}` with a 4xx status; never a 5xx for input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from queue_server.domain.errors import DomainError
+from queue_server.store.repository import StaleState
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+HTTP_MESSAGES = {
+    401: "需要有效的令牌 / a valid bearer token is required",
+    404: "没有这个地址 / no such path",
+    405: "不支持该请求方法 / method not allowed",
+}
+
+
+def _describe(err: dict[str, Any]) -> str:
+    where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+    if err.get("type") == "json_invalid":
+        return "请求内容不是有效的 JSON / the request body is not valid JSON"
+    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid"))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, str(exc)), status_code=exc.status)
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(StaleState)
+    async def _stale(_: Request, exc: StaleState) -> JSONResponse:
+        return JSONResponse(error_body("conflict", f"该号刚被他人处理，请刷新 / {exc}"),
+                            status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        bad_json = any(e.get("type") == "json_invalid" for e in errors)
+        message = "; ".join(_describe(e) for e in errors[:5])
+        return JSONResponse(
+            error_body("malformed_json" if bad_json else "invalid_input",
+                       message if bad_json else f"请求内容有误 / invalid request: {message}"),
+            status_code=400 if bad_json else 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) and exc.detail not in (
+            "Not Found", "Method Not Allowed") else HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        return JSONResponse(error_body(code, message), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))

@@ -1,0 +1,66 @@
+"""`WS /events`: a snapshot on connect, then every domain event as it happens."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from queue_server.broadcast import Client
+from queue_server.security import authenticate
+
+router = APIRouter(tags=["events"])
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_SLOW = 1013  # "try again later": the display reconnects and reloads the snapshot
+
+
+@router.websocket("/events")
+async def events(ws: WebSocket) -> None:
+    app = ws.app
+    principal = await run_in_threadpool(authenticate, app.state.store, ws.query_params.get("token"))
+    await ws.accept()
+    if principal is None:
+        await ws.close(code=CLOSE_UNAUTHORIZED, reason="需要有效的令牌 / a valid token is required")
+        return
+    hub = app.state.hub
+    # Subscribe before the snapshot: no event can fall between them, and any event the
+    # snapshot already holds is skipped by its sequence number.
+    client = hub.subscribe(principal.role.value)
+    try:
+        snapshot = await run_in_threadpool(app.state.hall.snapshot)
+        await ws.send_json(snapshot)
+        # Two tasks for the life of the connection: one sends, one notices a disconnect.
+        tasks = {asyncio.create_task(_pump(ws, client, snapshot["seq"])),
+                 asyncio.create_task(_drain(ws))}
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    finally:
+        hub.unsubscribe(client)
+
+
+async def _pump(ws: WebSocket, client: Client, seen: int) -> None:
+    try:
+        while True:
+            seq, text = await client.queue.get()
+            if text is None:
+                await ws.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect for a snapshot")
+                return
+            if seq > seen:
+                await ws.send_text(text)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends, so a disconnect is noticed at once."""
+    try:
+        while True:
+            await ws.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        return

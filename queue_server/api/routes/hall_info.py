@@ -1,0 +1,58 @@
+"""What the hall offers: businesses, windows, journeys, queues and the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from queue_server.api.deps import AnyRole, HallDep
+from queue_server.views import window_view
+
+router = APIRouter(tags=["hall"])
+
+
+@router.get("/businesses")
+def businesses(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    with hall.lock:
+        return [{"code": b.code, "name": b.name, "name_en": b.name_en, "prefix": b.prefix,
+                 "daily_cap": b.daily_cap, "alert_waiting": b.alert_waiting,
+                 "wait_target_minutes": b.wait_target_minutes,
+                 "service_minutes": b.service_minutes, "kind": b.kind,
+                 "issued_today": hall.state.sequences.get(b.code, 0),
+                 "open_windows": round(hall.state.capacity(b.code), 2)}
+                for b in hall.layout.businesses.values()]
+
+
+@router.get("/windows")
+def windows(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    with hall.lock:
+        return [window_view(w, hall.state) for w in hall.state.windows.values()]
+
+
+@router.get("/journeys")
+def journeys(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    return [{"code": j.code, "name": j.name, "name_en": j.name_en, "steps": list(j.steps)}
+            for j in hall.layout.journeys.values()]
+
+
+@router.get("/queues")
+def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    with hall.lock:
+        return hall.state.queue_summary(hall.clock())
+
+
+@router.get("/hall")
+def hall_info(hall: HallDep, _: AnyRole) -> dict[str, Any]:
+    h = hall.layout.hall
+    return {"name": h.name, "name_en": h.name_en, "timezone": h.timezone,
+            "clear_time": h.clear_time.isoformat("minutes"), "day": hall.state.day.isoformat(),
+            "recall_limit": h.recall_limit, "per_id_daily_limit": h.per_id_daily_limit,
+            "green_age": h.green_age, "allow_anonymous": h.allow_anonymous,
+            "routing_policy": hall.layout.routing.policy.value}
+
+
+@router.get("/catalogue")
+def catalogue(request: Request, _: AnyRole) -> dict[str, Any]:
+    """The business items and their one-time materials lists, for the kiosk."""
+    return request.app.state.catalogue_view

@@ -1,0 +1,149 @@
+"""Tickets: issue, look up, list, and the staff actions on one ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.api.deps import HallDep, NotDisplay, StaffOrKiosk, StoreDep, WindowStaff
+from queue_server.api.errors import ApiError
+from queue_server.domain.layout import Priority
+from queue_server.domain.state import Appointment
+from queue_server.domain.tickets import Status
+from queue_server.security import Role
+from queue_server.views import ticket_view
+
+router = APIRouter(tags=["tickets"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicantIn(Strict):
+    id_number: str = Field(min_length=1, max_length=32)
+    name: str = Field(default="", max_length=60)
+
+
+class AppointmentIn(Strict):
+    code: str = Field(min_length=1, max_length=64)
+    slot_start: datetime
+    slot_end: datetime
+
+
+class IssueIn(Strict):
+    business: str = Field(min_length=1, max_length=40)
+    applicant: ApplicantIn | None = None
+    priority: Literal["normal", "green"] | None = None
+    priority_reason: Literal["age", "disability", "pregnancy", "military", "guide"] | None = None
+    journey: str | None = Field(default=None, max_length=40)
+    appointment: AppointmentIn | None = None
+
+
+class TransferIn(Strict):
+    business: str = Field(min_length=1, max_length=40)
+
+
+class CallIn(Strict):
+    window: int = Field(ge=1, le=9999)
+
+
+@router.post("/tickets", status_code=201)
+def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> dict[str, Any]:
+    appointment = None
+    if body.appointment is not None:
+        a = body.appointment
+        if a.slot_start.tzinfo is None or a.slot_end.tzinfo is None:
+            raise ApiError(422, "invalid_input",
+                           "预约时段须带时区 / appointment times need a time zone offset")
+        appointment = Appointment(a.code, a.slot_start, a.slot_end)
+    t = hall.issue(
+        body.business, actor=who.actor,
+        id_number=body.applicant.id_number if body.applicant else None,
+        name=body.applicant.name if body.applicant else "",
+        priority=Priority(body.priority) if body.priority else None,
+        priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
+        channel="kiosk" if who.role is Role.KIOSK else "guide")
+    return hall.view(t)
+
+
+@router.get("/tickets")
+def list_tickets(hall: HallDep, _: NotDisplay,
+                 status: Annotated[Status | None, Query()] = None,
+                 business: Annotated[str | None, Query(max_length=40)] = None,
+                 window: Annotated[int | None, Query()] = None,
+                 limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> list[dict[str, Any]]:
+    """Today's tickets, in queue order for waiting ones; filters combine."""
+    with hall.lock:
+        state = hall.state
+        ahead = state.positions()
+        items = sorted(state.tickets.values(), key=lambda t: (t.queued_at, t.number))
+        out = []
+        for t in items:
+            if status is not None and t.status is not status:
+                continue
+            if business is not None and t.business != business:
+                continue
+            if window is not None and t.window != window:
+                continue
+            out.append(ticket_view(t, state, ahead.get(t.id)))
+            if len(out) >= limit:
+                break
+        return out
+
+
+@router.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: str, hall: HallDep, _: NotDisplay) -> dict[str, Any]:
+    t = hall.ticket(ticket_id)
+    if t is None:
+        raise ApiError(404, "not_found", "没有这个号 / no such ticket")
+    return hall.view(t)
+
+
+@router.get("/tickets/{ticket_id}/history")
+def ticket_history(ticket_id: str, hall: HallDep, store: StoreDep, _: NotDisplay
+                   ) -> list[dict[str, Any]]:
+    if hall.ticket(ticket_id) is None:
+        raise ApiError(404, "not_found", "没有这个号 / no such ticket")
+    return [{**h, "at": h["at"].isoformat()} for h in store.history(ticket_id)]
+
+
+def _action(action: str):  # type: ignore[no-untyped-def]
+    def handler(ticket_id: str, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
+        return hall.view(hall.act(action, ticket_id, actor=who.actor,
+                                  acting_window=who.acting_window))
+    handler.__name__ = action
+    return handler
+
+
+for _path, _name, _summary in (
+    ("recall", "recall", "重呼 recall the ticket (past the limit: no-show)"),
+    ("start", "start", "开始办理 the applicant has arrived at the window"),
+    ("complete", "complete", "办结 finish the ticket"),
+    ("no-show", "no_show", "过号 the applicant did not come"),
+    ("park", "park", "挂起 set aside; the window calls it back later"),
+    ("forward", "forward", "转下一环节 send on to the next step of the journey"),
+):
+    router.add_api_route(f"/tickets/{{ticket_id}}/{_path}", _action(_name), methods=["POST"],
+                         summary=_summary)
+
+
+@router.post("/tickets/{ticket_id}/transfer")
+def transfer(ticket_id: str, body: TransferIn, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
+    return hall.view(hall.transfer(ticket_id, body.business, actor=who.actor,
+                                   acting_window=who.acting_window))
+
+
+@router.post("/tickets/{ticket_id}/call")
+def call_ticket(ticket_id: str, body: CallIn, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
+    """Call one chosen ticket: a parked one back, or one picked from the list."""
+    return hall.view(hall.call_ticket(body.window, ticket_id, actor=who.actor,
+                                      acting_window=who.acting_window))
+
+
+@router.post("/tickets/{ticket_id}/cancel")
+def cancel(ticket_id: str, hall: HallDep, who: StaffOrKiosk) -> dict[str, Any]:
+    return hall.view(hall.cancel(ticket_id, actor=who.actor))

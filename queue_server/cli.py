@@ -1,0 +1,118 @@
+"""`hallq serve`, `hallq token …`, `hallq layout check`: the server's commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from queue_server.settings import DEFAULT_LAYOUT
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="排队服务器 / run the queue server")
+    serve.add_argument("--layout", type=Path, default=None, help=f"default {DEFAULT_LAYOUT.name}")
+    _data_args(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+
+    token = sub.add_parser("token", help="令牌 / bearer tokens")
+    tsub = token.add_subparsers(dest="token_command", required=True)
+    issue = tsub.add_parser("issue", help="issue one token; prints it on stdout")
+    issue.add_argument("--role", required=True,
+                       help="kiosk, window, guide, admin, display, registry")
+    issue.add_argument("--window", type=int, default=None)
+    issue.add_argument("--name", default="")
+    _data_args(issue)
+    issue.set_defaults(func=_token_issue)
+    listing = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
+    _data_args(listing)
+    listing.set_defaults(func=_token_list)
+    revoke = tsub.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id")
+    _data_args(revoke)
+    revoke.set_defaults(func=_token_revoke)
+
+    layout = sub.add_parser("layout", help="大厅布局 / hall layouts")
+    lsub = layout.add_subparsers(dest="layout_command", required=True)
+    check = lsub.add_parser("check", help="validate a layout file")
+    check.add_argument("path", type=Path)
+    check.set_defaults(func=_layout_check)
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=None, help="data directory (default ./var)")
+    p.add_argument("--db", default=None, help="database URL (default SQLite in the data dir)")
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from queue_server.settings import Settings
+    return Settings.from_env(layout_path=getattr(args, "layout", None), data_dir=args.data,
+                             db_url=args.db, host=getattr(args, "host", None),
+                             port=getattr(args, "port", None))
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from queue_server.store.db import make_engine, migrate
+    from queue_server.store.repository import Store
+    engine = make_engine(_settings(args).database_url)
+    migrate(engine)
+    return Store(engine)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from queue_server.api.app import create_app
+    from queue_server.domain.layout import LayoutError
+    settings = _settings(args)
+    try:
+        app = create_app(settings)
+    except LayoutError as exc:
+        print("布局无效，服务器未启动 / invalid layout, the server did not start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(f"hallq: {settings.layout_path} · http://{settings.host}:{settings.port}/api/docs",
+          file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                ws_max_size=64 * 1024)
+    return 0
+
+
+def _token_issue(args: argparse.Namespace) -> int:
+    from queue_server.security import TokenError, issue_token
+    try:
+        print(issue_token(_store(args), args.role, args.window, args.name))
+    except TokenError as exc:
+        print(f"hallq token issue: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    for t in _store(args).list_tokens():
+        state = "revoked" if t["revoked_at"] else "active"
+        window = f" window {t['window']}" if t["window"] else ""
+        print(f"{t['id']}  {t['role']}{window}  {t['name']}  {t['created_at']:%Y-%m-%d %H:%M}  {state}")
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    if _store(args).revoke_token(args.token_id, datetime.now(UTC)):
+        return 0
+    print(f"hallq token revoke: 没有这个令牌 no active token '{args.token_id}'", file=sys.stderr)
+    return 1
+
+
+def _layout_check(args: argparse.Namespace) -> int:
+    from queue_server.domain.layout import check_layout_file
+    problems = check_layout_file(args.path)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print(f"{args.path}: 布局有效 / layout is valid")
+    return 0

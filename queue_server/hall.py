@@ -1,0 +1,211 @@
+"""The one place that runs a use case: load, decide (domain), store, publish.
+
+One `Hall` per server process owns the day's state in memory. Use cases run one at a
+time under a lock: the domain decides on the state, the store commits the change in one
+transaction, and only then does memory change and the events go out. A failed commit
+leaves both the database and memory as they were.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from queue_server.domain.events import CALL_EVENTS
+from queue_server.domain.identity import Applicant
+from queue_server.domain.layout import Layout, Priority
+from queue_server.domain.state import Appointment, Change, HallState
+from queue_server.domain.tickets import Ticket
+from queue_server.domain.windows import WindowStatus
+from queue_server.store.repository import Store, StoredEvent
+from queue_server.views import iso, ticket_view, window_view
+
+Clock = Callable[[], datetime]
+Listener = Callable[[list[dict[str, Any]]], None]
+RECENT_CALLS = 20
+TICKET_ACTIONS = frozenset({"recall", "start", "complete", "no_show", "park", "forward"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Hall:
+    def __init__(self, layout: Layout, store: Store, secret: bytes, *, clock: Clock = utc_now,
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+        self.layout = layout
+        self.store = store
+        self.secret = secret
+        self.clock = clock
+        self.new_id = new_id
+        self.lock = threading.RLock()
+        self.listeners: list[Listener] = []
+        self.recent_calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
+        self.last_seq = store.last_event_seq()
+        self.abandoned_reports: list[dict[str, Any]] = []
+        self._open(clock())
+
+    # --- the day --------------------------------------------------------------------
+
+    def _open(self, now: datetime) -> None:
+        probe = HallState(self.layout, date.min)
+        today = probe.business_day_of(now)
+        # Days the server slept through their clear: close them now, as the clear would have.
+        for day in self.store.days_with_open_tickets(before=today):
+            loaded = self.store.load_day(day)
+            old = HallState(self.layout, day, tickets=loaded.tickets, windows=loaded.windows,
+                            sequences=loaded.sequences)
+            change = old.close_day(now, today)
+            stored = self.store.commit(change, old.tickets, day, now)
+            self.last_seq = max([self.last_seq, *(s.seq for s in stored)])
+            if change.report:
+                self.abandoned_reports.append(change.report)
+        self.store.ensure_windows(self.layout, today)
+        loaded = self.store.load_day(today)
+        self.state = HallState(self.layout, today, tickets=loaded.tickets,
+                               windows=loaded.windows, sequences=loaded.sequences)
+
+    def turn_over_if_due(self) -> Change | None:
+        """Run the daily clear when the business day has ended; returns what it did."""
+        with self.lock:
+            now = self.clock()
+            today = self.state.business_day_of(now)
+            if today == self.state.day:
+                return None
+            return self._commit(self.state.close_day(now, today), now)
+
+    # --- running a use case -------------------------------------------------------------
+
+    def run(self, decide: Callable[[HallState, datetime], Change]) -> Change:
+        with self.lock:
+            self.turn_over_if_due()
+            now = self.clock()
+            return self._commit(decide(self.state, now), now)
+
+    def _commit(self, change: Change, now: datetime) -> Change:
+        if not (change.tickets or change.windows or change.events):
+            return change
+        day = self.state.day
+        stored = self.store.commit(change, self.state.tickets, day, now)
+        self.state.apply(change)
+        if change.new_day is not None:
+            self.recent_calls.clear()
+        if stored:
+            self.last_seq = stored[-1].seq
+        self._publish(stored, change)
+        return change
+
+    def _publish(self, stored: list[StoredEvent], change: Change) -> None:
+        tickets = {t.id: t for t in change.tickets}
+        messages: list[dict[str, Any]] = []
+        for s in stored:
+            e = s.event
+            msg: dict[str, Any] = {"type": e.type.value, "seq": s.seq, "at": iso(e.at),
+                                   "window": e.window, "actor_role": e.actor.split(":")[0],
+                                   "data": e.data}
+            t = tickets.get(e.ticket_id or "")
+            if t is not None:
+                msg["ticket"] = ticket_view(t, self.state)
+            if e.window is not None and e.window in self.state.windows:
+                msg["window_state"] = window_view(self.state.windows[e.window], self.state)
+            if e.type in CALL_EVENTS:
+                self.recent_calls.append(msg)
+            messages.append(msg)
+        messages.append({"type": "queues", "seq": self.last_seq, "at": iso(self.clock()),
+                         "queues": self.state.queue_summary(self.clock())})
+        for listener in self.listeners:
+            listener(messages)
+
+    # --- reads ----------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        with self.lock:
+            t = self.state.tickets.get(ticket_id)
+        return t if t is not None else self.store.ticket(ticket_id)
+
+    def view(self, t: Ticket) -> dict[str, Any]:
+        with self.lock:
+            return ticket_view(t, self.state)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            s = self.state
+            now = self.clock()
+            ahead = s.positions()
+            waiting = sorted(s.waiting.values(), key=lambda t: t.queued_at)
+            return {
+                "type": "snapshot",
+                "seq": self.last_seq,
+                "at": iso(now),
+                "day": s.day.isoformat(),
+                "hall": {"name": self.layout.hall.name, "name_en": self.layout.hall.name_en,
+                         "timezone": self.layout.hall.timezone},
+                "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en}
+                          for z in self.layout.zones.values()],
+                "windows": [window_view(w, s) for w in s.windows.values()],
+                "queues": s.queue_summary(now),
+                "recent_calls": list(self.recent_calls),
+                "waiting": [ticket_view(t, s, ahead.get(t.id)) for t in waiting],
+            }
+
+    # --- use cases ----------------------------------------------------------------------
+
+    def issue(self, business: str, *, actor: str, id_number: str | None = None,
+              name: str = "", priority: Priority | None = None,
+              priority_reason: str | None = None, journey: str | None = None,
+              appointment: Appointment | None = None, channel: str = "kiosk") -> Ticket:
+        applicant = Applicant.from_id(id_number, name, self.secret) if id_number else None
+        ticket_id = self.new_id()
+        return _result(self.run(lambda s, now: s.issue(
+            business, now, ticket_id=ticket_id, actor=actor, applicant=applicant,
+            priority=priority, priority_reason=priority_reason, journey=journey,
+            appointment=appointment, channel=channel)))
+
+    def call_next(self, window: int, *, actor: str, acting_window: int | None) -> Ticket | None:
+        return self.run(lambda s, now: s.call_next(window, now, actor=actor,
+                                                   acting_window=acting_window)).result
+
+    def act(self, action: str, ticket_id: str, *, actor: str, acting_window: int | None
+            ) -> Ticket:
+        """A staff action on one ticket at a window; the actions all share one shape."""
+        if action not in TICKET_ACTIONS:
+            raise ValueError(f"unknown ticket action {action!r}")
+        return _result(self.run(lambda s, now: getattr(s, action)(
+            ticket_id, now, actor=actor, acting_window=acting_window)))
+
+    def call_ticket(self, window: int, ticket_id: str, *, actor: str,
+                    acting_window: int | None) -> Ticket:
+        return _result(self.run(lambda s, now: s.call_ticket(
+            window, ticket_id, now, actor=actor, acting_window=acting_window)))
+
+    def cancel(self, ticket_id: str, *, actor: str) -> Ticket:
+        return _result(self.run(lambda s, now: s.cancel(ticket_id, now, actor=actor)))
+
+    def transfer(self, ticket_id: str, business: str, *, actor: str,
+                 acting_window: int | None) -> Ticket:
+        return _result(self.run(lambda s, now: s.transfer(
+            ticket_id, business, now, actor=actor, acting_window=acting_window)))
+
+    def move_waiting(self, business: str, to_business: str, count: int, *, actor: str
+                     ) -> list[Ticket]:
+        return self.run(lambda s, now: s.move_waiting(business, to_business, count, now,
+                                                      actor=actor)).tickets
+
+    def set_window_status(self, window: int, status: WindowStatus, *, actor: str,
+                          acting_window: int | None) -> None:
+        self.run(lambda s, now: s.set_window_status(window, status, now, actor=actor,
+                                                    acting_window=acting_window))
+
+    def reskill(self, window: int, businesses: list[str], *, actor: str,
+                kind: str | None = None) -> None:
+        self.run(lambda s, now: s.reskill(window, businesses, now, actor=actor, kind=kind))
+
+
+def _result(change: Change) -> Ticket:
+    # Every use case routed here decides on exactly one ticket or raises a DomainError.
+    assert change.result is not None
+    return change.result

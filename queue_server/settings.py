@@ -1,0 +1,62 @@
+"""Server settings in one place: command-line options over HALLQ_* variables over defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from queue_server.store.db import sqlite_url
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_LAYOUT = REPO_ROOT / "layouts" / "hengyang.toml"
+DEFAULT_CATALOGUE = REPO_ROOT / "layouts" / "catalogue.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    layout_path: Path = DEFAULT_LAYOUT
+    catalogue_path: Path | None = DEFAULT_CATALOGUE  # None: a hall without a catalogue
+    data_dir: Path = Path("var")
+    db_url: str | None = None  # None: SQLite in data_dir
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 64 * 1024  # no request of the API needs more
+    client_queue_size: int = 512  # events a display may fall behind before it is dropped
+    turnover_check_seconds: float = 20.0
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or sqlite_url(self.data_dir)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env: dict[str, object] = {}
+        if v := os.environ.get("HALLQ_LAYOUT"):
+            env["layout_path"] = Path(v)
+        if v := os.environ.get("HALLQ_CATALOGUE"):
+            env["catalogue_path"] = Path(v)
+        if v := os.environ.get("HALLQ_DATA"):
+            env["data_dir"] = Path(v)
+        if v := os.environ.get("HALLQ_DB"):
+            env["db_url"] = v
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**env)  # type: ignore[arg-type]
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The key of the ID-number hashes: HALLQ_SECRET, else a key file made once in data_dir.
+
+    It is kept apart from the database so a copied database alone cannot be matched
+    against guessed ID numbers.
+    """
+    if v := os.environ.get("HALLQ_SECRET"):
+        return v.encode("utf-8")
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")

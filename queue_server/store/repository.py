@@ -1,0 +1,222 @@
+"""Reads and writes of hall state: one transaction per domain change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from queue_server.domain.events import Event
+from queue_server.domain.layout import Layout, Priority
+from queue_server.domain.state import Change
+from queue_server.domain.tickets import OPEN_STATUSES, Status, Ticket
+from queue_server.domain.windows import WindowState, WindowStatus
+from queue_server.store.tables import day_reports, events, tickets, tokens, windows
+
+
+class StaleState(Exception):
+    """The database no longer holds what this process believed: nothing was written."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"ticket {number} was changed elsewhere")
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    event: Event
+
+
+def _ticket_row(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.id, "day": t.day, "number": t.number, "seq": _seq_of(t),
+        "business": t.business, "origin_business": t.origin_business, "status": t.status.value,
+        "priority": t.priority.value, "issued_at": t.issued_at, "queued_at": t.queued_at,
+        "window": t.window, "parked": t.parked, "recalls": t.recalls, "called_at": t.called_at,
+        "started_at": t.started_at, "finished_at": t.finished_at, "journey": t.journey,
+        "journey_step": t.journey_step, "id_hash": t.id_hash, "id_masked": t.id_masked,
+        "name_masked": t.name_masked, "priority_reason": t.priority_reason,
+        "closed_reason": t.closed_reason, "channel": t.channel,
+    }
+
+
+def _seq_of(t: Ticket) -> int:
+    digits = t.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return int(digits)
+
+
+def _ticket_from(row: Any) -> Ticket:
+    m = row._mapping
+    return Ticket(
+        id=m["id"], day=m["day"], number=m["number"], business=m["business"],
+        status=Status(m["status"]), priority=Priority(m["priority"]), issued_at=m["issued_at"],
+        queued_at=m["queued_at"], origin_business=m["origin_business"], window=m["window"],
+        parked=bool(m["parked"]), recalls=m["recalls"], called_at=m["called_at"],
+        started_at=m["started_at"], finished_at=m["finished_at"], journey=m["journey"],
+        journey_step=m["journey_step"], id_hash=m["id_hash"], id_masked=m["id_masked"],
+        name_masked=m["name_masked"], priority_reason=m["priority_reason"],
+        closed_reason=m["closed_reason"], channel=m["channel"],
+    )
+
+
+def _window_row(w: WindowState, day: date) -> dict[str, Any]:
+    return {"number": w.number, "day": day, "zone": w.zone, "businesses": list(w.businesses),
+            "status": w.status.value, "kind": w.kind, "green_channel": w.green_channel,
+            "label": w.label, "current": w.current}
+
+
+def _window_from(row: Any) -> WindowState:
+    m = row._mapping
+    businesses = m["businesses"]
+    if isinstance(businesses, str):
+        businesses = json.loads(businesses)
+    return WindowState(number=m["number"], zone=m["zone"], businesses=tuple(businesses),
+                       status=WindowStatus(m["status"]), kind=m["kind"],
+                       green_channel=bool(m["green_channel"]), label=m["label"],
+                       current=m["current"])
+
+
+@dataclass
+class DayState:
+    day: date
+    tickets: list[Ticket]
+    windows: list[WindowState]
+    sequences: dict[str, int]
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- loading --------------------------------------------------------------------
+
+    def load_day(self, day: date) -> DayState:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tickets).where(tickets.c.day == day)).all()
+            wrows = conn.execute(select(windows).where(windows.c.day == day)).all()
+        ts = [_ticket_from(r) for r in rows]
+        seqs: dict[str, int] = {}
+        for r in rows:
+            b = r._mapping["origin_business"]
+            seqs[b] = max(seqs.get(b, 0), r._mapping["seq"])
+        return DayState(day, ts, [_window_from(r) for r in wrows], seqs)
+
+    def days_with_open_tickets(self, before: date) -> list[date]:
+        """Earlier days whose clear never ran (the server was down at clear time)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tickets.c.day).where(tickets.c.day < before,
+                                            tickets.c.status.in_([s.value for s in OPEN_STATUSES]))
+                .group_by(tickets.c.day).order_by(tickets.c.day)).all()
+        return [r[0] for r in rows]
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+        return _ticket_from(row) if row else None
+
+    def history(self, ticket_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events).where(events.c.ticket_id == ticket_id)
+                                .order_by(events.c.seq)).all()
+        return [{"seq": r.seq, "at": r.at, "type": r.type, "actor": r.actor, "window": r.window,
+                 "data": r.data} for r in rows]
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events).where(events.c.seq > seq).order_by(events.c.seq)
+                                .limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def last_event_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+
+    def day_report(self, day: date) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(day_reports).where(day_reports.c.day == day)).first()
+        return dict(row.report) if row else None
+
+    # --- writing --------------------------------------------------------------------
+
+    def ensure_windows(self, layout: Layout, day: date) -> None:
+        """Rows for every layout window; a stale day's live state is reset to the layout."""
+        with self.engine.begin() as conn:
+            existing = {r.number: r.day for r in conn.execute(select(windows.c.number, windows.c.day))}
+            for w in layout.windows.values():
+                state = WindowState.from_layout(w)
+                if w.number not in existing:
+                    conn.execute(insert(windows).values(**_window_row(state, day)))
+                elif existing[w.number] != day:
+                    conn.execute(update(windows).where(windows.c.number == w.number)
+                                 .values(**_window_row(state, day)))
+
+    def commit(self, change: Change, previous: Mapping[str, Ticket], day: date, now: datetime
+               ) -> list[StoredEvent]:
+        """Write one change atomically; returns its events with their sequence numbers.
+
+        Each update names the status it expects to replace, so a ticket changed meanwhile
+        by anyone else (a second server process by mistake) fails the whole change
+        instead of being served twice.
+        """
+        out: list[StoredEvent] = []
+        with self.engine.begin() as conn:
+            new_rows = [_ticket_row(t) for t in change.tickets if t.id not in previous]
+            if new_rows:
+                conn.execute(insert(tickets), new_rows)
+            for t in change.tickets:
+                old = previous.get(t.id)
+                if old is None:
+                    continue
+                row = _ticket_row(t)
+                del row["id"]
+                n = conn.execute(update(tickets).where(
+                    tickets.c.id == t.id, tickets.c.status == old.status.value,
+                    tickets.c.business == old.business).values(**row)).rowcount
+                if n != 1:
+                    raise StaleState(t.number)
+            window_day = change.new_day or day
+            for w in change.windows:
+                conn.execute(update(windows).where(windows.c.number == w.number)
+                             .values(**_window_row(w, window_day)))
+            for e in change.events:
+                seq = conn.execute(insert(events).values(
+                    at=e.at, type=e.type.value, actor=e.actor, ticket_id=e.ticket_id,
+                    window=e.window, data=e.data).returning(events.c.seq)).scalar_one()
+                out.append(StoredEvent(seq, e))
+            if change.report is not None:
+                conn.execute(insert(day_reports).values(
+                    day=day, closed_at=now, report=change.report))
+        return out
+
+    # --- tokens ------------------------------------------------------------------------
+
+    def add_token(self, token_id: str, token_hash: str, role: str, window: int | None, name: str,
+                  at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(tokens).values(id=token_id, token_hash=token_hash, role=role,
+                                               window=window, name=name, created_at=at))
+
+    def token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash,
+                                                    tokens.c.revoked_at.is_(None))).first()
+        return dict(row._mapping) if row else None
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tokens.c.id, tokens.c.role, tokens.c.window, tokens.c.name,
+                                       tokens.c.created_at, tokens.c.revoked_at)
+                                .order_by(tokens.c.created_at)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def revoke_token(self, token_id: str, at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            n = conn.execute(update(tokens).where(tokens.c.id == token_id,
+                                                  tokens.c.revoked_at.is_(None))
+                             .values(revoked_at=at)).rowcount
+        return n > 0
