@@ -49,14 +49,22 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _pg_url() -> str | None:
-    return os.environ.get("HALLQ_TEST_PG")
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+_pg_checked: list[str | None] = []
+
+
+def _pg_url() -> str:
+    return os.environ.get("HALLQ_TEST_PG") or DEFAULT_PG
 
 
 def _pg_reason() -> str | None:
-    url = _pg_url()
-    if not url:
-        return "HALLQ_TEST_PG is not set (CI sets it to the machine's PostgreSQL)"
+    """Why PostgreSQL tests cannot run here, or None when they can (checked once)."""
+    if not _pg_checked:
+        _pg_checked.append(_probe_pg(_pg_url()))
+    return _pg_checked[0]
+
+
+def _probe_pg(url: str) -> str | None:
     try:
         import sqlalchemy as sa
 
@@ -66,7 +74,8 @@ def _pg_reason() -> str | None:
             conn.execute(sa.text("select 1"))
         engine.dispose()
     except Exception as exc:  # any failure to connect means: skip, and say why
-        return f"PostgreSQL at HALLQ_TEST_PG is not reachable: {exc.__class__.__name__}: {exc}"
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"PostgreSQL at {url} is not reachable (set HALLQ_TEST_PG): {type(exc).__name__}: {first}"
     return None
 
 
@@ -82,7 +91,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     import sqlalchemy as sa
 
     from queue_server.store.db import normalise_url
-    url = normalise_url(_pg_url() or "")
+    url = normalise_url(_pg_url())
     schema = f"hallq_test_{secrets.token_hex(4)}"
     admin = sa.create_engine(url)
     with admin.begin() as conn:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
@@ -31,13 +30,19 @@ async def events(ws: WebSocket) -> None:
     try:
         snapshot = await run_in_threadpool(app.state.hall.snapshot)
         await ws.send_json(snapshot)
-        # Two tasks for the life of the connection: one sends, one notices a disconnect.
-        tasks = {asyncio.create_task(_pump(ws, client, snapshot["seq"])),
-                 asyncio.create_task(_drain(ws))}
-        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        # Two tasks for the life of the connection: one sends, one notices a disconnect;
+        # whichever ends first ends both.
+        async with anyio.create_task_group() as tg:
+            async def pump() -> None:
+                await _pump(ws, client, snapshot["seq"])
+                tg.cancel_scope.cancel()
+
+            async def drain() -> None:
+                await _drain(ws)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(pump)
+            tg.start_soon(drain)
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
