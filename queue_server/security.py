@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -65,6 +67,35 @@ def issue_token(store: Store, role: str, window: int | None = None, name: str = 
     store.add_token(secrets.token_hex(6), hash_token(token), r.value, window, name,
                     datetime.now(UTC))
     return token
+
+
+CACHE_SECONDS = 10.0  # a revoked token stops working within this long
+
+
+class Authenticator:
+    """Token → principal, remembered briefly: every request is authenticated, few tokens exist."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.clock = clock
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+
+    def __call__(self, token: str | None) -> Principal | None:
+        if not token:
+            return None
+        digest = hash_token(token)
+        now = self.clock()
+        hit = self._seen.get(digest)
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        principal = authenticate(self.store, token)
+        if len(self._seen) > 10_000:  # forged tokens must not grow memory without bound
+            self._seen.clear()
+        self._seen[digest] = (now, principal)
+        return principal
+
+    def forget(self) -> None:
+        self._seen.clear()
 
 
 def authenticate(store: Store, token: str | None) -> Principal | None:

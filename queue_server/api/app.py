@@ -13,10 +13,13 @@ from fastapi import FastAPI
 
 from queue_server.api import errors
 from queue_server.api.limits import BodyLimit
-from queue_server.api.routes import admin, events, hall_info, health, tickets, windows
+from queue_server.api.routes import admin, events, hall_info, health, tickets, voice, windows
 from queue_server.broadcast import Hub
+from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
 from queue_server.hall import Clock, Hall, utc_now
+from queue_server.pages import routes as pages
+from queue_server.security import Authenticator
 from queue_server.settings import Settings, load_secret
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.repository import Store
@@ -26,21 +29,22 @@ API_PREFIX = "/api/v1"
 
 
 def catalogue_view(settings: Settings, layout: Layout) -> dict[str, Any]:
-    """The catalogue as the kiosk shows it: only items this hall's windows serve."""
+    """The catalogue as the kiosk shows it: only items this hall's windows serve.
+
+    An item whose journey this hall lacks still takes a plain ticket for its business.
+    """
     if settings.catalogue_path is None:
         return {"categories": []}
-        cat = load_catalogue(settings.catalogue_path)
-    categories = []
-    for c in cat.categories:
-        items = [{"code": i.code, "name": i.name, "name_en": i.name_en, "business": i.business,
-                  "journey": i.journey if i.journey in layout.journeys else None,
-                  "common": i.common, "time_limit_days": i.time_limit_days,
-                  "materials": list(i.materials)}
-                 for i in c.items if i.business in layout.businesses]
-        if items:
-            categories.append({"code": c.code, "name": c.name, "name_en": c.name_en,
-                               "items": items})
-    return {"categories": categories}
+    cat = load_catalogue(settings.catalogue_path).for_businesses(layout.businesses)
+    return {"categories": [
+        {"code": c.code, "name": c.name, "name_en": c.name_en, "items": [
+            {"code": i.code, "name": i.name, "name_en": i.name_en, "business": i.business,
+             "journey": i.journey if i.journey in layout.journeys else None,
+             "common": i.common, "time_limit_days": i.time_limit_days,
+             "materials": list(i.materials), "materials_en": list(i.materials_en),
+             "note": i.note, "note_en": i.note_en}
+            for i in c.items]}
+        for c in cat.categories]}
 
 
 async def _turnover_loop(hall: Hall, every: float) -> None:
@@ -84,9 +88,11 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.hall = hall
     app.state.store = store
     app.state.hub = hub
+    app.state.auth = Authenticator(store)
     app.state.catalogue_view = catalogue_view(settings, layout)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, hall_info, tickets, windows, admin, events):
+    for module in (health, hall_info, tickets, windows, admin, events, voice):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(pages.router)  # the display and console pages, at the root
     return app

@@ -50,15 +50,20 @@ class Estimate:
         return {"minutes": round(self.minutes, 1), "low": self.low, "high": self.high}
 
 
-def capacity(business: str, windows: Iterable[WindowState], policy: RoutingPolicy) -> float:
-    total = 0.0
+def capacities(windows: Iterable[WindowState], policy: RoutingPolicy) -> dict[str, float]:
+    """Windows' worth of capacity per business, all businesses in one pass."""
+    total: dict[str, float] = {}
     for w in windows:
         if not w.takes_tickets:
             continue
         served = eligible_businesses(w, policy)
-        if business in served:
-            total += 1.0 / len(served)
+        for code in served:
+            total[code] = total.get(code, 0.0) + 1.0 / len(served)
     return total
+
+
+def capacity(business: str, windows: Iterable[WindowState], policy: RoutingPolicy) -> float:
+    return capacities(windows, policy).get(business, 0.0)
 
 
 def round_range(value: float, step: float) -> float:

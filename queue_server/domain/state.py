@@ -20,7 +20,7 @@ from queue_server.domain.errors import (
     LimitReached,
     NotFound,
 )
-from queue_server.domain.estimate import Estimate, ServiceStats, capacity, estimate_wait
+from queue_server.domain.estimate import Estimate, ServiceStats, capacities, estimate_wait
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant, age_on
 from queue_server.domain.layout import Layout, Priority
@@ -76,6 +76,7 @@ class HallState:
             if w.number in self.windows:
                 self.windows[w.number] = w
         self.sequences: dict[str, int] = dict(sequences or {})
+        self._capacity: dict[str, float] | None = None
         self.stats = ServiceStats({b.code: b.service_minutes for b in layout.businesses.values()})
         for t in tickets:
             self._put(t)
@@ -110,6 +111,10 @@ class HallState:
                 self.stats.observe(t.business, _minutes(t.finished_at - t.called_at))
             self._put(t)
         for w in change.windows:
+            old_w = self.windows.get(w.number)
+            if old_w is None or (old_w.status, old_w.kind, old_w.businesses) != (
+                    w.status, w.kind, w.businesses):
+                self._capacity = None  # what a window holds does not change capacity
             self.windows[w.number] = w
         self.sequences.update(change.sequences)
 
@@ -139,7 +144,10 @@ class HallState:
     # --- queue figures ----------------------------------------------------------------
 
     def capacity(self, business: str) -> float:
-        return capacity(business, self.windows.values(), self.policy)
+        # Windows change rarely and capacity is read on every view: computed once per change.
+        if self._capacity is None:
+            self._capacity = capacities(self.windows.values(), self.policy)
+        return self._capacity.get(business, 0.0)
 
     def queue_order(self, business: str) -> list[Ticket]:
         """Waiting tickets of one business in the order they are expected to be called."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from queue_server.domain.events import Event
 from queue_server.domain.layout import Layout, Priority
@@ -16,6 +16,15 @@ from queue_server.domain.state import Change
 from queue_server.domain.tickets import OPEN_STATUSES, Status, Ticket
 from queue_server.domain.windows import WindowState, WindowStatus
 from queue_server.store.tables import day_reports, events, tickets, tokens, windows
+
+# Built once: SQLAlchemy then reuses their compiled form on every commit. The SET clauses
+# come from the parameter names; the w_* names belong to the WHERE clauses.
+_INSERT_TICKET = insert(tickets)
+_UPDATE_TICKET = update(tickets).where(
+    tickets.c.id == bindparam("w_id"), tickets.c.status == bindparam("w_status"),
+    tickets.c.business == bindparam("w_business"))
+_UPDATE_WINDOW = update(windows).where(windows.c.number == bindparam("w_number"))
+_INSERT_EVENT = insert(events).returning(events.c.seq)
 
 
 class StaleState(Exception):
@@ -167,26 +176,25 @@ class Store:
         with self.engine.begin() as conn:
             new_rows = [_ticket_row(t) for t in change.tickets if t.id not in previous]
             if new_rows:
-                conn.execute(insert(tickets), new_rows)
+                conn.execute(_INSERT_TICKET, new_rows)
             for t in change.tickets:
                 old = previous.get(t.id)
                 if old is None:
                     continue
                 row = _ticket_row(t)
                 del row["id"]
-                n = conn.execute(update(tickets).where(
-                    tickets.c.id == t.id, tickets.c.status == old.status.value,
-                    tickets.c.business == old.business).values(**row)).rowcount
-                if n != 1:
+                row.update(w_id=t.id, w_status=old.status.value, w_business=old.business)
+                if conn.execute(_UPDATE_TICKET, row).rowcount != 1:
                     raise StaleState(t.number)
             window_day = change.new_day or day
             for w in change.windows:
-                conn.execute(update(windows).where(windows.c.number == w.number)
-                             .values(**_window_row(w, window_day)))
+                row = _window_row(w, window_day)
+                row["w_number"] = row.pop("number")
+                conn.execute(_UPDATE_WINDOW, row)
             for e in change.events:
-                seq = conn.execute(insert(events).values(
-                    at=e.at, type=e.type.value, actor=e.actor, ticket_id=e.ticket_id,
-                    window=e.window, data=e.data).returning(events.c.seq)).scalar_one()
+                seq = conn.execute(_INSERT_EVENT, {
+                    "at": e.at, "type": e.type.value, "actor": e.actor, "ticket_id": e.ticket_id,
+                    "window": e.window, "data": e.data}).scalar_one()
                 out.append(StoredEvent(seq, e))
             if change.report is not None:
                 conn.execute(insert(day_reports).values(

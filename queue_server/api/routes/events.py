@@ -7,7 +7,6 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from queue_server.broadcast import Client
-from queue_server.security import authenticate
 
 router = APIRouter(tags=["events"])
 
@@ -18,7 +17,7 @@ CLOSE_TOO_SLOW = 1013  # "try again later": the display reconnects and reloads t
 @router.websocket("/events")
 async def events(ws: WebSocket) -> None:
     app = ws.app
-    principal = await run_in_threadpool(authenticate, app.state.store, ws.query_params.get("token"))
+    principal = await run_in_threadpool(app.state.auth, ws.query_params.get("token"))
     await ws.accept()
     if principal is None:
         await ws.close(code=CLOSE_UNAUTHORIZED, reason="需要有效的令牌 / a valid token is required")

@@ -6,14 +6,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from queue_server.api.deps import AnyRole, HallDep
+from queue_server.api.deps import AnyRole, HallDep, in_hall
+from queue_server.hall import Hall
 from queue_server.views import window_view
 
 router = APIRouter(tags=["hall"])
 
 
 @router.get("/businesses")
-def businesses(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+async def businesses(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    return await in_hall(_businesses, hall)
+
+
+def _businesses(hall: Hall) -> list[dict[str, Any]]:
     with hall.lock:
         return [{"code": b.code, "name": b.name, "name_en": b.name_en, "prefix": b.prefix,
                  "daily_cap": b.daily_cap, "alert_waiting": b.alert_waiting,
@@ -25,25 +30,28 @@ def businesses(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
 
 
 @router.get("/windows")
-def windows(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+async def windows(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    return await in_hall(_windows, hall)
+
+
+def _windows(hall: Hall) -> list[dict[str, Any]]:
     with hall.lock:
         return [window_view(w, hall.state) for w in hall.state.windows.values()]
 
 
 @router.get("/journeys")
-def journeys(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+async def journeys(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
     return [{"code": j.code, "name": j.name, "name_en": j.name_en, "steps": list(j.steps)}
             for j in hall.layout.journeys.values()]
 
 
 @router.get("/queues")
-def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
-    with hall.lock:
-        return hall.state.queue_summary(hall.clock())
+async def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
+    return await in_hall(lambda: hall.state.queue_summary(hall.clock()))
 
 
 @router.get("/hall")
-def hall_info(hall: HallDep, _: AnyRole) -> dict[str, Any]:
+async def hall_info(hall: HallDep, _: AnyRole) -> dict[str, Any]:
     h = hall.layout.hall
     return {"name": h.name, "name_en": h.name_en, "timezone": h.timezone,
             "clear_time": h.clear_time.isoformat("minutes"), "day": hall.state.day.isoformat(),
@@ -53,6 +61,6 @@ def hall_info(hall: HallDep, _: AnyRole) -> dict[str, Any]:
 
 
 @router.get("/catalogue")
-def catalogue(request: Request, _: AnyRole) -> dict[str, Any]:
+async def catalogue(request: Request, _: AnyRole) -> dict[str, Any]:
     """The business items and their one-time materials lists, for the kiosk."""
     return request.app.state.catalogue_view

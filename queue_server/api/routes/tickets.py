@@ -8,12 +8,21 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import HallDep, NotDisplay, StaffOrKiosk, StoreDep, WindowStaff
+from queue_server.api.deps import (
+    HallDep,
+    NotDisplay,
+    StaffOrKiosk,
+    StoreDep,
+    WindowStaff,
+    in_hall,
+)
 from queue_server.api.errors import ApiError
+from queue_server.api.responses import Json
 from queue_server.domain.layout import Priority
 from queue_server.domain.state import Appointment
 from queue_server.domain.tickets import Status
-from queue_server.security import Role
+from queue_server.hall import Hall
+from queue_server.security import Principal, Role
 from queue_server.views import ticket_view
 
 router = APIRouter(tags=["tickets"])
@@ -51,8 +60,8 @@ class CallIn(Strict):
     window: int = Field(ge=1, le=9999)
 
 
-@router.post("/tickets", status_code=201)
-def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> dict[str, Any]:
+@router.post("/tickets", status_code=201, response_class=Json)
+async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> Json:
     appointment = None
     if body.appointment is not None:
         a = body.appointment
@@ -60,23 +69,28 @@ def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> dict[str, Any]:
             raise ApiError(422, "invalid_input",
                            "预约时段须带时区 / appointment times need a time zone offset")
         appointment = Appointment(a.code, a.slot_start, a.slot_end)
-    t = hall.issue(
-        body.business, actor=who.actor,
+    t = await in_hall(
+        hall.issue, body.business, actor=who.actor,
         id_number=body.applicant.id_number if body.applicant else None,
         name=body.applicant.name if body.applicant else "",
         priority=Priority(body.priority) if body.priority else None,
         priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
         channel="kiosk" if who.role is Role.KIOSK else "guide")
-    return hall.view(t)
+    return Json(await in_hall(hall.view, t), status_code=201)
 
 
-@router.get("/tickets")
-def list_tickets(hall: HallDep, _: NotDisplay,
+@router.get("/tickets", response_class=Json)
+async def list_tickets(hall: HallDep, _: NotDisplay,
                  status: Annotated[Status | None, Query()] = None,
                  business: Annotated[str | None, Query(max_length=40)] = None,
                  window: Annotated[int | None, Query()] = None,
-                 limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> list[dict[str, Any]]:
+                 limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> Json:
     """Today's tickets, in queue order for waiting ones; filters combine."""
+    return Json(await in_hall(_list, hall, status, business, window, limit))
+
+
+def _list(hall: Hall, status: Status | None, business: str | None, window: int | None,
+          limit: int) -> list[dict[str, Any]]:
     with hall.lock:
         state = hall.state
         ahead = state.positions()
@@ -95,26 +109,29 @@ def list_tickets(hall: HallDep, _: NotDisplay,
         return out
 
 
-@router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: str, hall: HallDep, _: NotDisplay) -> dict[str, Any]:
-    t = hall.ticket(ticket_id)
+@router.get("/tickets/{ticket_id}", response_class=Json)
+async def get_ticket(ticket_id: str, hall: HallDep, _: NotDisplay) -> Json:
+    t = await in_hall(hall.ticket, ticket_id)
     if t is None:
         raise ApiError(404, "not_found", "没有这个号 / no such ticket")
-    return hall.view(t)
+    return Json(await in_hall(hall.view, t))
 
 
 @router.get("/tickets/{ticket_id}/history")
-def ticket_history(ticket_id: str, hall: HallDep, store: StoreDep, _: NotDisplay
-                   ) -> list[dict[str, Any]]:
-    if hall.ticket(ticket_id) is None:
+async def ticket_history(ticket_id: str, hall: HallDep, store: StoreDep, _: NotDisplay
+                         ) -> list[dict[str, Any]]:
+    if await in_hall(hall.ticket, ticket_id) is None:
         raise ApiError(404, "not_found", "没有这个号 / no such ticket")
-    return [{**h, "at": h["at"].isoformat()} for h in store.history(ticket_id)]
+    return [{**h, "at": h["at"].isoformat()} for h in await in_hall(store.history, ticket_id)]
+
+
+def _act_and_view(hall: Hall, action: str, ticket_id: str, who: Principal) -> dict[str, Any]:
+    return hall.view(hall.act(action, ticket_id, actor=who.actor, acting_window=who.acting_window))
 
 
 def _action(action: str):  # type: ignore[no-untyped-def]
-    def handler(ticket_id: str, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
-        return hall.view(hall.act(action, ticket_id, actor=who.actor,
-                                  acting_window=who.acting_window))
+    async def handler(ticket_id: str, hall: HallDep, who: WindowStaff) -> Json:
+        return Json(await in_hall(_act_and_view, hall, action, ticket_id, who))
     handler.__name__ = action
     return handler
 
@@ -128,22 +145,27 @@ for _path, _name, _summary in (
     ("forward", "forward", "转下一环节 send on to the next step of the journey"),
 ):
     router.add_api_route(f"/tickets/{{ticket_id}}/{_path}", _action(_name), methods=["POST"],
-                         summary=_summary)
+                         summary=_summary, response_class=Json)
 
 
-@router.post("/tickets/{ticket_id}/transfer")
-def transfer(ticket_id: str, body: TransferIn, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
-    return hall.view(hall.transfer(ticket_id, body.business, actor=who.actor,
-                                   acting_window=who.acting_window))
+@router.post("/tickets/{ticket_id}/transfer", response_class=Json)
+async def transfer(ticket_id: str, body: TransferIn, hall: HallDep, who: WindowStaff
+                   ) -> Json:
+    t = await in_hall(hall.transfer, ticket_id, body.business, actor=who.actor,
+                      acting_window=who.acting_window)
+    return Json(await in_hall(hall.view, t))
 
 
-@router.post("/tickets/{ticket_id}/call")
-def call_ticket(ticket_id: str, body: CallIn, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
+@router.post("/tickets/{ticket_id}/call", response_class=Json)
+async def call_ticket(ticket_id: str, body: CallIn, hall: HallDep, who: WindowStaff
+                      ) -> Json:
     """Call one chosen ticket: a parked one back, or one picked from the list."""
-    return hall.view(hall.call_ticket(body.window, ticket_id, actor=who.actor,
-                                      acting_window=who.acting_window))
+    t = await in_hall(hall.call_ticket, body.window, ticket_id, actor=who.actor,
+                      acting_window=who.acting_window)
+    return Json(await in_hall(hall.view, t))
 
 
-@router.post("/tickets/{ticket_id}/cancel")
-def cancel(ticket_id: str, hall: HallDep, who: StaffOrKiosk) -> dict[str, Any]:
-    return hall.view(hall.cancel(ticket_id, actor=who.actor))
+@router.post("/tickets/{ticket_id}/cancel", response_class=Json)
+async def cancel(ticket_id: str, hall: HallDep, who: StaffOrKiosk) -> Json:
+    t = await in_hall(hall.cancel, ticket_id, actor=who.actor)
+    return Json(await in_hall(hall.view, t))

@@ -7,8 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import Guide, HallDep, WindowStaff
+from queue_server.api.deps import Guide, HallDep, WindowStaff, in_hall
+from queue_server.api.responses import Json
 from queue_server.domain.windows import WindowStatus
+from queue_server.hall import Hall
+from queue_server.security import Principal
 from queue_server.views import window_view
 
 router = APIRouter(tags=["windows"])
@@ -26,21 +29,26 @@ class MoveIn(BaseModel):
     count: int = Field(ge=1, le=1000)
 
 
-@router.post("/windows/{number}/call-next")
-def call_next(number: int, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
+@router.post("/windows/{number}/call-next", response_class=Json)
+async def call_next(number: int, hall: HallDep, who: WindowStaff) -> Json:
+    return Json(await in_hall(_call_next, hall, number, who))
+
+
+def _call_next(hall: Hall, number: int, who: Principal) -> dict[str, Any]:
     t = hall.call_next(number, actor=who.actor, acting_window=who.acting_window)
     return {"ticket": hall.view(t) if t else None}
 
 
-def _window(hall: Any, number: int) -> dict[str, Any]:
+def _window(hall: Hall, number: int) -> dict[str, Any]:
     with hall.lock:
         return window_view(hall.state.window(number), hall.state)
 
 
 def _status_route(status: WindowStatus):  # type: ignore[no-untyped-def]
-    def handler(number: int, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
-        hall.set_window_status(number, status, actor=who.actor, acting_window=who.acting_window)
-        return _window(hall, number)
+    async def handler(number: int, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
+        await in_hall(hall.set_window_status, number, status, actor=who.actor,
+                      acting_window=who.acting_window)
+        return await in_hall(_window, hall, number)
     return handler
 
 
@@ -51,19 +59,19 @@ for _path, _status in (("pause", WindowStatus.PAUSED), ("resume", WindowStatus.O
 
 
 @router.get("/windows/{number}")
-def get_window(number: int, hall: HallDep, _: WindowStaff) -> dict[str, Any]:
-    return _window(hall, number)
+async def get_window(number: int, hall: HallDep, _: WindowStaff) -> dict[str, Any]:
+    return await in_hall(_window, hall, number)
 
 
 @router.put("/windows/{number}/businesses")
-def reskill(number: int, body: ReskillIn, hall: HallDep, who: Guide) -> dict[str, Any]:
+async def reskill(number: int, body: ReskillIn, hall: HallDep, who: Guide) -> dict[str, Any]:
     """A guide changes which businesses a window serves, in priority order."""
-    hall.reskill(number, body.businesses, actor=who.actor, kind=body.kind)
-    return _window(hall, number)
+    await in_hall(hall.reskill, number, body.businesses, actor=who.actor, kind=body.kind)
+    return await in_hall(_window, hall, number)
 
 
 @router.post("/queues/{business}/move")
-def move_waiting(business: str, body: MoveIn, hall: HallDep, who: Guide) -> dict[str, Any]:
+async def move_waiting(business: str, body: MoveIn, hall: HallDep, who: Guide) -> dict[str, Any]:
     """A guide moves the longest-waiting tickets of one business to another."""
-    moved = hall.move_waiting(business, body.to, body.count, actor=who.actor)
-    return {"moved": [hall.view(t) for t in moved]}
+    moved = await in_hall(hall.move_waiting, business, body.to, body.count, actor=who.actor)
+    return {"moved": [await in_hall(hall.view, t) for t in moved]}

@@ -1,0 +1,215 @@
+"""Issue-and-call throughput through the HTTP API, against its two ceilings.
+
+Starts `hallq serve` as its own process on a temporary SQLite database, then drives it
+at 1, 10 and 50 concurrent keep-alive connections with:
+  health      GET /api/v1/health (the framework's ceiling)
+  ticket ops  POST /tickets, POST /windows/{n}/call-next, POST /tickets/{id}/complete,
+              each connection owning one window
+and, in this process, a bare SQLite WAL transaction loop (the storage ceiling). Prints
+requests/s, p50/p99 latency and the ratio of ticket ops to health.
+
+The load generator is a minimal asyncio HTTP/1.1 client: it must cost the CPU far less
+than the server it measures on a 2-core machine, which general-purpose clients do not.
+
+    .venv/bin/python bench/api_throughput.py [--seconds 3] [--levels 1,10,50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HALLQ = [sys.executable, "-m", "hallq"]
+CODES = ("transfer", "mortgage", "tax", "query")
+
+
+def bench_layout(path: Path, windows: int = 96) -> Path:
+    """96 windows each serving all four businesses, no caps: nothing but speed is measured."""
+    parts = ['[hall]\nname = "基准测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "23:59"\n'
+             "per_id_daily_limit = 1000000\nnumber_width = 6\n",
+             '[[zones]]\ncode = "all"\nname = "全部"\n']
+    for i, code in enumerate(CODES):
+        parts.append(f'[[businesses]]\ncode = "{code}"\nname = "业务{i}"\nprefix = "{"ABCD"[i]}"\n')
+    served = ", ".join(f'"{c}"' for c in CODES)
+    for n in range(1, windows + 1):
+        parts.append(f'[[windows]]\nnumber = {n}\nzone = "all"\nbusinesses = [{served}]\n')
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+class Http:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.auth = f"Authorization: Bearer {token}\r\n"
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.auth}"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+        self.writer.write(head.encode() + payload)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        data = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split()[1]), data
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def run_level(host: str, port: int, token_for: dict[int, str], kind: str, conns: int,
+                    seconds: float) -> tuple[int, list[float]]:
+    latencies: list[float] = []
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(i: int) -> None:
+        nonlocal done
+        window = i + 1
+        http = Http(host, port, token_for[window] if kind == "tickets" else token_for[0])
+        await http.open()
+        guide = Http(host, port, token_for[0])
+        await guide.open()
+        try:
+            while time.perf_counter() < stop:
+                if kind == "health":
+                    t0 = time.perf_counter()
+                    status, _ = await http.call("GET", "/api/v1/health")
+                    latencies.append(time.perf_counter() - t0)
+                    assert status == 200
+                    done += 1
+                    continue
+                t0 = time.perf_counter()
+                status, _ = await guide.call("POST", "/api/v1/tickets",
+                                             {"business": CODES[i % len(CODES)]})
+                t1 = time.perf_counter()
+                assert status == 201, status
+                status, data = await http.call("POST", f"/api/v1/windows/{window}/call-next")
+                t2 = time.perf_counter()
+                assert status == 200, data
+                ticket = json.loads(data)["ticket"]
+                latencies.extend((t1 - t0, t2 - t1))
+                done += 2
+                if ticket is not None:
+                    status, data = await http.call("POST", f"/api/v1/tickets/{ticket['id']}/complete")
+                    latencies.append(time.perf_counter() - t2)
+                    assert status == 200, data
+                    done += 1
+        finally:
+            http.close()
+            guide.close()
+
+    await asyncio.gather(*(worker(i) for i in range(conns)))
+    return done, latencies
+
+
+def sqlite_ceiling(seconds: float, tmp: Path) -> float:
+    """Bare transactions shaped like an issue: one ticket row and one event row per commit."""
+    db = sqlite3.connect(tmp / "ceiling.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE t (id TEXT PRIMARY KEY, day TEXT, number TEXT, status TEXT, at TEXT)")
+    db.execute("CREATE TABLE e (seq INTEGER PRIMARY KEY, ticket TEXT, type TEXT, at TEXT, data TEXT)")
+    n = 0
+    stop = time.perf_counter() + seconds
+    while time.perf_counter() < stop:
+        db.execute("BEGIN")
+        db.execute("INSERT INTO t VALUES (?, '2026-11-23', ?, 'waiting', '2026-11-23T01:00:00')",
+                   (f"id{n}", f"A{n:06d}"))
+        db.execute("INSERT INTO e (ticket, type, at, data) VALUES (?, 'ticket.issued', "
+                   "'2026-11-23T01:00:00', '{}')", (f"id{n}",))
+        db.execute("COMMIT")
+        n += 1
+    db.close()
+    return n / seconds
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--levels", default="1,10,50")
+    args = ap.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        layout = bench_layout(tmp / "bench.toml")
+        data = tmp / "var"
+        env = {**os.environ, "HALLQ_DATA": str(data)}
+        tokens = {0: subprocess.check_output([*HALLQ, "token", "issue", "--role", "guide"],
+                                             env=env, text=True).strip()}
+        for w in range(1, max(levels) + 1):
+            tokens[w] = subprocess.check_output(
+                [*HALLQ, "token", "issue", "--role", "window", "--window", str(w)],
+                env=env, text=True).strip()
+        port = free_port()
+        server = subprocess.Popen([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)],
+                                  env=env, cwd=REPO)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise SystemExit("the server did not start") from None
+                    time.sleep(0.1)
+            rows = []
+            for conns in levels:
+                for kind in ("health", "tickets"):
+                    n, lat = asyncio.run(run_level("127.0.0.1", port, tokens, kind, conns,
+                                                   args.seconds))
+                    rows.append((kind, conns, n / args.seconds, pct(lat, 0.5), pct(lat, 0.99)))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        ceiling = sqlite_ceiling(args.seconds, tmp)
+
+    print(f"{'operation':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs health':>11}")
+    health_rate = {c: r for k, c, r, _, _ in rows if k == "health"}
+    for kind, conns, rate, p50, p99 in rows:
+        ratio = f"{rate / health_rate[conns]:.0%}" if kind == "tickets" else ""
+        label = "health" if kind == "health" else "ticket ops"
+        print(f"{label:<12}{conns:>6}{rate:>10.0f}{p50:>9.2f}{p99:>9.2f}{ratio:>11}")
+    print(f"{'sqlite loop':<12}{'-':>6}{ceiling:>10.0f}{'':>9}{'':>9}"
+          f"{'':>11}  (bare WAL transactions, one ticket + one event row)")
+    best = max(r for k, _, r, _, _ in rows if k == "tickets")
+    print(f"ticket ops at their best use {best / ceiling:.1%} of the bare SQLite ceiling; "
+          f"mean ratio to health {statistics.mean(r / health_rate[c] for k, c, r, _, _ in rows if k == 'tickets'):.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
