@@ -7,8 +7,6 @@ line, because the people who edit layouts are hall administrators, not programme
 from __future__ import annotations
 
 import re
-import tomllib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
@@ -16,7 +14,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+from queue_server.domain.toml_source import (
+    Problems,
+    Table,
+    check_code,
+    parse_toml,
+    tables,
+)
+
 PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
 
 
@@ -131,134 +136,24 @@ class LayoutError(Exception):
         super().__init__("\n".join(problems))
 
 
-# --- line numbers -------------------------------------------------------------------
-
-_HEADER_RE = re.compile(r"^\[\[?\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
-_KEY_RE = re.compile(r"^([A-Za-z0-9_\-]+)\s*=")
-
-
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map table headers and keys to their line: tomllib keeps no positions.
-
-    Keys are `("hall",)`, `("hall", "name")`, `("windows", 3)`, `("windows", 3, "zone")`.
-    """
-    index: dict[tuple[Any, ...], int] = {}
-    counters: dict[str, int] = defaultdict(int)
-    current: tuple[Any, ...] = ()
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        header = _HEADER_RE.match(line)
-        if header:
-            name = header.group(1)
-            if line.startswith("[["):
-                current = (name, counters[name])
-                counters[name] += 1
-            else:
-                current = tuple(name.split("."))
-            index.setdefault(current, lineno)
-            continue
-        key = _KEY_RE.match(line)
-        if key:
-            index.setdefault((*current, key.group(1)), lineno)
-    return index
-
-
-class _Problems:
-    def __init__(self, path: str, index: dict[tuple[Any, ...], int]) -> None:
-        self.path = path
-        self.index = index
-        self.items: list[tuple[int, str]] = []
-
-    def line(self, *where: Any) -> int:
-        # Fall back from a key to its table, then to the top of the file.
-        for n in range(len(where), 0, -1):
-            if where[:n] in self.index:
-                return self.index[where[:n]]
-        return 1
-
-    def add(self, where: tuple[Any, ...], message: str) -> None:
-        self.items.append((self.line(*where), message))
-
-    def render(self) -> list[str]:
-        return [f"{self.path}:{line}: {msg}" for line, msg in sorted(self.items)]
-
-
-# --- typed field readers ---------------------------------------------------------------
-
-
-class _Table:
-    """One TOML table with typed getters that record problems instead of raising."""
-
-    def __init__(self, data: dict[str, Any], where: tuple[Any, ...], problems: _Problems,
-                 known: set[str]) -> None:
-        self.data = data
-        self.where = where
-        self.p = problems
-        for key in data:
-            if key not in known:
-                problems.add((*where, key), f"未知的键 unknown key '{key}'")
-
-    def _get(self, key: str, types: tuple[type, ...], tname: str, default: Any,
-             required: bool) -> Any:
-        if key not in self.data:
-            if required:
-                self.p.add(self.where, f"缺少 missing required key '{key}'")
-            return default
-        value = self.data[key]
-        # bool is an int in Python; a layout's `true` must not pass for a number.
-        if isinstance(value, bool) and bool not in types:
-            value = None
-        if value is None or not isinstance(value, types):
-            self.p.add((*self.where, key), f"'{key}' 应为 should be {tname}")
-            return default
-        return value
-
-    def str(self, key: str, default: str = "", required: bool = False) -> str:
-        return self._get(key, (str,), "text", default, required)
-
-    def int(self, key: str, default: int = 0, required: bool = False, minimum: int = 0) -> int:
-        value = self._get(key, (int,), "a whole number", default, required)
-        if value < minimum:
-            self.p.add((*self.where, key), f"'{key}' 不能小于 must be at least {minimum}")
-            return default
-        return value
-
-    def float(self, key: str, default: float = 0.0, minimum: float = 0.0) -> float:
-        value = float(self._get(key, (int, float), "a number", default, False))
-        if value < minimum:
-            self.p.add((*self.where, key), f"'{key}' 不能小于 must be at least {minimum}")
-            return default
-        return value
-
-    def bool(self, key: str, default: bool) -> bool:
-        return self._get(key, (bool,), "true or false", default, False)
-
-    def str_list(self, key: str, required: bool = False) -> tuple[str, ...]:
-        value = self._get(key, (list,), "a list of codes", [], required)
-        if not all(isinstance(v, str) for v in value):
-            self.p.add((*self.where, key), f"'{key}' 应为文字列表 should be a list of text")
-            return ()
-        return tuple(value)
-
-
 # --- parsing -----------------------------------------------------------------------------
 
 
-def _parse_hall(data: dict[str, Any], p: _Problems) -> HallInfo:
-    t = _Table(data, ("hall",), p, {
+def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
+    t = Table(data, ("hall",), p, {
         "name", "name_en", "timezone", "clear_time", "number_width", "recall_limit",
         "per_id_daily_limit", "green_age", "allow_anonymous"})
     tz = t.str("timezone", "Asia/Shanghai")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        p.add(("hall", "timezone"), f"未知时区 unknown time zone '{tz}'")
+        p.at(("hall", "timezone"), f"未知时区 unknown time zone '{tz}'")
         tz = "Asia/Shanghai"
     clear_raw = t.str("clear_time", "19:00")
     try:
         clear = time.fromisoformat(clear_raw)
     except ValueError:
-        p.add(("hall", "clear_time"), f"清号时间应为 HH:MM clear_time should be HH:MM, not '{clear_raw}'")
+        p.at(("hall", "clear_time"), f"清号时间应为 HH:MM clear_time should be HH:MM, not '{clear_raw}'")
         clear = time(19, 0)
     return HallInfo(
         name=t.str("name", required=True),
@@ -273,23 +168,23 @@ def _parse_hall(data: dict[str, Any], p: _Problems) -> HallInfo:
     )
 
 
-def _parse_routing(data: dict[str, Any], p: _Problems) -> RoutingPolicy:
-    t = _Table(data, ("routing",), p, {"policy", "own_business_bonus_minutes",
+def _parse_routing(data: dict[str, Any], p: Problems) -> RoutingPolicy:
+    t = Table(data, ("routing",), p, {"policy", "own_business_bonus_minutes",
                                          "head_start_minutes"})
     name = t.str("policy", RoutingPolicyName.OLDEST_ELIGIBLE.value)
     try:
         policy = RoutingPolicyName(name)
     except ValueError:
         choices = ", ".join(x.value for x in RoutingPolicyName)
-        p.add(("routing", "policy"), f"未知的叫号策略 unknown routing policy '{name}' (use {choices})")
+        p.at(("routing", "policy"), f"未知的叫号策略 unknown routing policy '{name}' (use {choices})")
         policy = RoutingPolicyName.OLDEST_ELIGIBLE
     head_start = RoutingPolicy().head_start_minutes.copy()
     raw = data.get("head_start_minutes", {})
     if not isinstance(raw, dict):
-        p.add(("routing", "head_start_minutes"), "'head_start_minutes' 应为表 should be a table")
+        p.at(("routing", "head_start_minutes"), "'head_start_minutes' 应为表 should be a table")
         raw = {}
     where = ("routing", "head_start_minutes")
-    ht = _Table(raw, where, p, {x.value for x in Priority if x is not Priority.NORMAL})
+    ht = Table(raw, where, p, {x.value for x in Priority if x is not Priority.NORMAL})
     for prio in head_start:
         head_start[prio] = ht.float(prio.value, head_start[prio])
     return RoutingPolicy(
@@ -299,32 +194,21 @@ def _parse_routing(data: dict[str, Any], p: _Problems) -> RoutingPolicy:
     )
 
 
-def _entries(doc: dict[str, Any], name: str, p: _Problems) -> list[tuple[int, dict[str, Any]]]:
-    raw = doc.get(name, [])
-    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-        p.add((name,), f"'{name}' 应写成 [[{name}]] 表 should be [[{name}]] tables")
-        return []
-    return list(enumerate(raw))
-
-
-def _check_code(code: str, where: tuple[Any, ...], p: _Problems) -> None:
-    if code and not CODE_RE.match(code):
-        p.add((*where, "code"), f"代码只能用小写字母、数字和下划线 code '{code}' must be lower-case a-z, 0-9, _")
+def _entries(doc: dict[str, Any], name: str, p: Problems) -> list[tuple[int, dict[str, Any]]]:
+    return list(enumerate(tables(doc.get(name, []), (name,), name, p)))
 
 
 def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list[str]]:
     """Parse and validate; returns the layout (None when unusable) and every problem."""
-    p = _Problems(path, _line_index(text))
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        return None, [f"{path}:{m.group(1) if m else 1}: TOML 语法错误 syntax error: {exc}"]
+    doc, syntax = parse_toml(text, path)
+    if doc is None:
+        return None, syntax
+    p = Problems(path, text)
 
-    _Table(doc, (), p, {"hall", "routing", "zones", "businesses", "windows", "journeys"})
+    Table(doc, (), p, {"hall", "routing", "zones", "businesses", "windows", "journeys"})
     hall_raw = doc.get("hall")
     if not isinstance(hall_raw, dict):
-        p.add((), "缺少 [hall] 表 missing the [hall] table")
+        p.at((), "缺少 [hall] 表 missing the [hall] table")
         hall_raw = {}
     hall = _parse_hall(hall_raw, p)
     routing_raw = doc.get("routing", {})
@@ -332,11 +216,11 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
 
     zones: dict[str, Zone] = {}
     for i, raw in _entries(doc, "zones", p):
-        t = _Table(raw, ("zones", i), p, {"code", "name", "name_en"})
+        t = Table(raw, ("zones", i), p, {"code", "name", "name_en"})
         zone = Zone(t.str("code", required=True), t.str("name", required=True), t.str("name_en"))
-        _check_code(zone.code, ("zones", i), p)
+        check_code(zone.code, ("zones", i), p)
         if zone.code in zones:
-            p.add(("zones", i, "code"), f"区域重复 duplicate zone '{zone.code}'")
+            p.at(("zones", i, "code"), f"区域重复 duplicate zone '{zone.code}'")
         zones[zone.code] = zone
 
     businesses: dict[str, Business] = {}
@@ -344,7 +228,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
     prefixes: set[str] = set()
     for i, raw in _entries(doc, "businesses", p):
         w = ("businesses", i)
-        t = _Table(raw, w, p, {"code", "name", "name_en", "prefix", "daily_cap", "alert_waiting",
+        t = Table(raw, w, p, {"code", "name", "name_en", "prefix", "daily_cap", "alert_waiting",
                                "wait_target_minutes", "service_minutes", "kind"})
         b = Business(
             code=t.str("code", required=True),
@@ -357,15 +241,15 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
             service_minutes=t.float("service_minutes", 10.0, minimum=0.1),
             kind=t.str("kind", "service"),
         )
-        _check_code(b.code, w, p)
+        check_code(b.code, w, p)
         if b.prefix and not PREFIX_RE.match(b.prefix):
-            p.add((*w, "prefix"), f"票号前缀应为1–2个大写字母 prefix '{b.prefix}' must be 1–2 upper-case letters")
+            p.at((*w, "prefix"), f"票号前缀应为1–2个大写字母 prefix '{b.prefix}' must be 1–2 upper-case letters")
         if b.code in businesses:
-            p.add((*w, "code"), f"业务代码重复 duplicate business '{b.code}'")
+            p.at((*w, "code"), f"业务代码重复 duplicate business '{b.code}'")
         if b.name in names:
-            p.add((*w, "name"), f"业务名称重复 duplicate business name '{b.name}'")
+            p.at((*w, "name"), f"业务名称重复 duplicate business name '{b.name}'")
         if b.prefix and b.prefix in prefixes:
-            p.add((*w, "prefix"), f"票号前缀重复 duplicate prefix '{b.prefix}'")
+            p.at((*w, "prefix"), f"票号前缀重复 duplicate prefix '{b.prefix}'")
         businesses[b.code] = b
         names.add(b.name)
         prefixes.add(b.prefix)
@@ -373,7 +257,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
     windows: dict[int, Window] = {}
     for i, raw in _entries(doc, "windows", p):
         w = ("windows", i)
-        t = _Table(raw, w, p, {"number", "zone", "businesses", "kind", "open", "green_channel",
+        t = Table(raw, w, p, {"number", "zone", "businesses", "kind", "open", "green_channel",
                                "label"})
         win = Window(
             number=t.int("number", 0, required=True, minimum=1),
@@ -385,32 +269,32 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
             label=t.str("label"),
         )
         if win.kind not in ("front", "back"):
-            p.add((*w, "kind"), f"窗口类型应为 front 或 back kind must be 'front' or 'back', not '{win.kind}'")
+            p.at((*w, "kind"), f"窗口类型应为 front 或 back kind must be 'front' or 'back', not '{win.kind}'")
         if win.number in windows:
-            p.add((*w, "number"), f"窗口号重复 duplicate window {win.number}")
+            p.at((*w, "number"), f"窗口号重复 duplicate window {win.number}")
         if win.zone and zones and win.zone not in zones:
-            p.add((*w, "zone"), f"未知区域 unknown zone '{win.zone}'")
+            p.at((*w, "zone"), f"未知区域 unknown zone '{win.zone}'")
         if not win.businesses and "businesses" in raw:
-            p.add((*w, "businesses"), f"窗口 {win.number} 没有业务 window {win.number} serves no business")
+            p.at((*w, "businesses"), f"窗口 {win.number} 没有业务 window {win.number} serves no business")
         for code in win.businesses:
             if code not in businesses:
-                p.add((*w, "businesses"), f"窗口 {win.number} 的未知业务 unknown business '{code}'")
+                p.at((*w, "businesses"), f"窗口 {win.number} 的未知业务 unknown business '{code}'")
         if len(set(win.businesses)) != len(win.businesses):
-            p.add((*w, "businesses"), f"窗口 {win.number} 业务重复 lists a business twice")
+            p.at((*w, "businesses"), f"窗口 {win.number} 业务重复 lists a business twice")
         if win.number:
             windows.setdefault(win.number, win)
 
     journeys: dict[str, Journey] = {}
     for i, raw in _entries(doc, "journeys", p):
         w = ("journeys", i)
-        t = _Table(raw, w, p, {"code", "name", "name_en", "steps"})
+        t = Table(raw, w, p, {"code", "name", "name_en", "steps"})
         j = Journey(t.str("code", required=True), t.str("name", required=True), t.str("name_en"),
                     t.str_list("steps", required=True))
-        _check_code(j.code, w, p)
+        check_code(j.code, w, p)
         if j.code in journeys:
-            p.add((*w, "code"), f"流程重复 duplicate journey '{j.code}'")
+            p.at((*w, "code"), f"流程重复 duplicate journey '{j.code}'")
         if len(j.steps) < 2 and "steps" in raw:
-            p.add((*w, "steps"), "流程至少两步 a journey needs at least two steps")
+            p.at((*w, "steps"), "流程至少两步 a journey needs at least two steps")
         journeys[j.code] = j
 
     served = {code for win in windows.values() if win.open and win.public
@@ -418,18 +302,18 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
     for i, raw in _entries(doc, "businesses", p):
         code = raw.get("code")
         if isinstance(code, str) and code in businesses and code not in served:
-            p.add(("businesses", i, "code"),
+            p.at(("businesses", i, "code"),
                   f"没有开放的前台窗口办理业务 no open front window serves business '{code}'")
     for i, raw in _entries(doc, "journeys", p):
         steps = raw.get("steps", [])
         for step in steps if isinstance(steps, list) else []:
             if step not in businesses:
-                p.add(("journeys", i, "steps"), f"流程步骤的未知业务 journey step '{step}' is not a business")
+                p.at(("journeys", i, "steps"), f"流程步骤的未知业务 journey step '{step}' is not a business")
             elif step not in served:
-                p.add(("journeys", i, "steps"),
+                p.at(("journeys", i, "steps"),
                       f"没有开放的前台窗口办理流程步骤 no open front window serves journey step '{step}'")
     if not windows and not p.items:
-        p.add((), "布局没有窗口 the layout has no windows")
+        p.at((), "布局没有窗口 the layout has no windows")
 
     problems = p.render()
     if problems:
