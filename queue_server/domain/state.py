@@ -68,7 +68,8 @@ class HallState:
         self.policy = layout.routing
         self.day = day
         self.tickets: dict[str, Ticket] = {}
-        self.waiting: dict[str, Ticket] = {}
+        self.waiting: dict[str, Ticket] = {}  # every waiting ticket, parked ones included
+        self.queues: dict[str, dict[str, Ticket]] = {}  # business → its queue (not parked)
         self.id_counts: Counter[str] = Counter()
         self.windows: dict[int, WindowState] = {
             w.number: WindowState.from_layout(w) for w in layout.windows.values()}
@@ -89,9 +90,13 @@ class HallState:
         old = self.tickets.get(t.id)
         if old is None and t.id_hash:
             self.id_counts[t.id_hash] += 1
+        if old is not None:
+            self.queues.get(old.business, {}).pop(t.id, None)
         self.tickets[t.id] = t
         if t.status is Status.WAITING:
             self.waiting[t.id] = t
+            if not t.parked:
+                self.queues.setdefault(t.business, {})[t.id] = t
         else:
             self.waiting.pop(t.id, None)
 
@@ -100,6 +105,7 @@ class HallState:
             self.day = change.new_day
             self.tickets.clear()
             self.waiting.clear()
+            self.queues.clear()
             self.id_counts.clear()
             self.sequences.clear()
         for t in change.tickets:
@@ -151,9 +157,8 @@ class HallState:
 
     def queue_order(self, business: str) -> list[Ticket]:
         """Waiting tickets of one business in the order they are expected to be called."""
-        queue = [t for t in self.waiting.values() if t.business == business and not t.parked]
-        queue.sort(key=lambda t: (queue_minutes(t, self.policy), t.number))
-        return queue
+        return sorted(self.queues.get(business, {}).values(),
+                      key=lambda t: (queue_minutes(t, self.policy), t.number))
 
     def positions(self) -> dict[str, int]:
         """People ahead of every waiting ticket, computed for all in one pass."""
@@ -167,9 +172,8 @@ class HallState:
         if t.status is not Status.WAITING or t.parked:
             return None
         key = (queue_minutes(t, self.policy), t.number)
-        return sum(1 for o in self.waiting.values()
-                   if o.business == t.business and not o.parked
-                   and (queue_minutes(o, self.policy), o.number) < key)
+        return sum(1 for o in self.queues.get(t.business, {}).values()
+                   if (queue_minutes(o, self.policy), o.number) < key)
 
     def estimate(self, business: str, ahead: int) -> Estimate | None:
         return estimate_wait(ahead, self.stats.mean(business), self.capacity(business))
@@ -177,21 +181,17 @@ class HallState:
     def queue_summary(self, now: datetime) -> list[dict[str, object]]:
         """Per business: waiting, longest wait, the wait a new ticket can expect, alert."""
         out: list[dict[str, object]] = []
-        counts = Counter(t.business for t in self.waiting.values() if not t.parked)
-        oldest: dict[str, datetime] = {}
-        for t in self.waiting.values():
-            if not t.parked and (t.business not in oldest or t.queued_at < oldest[t.business]):
-                oldest[t.business] = t.queued_at
         for b in self.layout.businesses.values():
-            n = counts.get(b.code, 0)
+            queue = self.queues.get(b.code, {})
+            n = len(queue)
+            oldest = min((t.queued_at for t in queue.values()), default=None)
             est = self.estimate(b.code, n)
             out.append({
                 "business": b.code,
                 "name": b.name,
                 "name_en": b.name_en,
                 "waiting": n,
-                "longest_wait_minutes": round(_minutes(now - oldest[b.code]), 1)
-                if b.code in oldest else 0.0,
+                "longest_wait_minutes": round(_minutes(now - oldest), 1) if oldest else 0.0,
                 "estimate": est.as_dict() if est else None,
                 "alert": bool(b.alert_waiting and n >= b.alert_waiting),
                 "windows": round(self.capacity(b.code), 2),
