@@ -6,7 +6,13 @@ import argparse
 import importlib
 
 # Each module exposes `register(devices_subparsers)`.
-DEVICE_COMMAND_MODULES: tuple[str, ...] = ("devices.idcard.cli", "devices.led.cli")
+DEVICE_COMMAND_MODULES: tuple[str, ...] = (
+    "devices.idcard.cli",
+    "devices.led.cli",
+    "devices.printer.cli",
+    "devices.scanner.cli",
+    "devices.voice.cli",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

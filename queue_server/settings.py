@@ -7,8 +7,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from queue_server.store.db import sqlite_url
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAYOUT = REPO_ROOT / "layouts" / "hengyang.toml"
 DEFAULT_CATALOGUE = REPO_ROOT / "layouts" / "catalogue.toml"
@@ -28,7 +26,7 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        return self.db_url or sqlite_url(self.data_dir)
+        return self.db_url or f"sqlite:///{self.data_dir / 'hallq.db'}"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -11,33 +11,27 @@ import hmac
 from dataclasses import dataclass
 from datetime import date
 
+# The one check-digit implementation, shared with the card decoder; pure, no serial I/O.
+from devices.idcard.id_number import InvalidIdNumber, normalize_id_number, validate_id_number
+from devices.idcard.id_number import birth_date_of as _birth_date_of
 from queue_server.domain.errors import InvalidInput
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 
 
 def normalise_id_number(raw: str) -> str:
-    """Validate an 18-character resident ID number and return it upper-cased."""
-    value = raw.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise InvalidInput("身份证号码应为18位 (17位数字加校验位)",
-                           "an ID number has 18 characters: 17 digits and a check character",
-                           code="invalid_id_number")
-    expected = _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True)) % 11]
-    if value[17] != expected:
-        raise InvalidInput("身份证号码校验位不正确，请核对", "the ID number's check digit is wrong",
-                           code="invalid_id_number")
-    birth_date_of(value)
+    """Validate an 18-character resident ID number as a person typed it; return it clean."""
+    value = normalize_id_number(raw)
+    try:
+        validate_id_number(value)
+    except InvalidIdNumber as exc:
+        raise InvalidInput(exc.message_zh, exc.message_en, code="invalid_id_number") from None
     return value
 
 
 def birth_date_of(id_number: str) -> date:
     try:
-        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError as exc:
-        raise InvalidInput("身份证号码中的出生日期无效", "the ID number holds no valid birth date",
-                           code="invalid_id_number") from exc
+        return _birth_date_of(id_number)
+    except InvalidIdNumber as exc:
+        raise InvalidInput(exc.message_zh, exc.message_en, code="invalid_id_number") from None
 
 
 def age_on(birth: date, day: date) -> int:

@@ -19,10 +19,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'hallq.db'}"
-
-
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
