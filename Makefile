@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(VENV)/bin/hallq serve
+	$(VENV)/bin/hallq serve --demo
 
 test: install
 	$(PY) -m pytest

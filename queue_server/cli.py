@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _data_args(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true",
+                       help="issue fresh demo tokens and print the page links (make run)")
     serve.set_defaults(func=_serve)
 
     token = sub.add_parser("token", help="令牌 / bearer tokens")
@@ -74,8 +76,11 @@ def _serve(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    print(f"hallq: {settings.layout_path} · http://{settings.host}:{settings.port}/api/docs",
-          file=sys.stderr)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"hallq: {settings.layout_path} · {base}/api/docs", file=sys.stderr)
+    if args.demo:
+        for line in demo_links(app.state.store, base, app.state.hall.layout):
+            print(line, file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
                 ws_max_size=64 * 1024)
     return 0
@@ -116,3 +121,33 @@ def _layout_check(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.path}: 布局有效 / layout is valid")
     return 0
+
+
+DEMO_PREFIX = "demo-"
+
+
+def demo_links(store, base: str, layout) -> list[str]:  # type: ignore[no-untyped-def]
+    """Revoke the last demo set, issue a new one, and return the links to open.
+
+    Demo tokens carry the name `demo-…` so a real hall's tokens are never touched.
+    """
+    from datetime import UTC, datetime
+
+    from queue_server.security import issue_token
+    now = datetime.now(UTC)
+    for t in store.list_tokens():
+        if t["name"].startswith(DEMO_PREFIX) and t["revoked_at"] is None:
+            store.revoke_token(t["id"], now)
+    first = min(w.number for w in layout.windows.values() if w.public)
+    tokens = {role: issue_token(store, role, name=f"{DEMO_PREFIX}{role}")
+              for role in ("display", "guide", "kiosk", "admin")}
+    window = issue_token(store, "window", first, name=f"{DEMO_PREFIX}window")
+    return [
+        "演示令牌（每次 --demo 启动重新生成）/ demo tokens, new at every --demo start:",
+        f"  综合屏 hall screen      {base}/display/hall?token={tokens['display']}",
+        f"  窗口屏 window display   {base}/display/window/{first}?token={tokens['display']}",
+        f"  窗口工作台 window console {base}/console/window/{first}?token={window}",
+        f"  引导员工作台 guide console {base}/console/guide?token={tokens['guide']}",
+        f"  自助机 kiosk            hallq kiosk --server {base} --token {tokens['kiosk']}",
+        f"  管理员 admin token      {tokens['admin']}",
+    ]
