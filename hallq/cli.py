@@ -12,7 +12,14 @@ import sys
 from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)`; the subcommands set `func(args) -> int`.
-COMMAND_MODULES = ("queue_server.cli", "devices.cli", "kiosk.cli")
+COMMAND_MODULES = (
+    "queue_server.cli",
+    "queue_server.simulation.cli",
+    "queue_server.cases.cli",
+    "queue_server.led_bridge_cli",
+    "devices.cli",
+    "kiosk.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,8 +13,12 @@ from fastapi import FastAPI
 
 from queue_server.api import errors
 from queue_server.api.limits import BodyLimit
-from queue_server.api.routes import admin, events, hall_info, health, tickets, voice, windows
+from queue_server.api.routes import admin, advice, events, hall_info, health, kiosks, tickets, voice, windows
+from queue_server.api.routes import archive as archive_routes
+from queue_server.api.routes import cases as case_routes
+from queue_server.api.routes import notify as notify_routes
 from queue_server.broadcast import Hub
+from queue_server.cases.wiring import Records
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
 from queue_server.hall import Clock, Hall, utc_now
@@ -64,12 +68,17 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     hall = Hall(layout, store, load_secret(settings.data_dir), clock=clock)
     hub = Hub(settings.client_queue_size)
     hall.listeners.append(hub.publish)
+    # Cases, archive and notifications; their worker is woken by the hall's events.
+    records = Records.build(hall, engine, data_dir=settings.data_dir,
+                            catalogue_path=settings.catalogue_path)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         hub.attach(asyncio.get_running_loop())
         task = asyncio.create_task(_turnover_loop(hall, settings.turnover_check_seconds))
+        records.start()
         yield
+        await records.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -91,8 +100,11 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.auth = Authenticator(store)
     app.state.catalogue_view = catalogue_view(settings, layout)
     errors.install(app)
+    records.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, hall_info, tickets, windows, admin, events, voice):
+    for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (case_routes, archive_routes, notify_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)  # the display and console pages, at the root
     return app

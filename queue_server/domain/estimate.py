@@ -1,5 +1,9 @@
 """People ahead and the expected wait, with a range when it is uncertain.
 
+The point figure is (ahead + ½) services per window's worth of capacity. The range is
+skewed upward and shown only when it is wider than one 5-minute step; otherwise low ==
+high is a point estimate.
+
 Capacity for a business is counted in windows: an open window serving k businesses
 counts 1/k toward each (a green-channel window's extra duty is ignored). Service time is
 a running mean of recent services shrunk toward the layout's figure, so a quiet morning
@@ -19,7 +23,13 @@ from queue_server.domain.windows import WindowState
 
 RECENT_SERVICES = 30  # how many recent services the running mean remembers
 PRIOR_WEIGHT = 5  # the layout's service time counts as this many observed services
-SERVICE_CV = 0.8  # coefficient of variation of service times (queueing.md's toy hall)
+# The range around an estimate with k = ahead + 1: [m(1 − LOW/√k), m(1 + HIGH/√k)]. The
+# wait is skewed (people overtaken by green or forwarded tickets, windows pausing), so the
+# upper side is wider. Fitted to simulated Hengyang days, where about 80 % of waits fall
+# inside when a range is shown (docs/simulation.md, "Estimates").
+RANGE_LOW = 0.8
+RANGE_HIGH = 1.5
+RANGE_STEP = 5.0  # a range is shown in 5-minute steps
 
 
 @dataclass
@@ -81,7 +91,13 @@ def estimate_wait(ahead: int, service_minutes: float, windows_for_business: floa
     # The ticket is called after ahead + 1 departures, at windows/service per minute;
     # the first window is on average half-way through its current service.
     minutes = max(0.0, (ahead + 0.5) * service_minutes / windows_for_business)
-    spread = minutes * SERVICE_CV / math.sqrt(ahead + 1)
-    low = round_range(max(0.0, minutes - spread), 5)
-    high = round_range(minutes + spread, 5) + 5
-    return Estimate(minutes, low, high)
+    root = math.sqrt(ahead + 1)
+    lo = max(0.0, minutes * (1.0 - RANGE_LOW / root))
+    hi = minutes * (1.0 + RANGE_HIGH / root)
+    if hi - lo < RANGE_STEP:
+        # Certain to within one display step: a range would only add noise.
+        point = float(round(minutes))
+        return Estimate(minutes, point, point)
+    low = round_range(lo, RANGE_STEP)
+    high = RANGE_STEP * math.ceil(hi / RANGE_STEP - 1e-9)
+    return Estimate(minutes, low, max(high, low + RANGE_STEP))

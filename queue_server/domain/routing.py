@@ -55,10 +55,19 @@ def routing_key(window: WindowState, ticket: Ticket, policy: RoutingPolicy
 
 def choose_next(window: WindowState, waiting: Iterable[Ticket], policy: RoutingPolicy
                 ) -> Ticket | None:
-    """The ticket this window should call next, or None when it has nothing to serve."""
+    """The ticket this window should call next, or None when it has nothing to serve.
+
+    Same order as `routing_key`; the window's eligible businesses are looked up once
+    rather than once per waiting ticket, because this runs on every call.
+    """
+    served = eligible_businesses(window, policy)
+    green = window.green_channel
     best: Ticket | None = None
     best_key: tuple[float, ...] | None = None
     for ticket in waiting:
+        # Cheap pre-filter: only tickets of a served business, or green ones at a green window.
+        if ticket.business not in served and not (green and ticket.priority is Priority.GREEN):
+            continue
         key = routing_key(window, ticket, policy)
         if key is not None and (best_key is None or key < best_key):
             best, best_key = ticket, key

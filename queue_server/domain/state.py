@@ -437,8 +437,11 @@ class HallState:
                                     f"ticket {t.number} has no next journey step; complete it",
                                     code="no_next_step")
         step = t.journey_step + 1
+        # The next step queues from now, with the transferred head start: an applicant
+        # sent on goes near the front, but a long journey cannot carry its first issue
+        # time past every walk-in at every later window.
         return self._requeue(t, j.steps[step], now, actor, EventType.TICKET_FORWARDED,
-                             journey_step=step)
+                             journey_step=step, queued_at=now)
 
     def move_waiting(self, business: str, to_business: str, count: int, now: datetime, *,
                      actor: str) -> Change:

@@ -6,13 +6,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
     String,
     Table,
     TypeDecorator,
@@ -120,4 +124,140 @@ day_reports = Table(
     Column("day", Date, primary_key=True),
     Column("closed_at", UTCDateTime(), nullable=False),
     Column("report", JSON, nullable=False),
+)
+
+
+# --- cases, archive, notifications (migration 0002) ----------------------------------
+# Personal data in these tables is only ever hashed (keyed, id_hash), masked, or sealed
+# (phone numbers and WeChat openids, see queue_server/notify/secrecy.py).
+
+cases = Table(
+    "cases", metadata,
+    Column("case_no", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False),  # the back office's; newer wins
+    Column("content_hash", String(64), nullable=False),
+    Column("item", String(40), nullable=False),
+    Column("item_name", String(80), nullable=False, default=""),
+    Column("hall", String(40), nullable=False, default=""),
+    Column("accepted_at", UTCDateTime(), nullable=False),
+    Column("time_limit_days", Integer, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("receipt_hash", String(64), nullable=False),
+    # The current step is the one with the highest seq, whatever order they arrived in.
+    Column("status", String(16)),
+    Column("status_seq", BigInteger, nullable=False, default=0),
+    Column("status_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_cases_due_date", "due_date"),
+)
+
+case_applicants = Table(
+    "case_applicants", metadata,
+    Column("case_no", String(40), ForeignKey("cases.case_no"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("id_hash", String(64), nullable=False),
+    Column("id_masked", String(24), nullable=False),
+    Column("name_masked", String(40), nullable=False),
+    Column("role", String(20), nullable=False, default=""),
+    Column("phone_sealed", String(120)),
+    Column("phone_masked", String(16)),
+    Column("phone_ref", String(20)),
+    Column("wechat_sealed", String(200)),
+    Column("wechat_masked", String(16)),
+    Column("wechat_ref", String(20)),
+    PrimaryKeyConstraint("case_no", "idx", name="pk_case_applicants"),
+    Index("ix_case_applicants_id_hash", "id_hash"),
+)
+
+case_steps = Table(
+    "case_steps", metadata,
+    Column("case_no", String(40), ForeignKey("cases.case_no"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("note", String(200), nullable=False, default=""),
+    Column("reason", String(400), nullable=False, default=""),
+    Column("received_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("case_no", "seq", name="pk_case_steps"),
+)
+
+units = Table(
+    "units", metadata,
+    Column("unit_no", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("location", String(200), nullable=False),
+    Column("use", String(40), nullable=False),
+    Column("area_m2", Numeric(12, 2, asdecimal=False)),
+    Column("certificate_no", String(60), nullable=False, default=""),
+    # Mortgages, seizures, objections, pre-notices: persons in them masked.
+    Column("encumbrances", JSON, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+unit_holders = Table(
+    "unit_holders", metadata,
+    Column("unit_no", String(40), ForeignKey("units.unit_no"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),  # owner | prenotice
+    Column("id_hash", String(64), nullable=False),
+    Column("id_masked", String(24), nullable=False),
+    Column("name_masked", String(40), nullable=False),
+    Column("share", String(40), nullable=False, default=""),
+    PrimaryKeyConstraint("unit_no", "idx", name="pk_unit_holders"),
+    Index("ix_unit_holders_id_hash", "id_hash"),
+)
+
+# Append-only: no code path updates or deletes it, and triggers refuse it (migration 0002).
+archive_audit = Table(
+    "archive_audit", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("token_id", String(16), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("query", String(8), nullable=False),  # id | unit
+    Column("subject_hash", String(64)),  # the ID number searched, keyed hash
+    Column("subject_masked", String(24)),
+    Column("unit_no", String(40)),  # one row per unit shown; NULL when none was
+    Column("outcome", String(16), nullable=False),  # shown | none | rate_limited
+    Index("ix_archive_audit_at", "at"),
+    Index("ix_archive_audit_unit", "unit_no"),
+)
+
+notify_outbox = Table(
+    "notify_outbox", metadata,
+    Column("id", String(120), primary_key=True),  # the idempotency key
+    Column("kind", String(24), nullable=False),
+    Column("channel", String(12), nullable=False),  # sms | wechat
+    Column("recipient_sealed", String(200), nullable=False),
+    Column("recipient_masked", String(16), nullable=False),
+    Column("body", String(1000), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_by", String(40)),
+    Column("claimed_at", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    Column("gateway", String(16)),
+    Column("gateway_ref", String(80)),
+    Column("last_error", String(300)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_notify_outbox_due", "status", "next_attempt_at"),
+)
+
+ticket_watch = Table(
+    "ticket_watch", metadata,
+    Column("ticket_id", String(32), primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("phone_sealed", String(120), nullable=False),
+    Column("phone_masked", String(16), nullable=False),
+    Column("places", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("near_sent_at", UTCDateTime()),
+    Column("called_sent_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Index("ix_ticket_watch_day", "day"),
 )

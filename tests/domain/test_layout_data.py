@@ -79,31 +79,36 @@ def test_hengyang_sizes_every_big_class_front_and_back(hengyang: Layout) -> None
     assert 1 <= len(closed) <= 6
 
 
-def test_hengyang_big_classes_form_one_closed_chain(hengyang: Layout) -> None:
-    # Every front window of a big class (green-channel windows are all-round, not class
-    # windows) serves exactly one other big class second...
+def test_hengyang_windows_are_cross_trained_in_one_closed_ring(hengyang: Layout) -> None:
+    # Every public, non-green window serves its own business, then the next two and the
+    # previous one in one ring: following "next" from any business visits all of them.
     following: dict[str, set[str]] = defaultdict(set)
+    preceding: dict[str, set[str]] = defaultdict(set)
     for w in front(hengyang):
-        if w.businesses[0] in BIG_CLASSES and not w.green_channel:
-            assert len(w.businesses) == 2, w.number
-            assert w.businesses[1] in BIG_CLASSES, w.number
-            following[w.businesses[0]].add(w.businesses[1])
-    assert set(following) == BIG_CLASSES
-    assert all(len(nxt) == 1 for nxt in following.values())
-    # ...and following those links from any class visits all 8 and comes back.
-    start = "second_hand"
-    ring = [start]
-    while (nxt := next(iter(following[ring[-1]]))) != start:
+        if w.green_channel:
+            continue
+        assert len(w.businesses) == 4, w.number
+        own, nxt, prev, after = w.businesses
+        following[own].add(nxt)
+        preceding[own].add(prev)
+        assert following.get(nxt, {after}) == {after} or after in following[nxt], w.number
+    assert set(following) == set(hengyang.businesses)
+    assert all(len(n) == 1 for n in following.values())
+    ring = ["second_hand"]
+    while (nxt := next(iter(following[ring[-1]]))) != ring[0]:
         assert nxt not in ring
         ring.append(nxt)
-    assert set(ring) == BIG_CLASSES
+    assert set(ring) == set(hengyang.businesses)
+    for i, code in enumerate(ring):  # "previous" really is the one before in the ring
+        assert preceding[code] == {ring[i - 1]}
 
 
-def test_hengyang_front_windows_and_big_classes_are_connected(hengyang: Layout) -> None:
-    # The bipartite graph of front windows and the 8 big classes is one component.
+def test_hengyang_front_windows_and_businesses_are_connected(hengyang: Layout) -> None:
+    # The bipartite graph of front windows and businesses is one component: load can
+    # flow from any queue to any window through shared skills.
     edges: dict[object, set[object]] = defaultdict(set)
     for w in front(hengyang):
-        for code in set(w.businesses) & BIG_CLASSES:
+        for code in w.businesses:
             edges[("w", w.number)].add(code)
             edges[code].add(("w", w.number))
     seen = {"mortgage"}
@@ -113,16 +118,16 @@ def test_hengyang_front_windows_and_big_classes_are_connected(hengyang: Layout) 
             seen.add(nxt)
             todo.append(nxt)
     assert seen == set(edges)
-    assert seen >= BIG_CLASSES
+    assert seen >= set(hengyang.businesses)
 
 
-def test_hengyang_special_windows_stay_narrow(hengyang: Layout) -> None:
-    for w in front(hengyang):
-        if w.businesses[0] in {"judicial", "complaint", "tax", "fund", "trade", "fee"}:
-            assert len(w.businesses) <= 2, w.number
-        if w.businesses[0] in {"complaint", "tax", "fund", "trade"}:
-            assert w.businesses == (w.businesses[0],), w.number
-    assert any(w.businesses == ("judicial",) for w in front(hengyang))
+def test_hengyang_related_businesses_are_neighbours_in_the_ring(hengyang: Layout) -> None:
+    # The links the hall's one-window reforms put at one counter.
+    def serves_both(a: str, b: str) -> bool:
+        return any(w.businesses[0] == a and b in w.businesses for w in front(hengyang))
+    for a, b in [("second_hand", "trade"), ("trade", "fund"), ("fee", "tax"),
+                 ("tax", "new_house"), ("judicial", "inheritance")]:
+        assert serves_both(a, b) or serves_both(b, a), (a, b)
 
 
 def test_hengyang_second_hand_sits_beside_new_house(hengyang: Layout) -> None:

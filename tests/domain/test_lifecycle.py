@@ -241,3 +241,18 @@ def test_close_day_abandons_open_tickets_and_reports():
     d.run(change)
     assert d.state.tickets == {} and d.issue("transfer").number == "A001"
     assert d.state.windows[1].current is None
+
+
+def test_forward_queues_from_the_forward_time_with_the_transferred_head_start():
+    d = Driver()
+    t = d.issue("tax", journey="sale")
+    d.tick(5)
+    walk_in = d.issue("transfer")
+    d.tick(40)
+    called = d.call(3)
+    assert called.id == t.id
+    nxt = d.do("forward", called)
+    assert nxt.queued_at == d.now and nxt.priority is Priority.TRANSFERRED
+    # 15 minutes' head start is not 40 minutes of age: the walk-in who has waited
+    # 40 minutes is still served first at the next window.
+    assert d.call(1).id == walk_in.id

@@ -1,0 +1,161 @@
+"""Cases: pushed by the back office, looked up by applicants, watched by staff.
+
+An applicant's proof never travels in a URL: the kiosk sends the ID number or the
+receipt token in a POST body (`/cases/lookup`) or in the `X-Id-Number` /
+`X-Receipt-Token` headers of `GET /cases/{case_no}`, which access logs do not record.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.api.deps import NotDisplay, WindowStaff, require
+from queue_server.api.errors import ApiError
+from queue_server.cases.csv_import import CsvError
+from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
+from queue_server.cases.proof import parse_receipt_qr
+from queue_server.cases.service import Proof
+from queue_server.cases.steps import Step
+from queue_server.cases.wiring import Records
+from queue_server.security import Principal, Role
+
+router = APIRouter(tags=["cases"])
+
+Registry = Annotated[Principal, Depends(require(Role.REGISTRY))]
+Kiosk = Annotated[Principal, Depends(require(Role.KIOSK))]
+MAX_SEQ = 2**62
+
+
+def get_records(request: Request) -> Records:
+    return request.app.state.records
+
+
+RecordsDep = Annotated[Records, Depends(get_records)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicantBody(Strict):
+    id_number: str = Field(min_length=1, max_length=32)
+    name: str = Field(default="", max_length=60)
+    phone: str | None = Field(default=None, max_length=24)
+    wechat_openid: str | None = Field(default=None, max_length=64)
+    role: str = Field(default="", max_length=20)
+
+
+class StepBody(Strict):
+    seq: int = Field(ge=1, le=MAX_SEQ)
+    step: Step
+    at: datetime
+    note: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=400)
+
+
+class CaseBody(Strict):
+    version: int = Field(ge=0, le=MAX_SEQ)
+    item: str = Field(min_length=1, max_length=40)
+    item_name: str = Field(default="", max_length=80)
+    hall: str = Field(default="", max_length=40)
+    accepted_at: datetime
+    time_limit_days: int | None = Field(default=None, ge=0, le=365)
+    due_date: date | None = None
+    receipt_code: str | None = Field(default=None, min_length=6, max_length=64)
+    applicants: list[ApplicantBody] = Field(min_length=1, max_length=20)
+    steps: list[StepBody] = Field(default_factory=list, max_length=100)
+
+
+class LookupBody(Strict):
+    case_no: str | None = Field(default=None, min_length=1, max_length=40)
+    id_number: str | None = Field(default=None, min_length=1, max_length=32)
+    receipt_token: str | None = Field(default=None, min_length=1, max_length=64)
+    receipt_qr: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ApplicantLookupBody(Strict):
+    id_number: str = Field(min_length=1, max_length=32)
+
+
+def to_case(case_no: str, body: CaseBody) -> CaseIn:
+    return CaseIn(
+        case_no=case_no, version=body.version, item=body.item, accepted_at=body.accepted_at,
+        applicants=tuple(ApplicantIn(a.id_number, a.name, a.phone, a.wechat_openid, a.role)
+                         for a in body.applicants),
+        steps=tuple(StepIn(s.seq, s.step, s.at, s.note.strip(), s.reason.strip())
+                    for s in body.steps),
+        item_name=body.item_name, hall=body.hall, time_limit_days=body.time_limit_days,
+        due_date=body.due_date, receipt_code=body.receipt_code)
+
+
+@router.put("/cases/{case_no}")
+def put_case(case_no: str, body: CaseBody, response: Response, records: RecordsDep,
+             _: Registry) -> dict[str, Any]:
+    """受理件推送 Upsert a case and merge its steps (idempotent; the higher version and
+    seq win whatever the arrival order). 201 when the case is new."""
+    result = records.cases.push(to_case(case_no, body))
+    if result["header"] == "created":
+        response.status_code = 201
+    return result
+
+
+@router.post("/cases/import")
+async def import_cases(request: Request, records: RecordsDep, _: Registry,
+                       notify: Annotated[bool, Query()] = True) -> dict[str, Any]:
+    """批量导入 Bulk import a CSV (docs/cases-archive-notify.md); each case as a push."""
+    data = await request.body()
+    if not data.strip():
+        raise ApiError(422, "invalid_input", "文件为空 / the file is empty")
+    try:
+        return await run_in_threadpool(records.cases.import_csv, data, notify=notify)
+    except CsvError as exc:
+        raise ApiError(422, "invalid_csv", f"第{exc.line}行 line {exc.line}: {exc}") from None
+
+
+@router.get("/cases/overdue")
+def overdue(records: RecordsDep, _: WindowStaff,
+            limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> dict[str, Any]:
+    """超时警示 Unfinished cases past their time limit or within the warning window."""
+    return records.cases.overdue(limit)
+
+
+def _lookup(records: Records, who: Principal, case_no: str | None, id_number: str | None,
+            token: str | None, qr: str | None = None) -> dict[str, Any]:
+    if qr:
+        parsed = parse_receipt_qr(qr)
+        if parsed is None:
+            raise ApiError(422, "invalid_qr", "无法识别的回执二维码 / this is not a receipt QR code")
+        case_no, token = parsed
+    if not case_no:
+        raise ApiError(422, "invalid_input", "请输入受理号 / the case number is missing")
+    return records.cases.lookup(who, case_no, Proof(id_number, token))
+
+
+@router.post("/cases/lookup")
+def lookup(body: LookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
+    """查询办理进度 An applicant's case, on proof: the ID number or the receipt token/QR."""
+    return _lookup(records, who, body.case_no, body.id_number, body.receipt_token,
+                   body.receipt_qr)
+
+
+@router.post("/cases/by-applicant")
+def by_applicant(body: ApplicantLookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
+    """本人名下案件 Every case the card holder applied for (for a lost receipt)."""
+    return {"cases": records.cases.by_applicant(who, body.id_number)}
+
+
+@router.get("/cases/{case_no}")
+def get_case(case_no: str, records: RecordsDep, who: NotDisplay,
+             x_id_number: Annotated[str | None, Header(max_length=32)] = None,
+             x_receipt_token: Annotated[str | None, Header(max_length=64)] = None
+             ) -> dict[str, Any]:
+    """A kiosk needs proof in the X-Id-Number or X-Receipt-Token header; staff do not
+    and see the staff view (masked applicants, urgency)."""
+    if who.role is Role.KIOSK:
+        return _lookup(records, who, case_no, x_id_number, x_receipt_token)
+    return records.cases.staff(case_no)

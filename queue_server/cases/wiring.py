@@ -1,0 +1,89 @@
+"""Builds the cases, archive and notification services for one server and plugs them
+into the app: `app.state.records`, the rate-limit error with its Retry-After header,
+the hall listener that wakes the notification worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from queue_server.api.errors import error_body
+from queue_server.archive.ratelimit import Limiter, RateLimited
+from queue_server.archive.service import ArchiveService
+from queue_server.cases.config import RecordsConfig
+from queue_server.cases.service import CaseService
+from queue_server.domain.catalogue import load_catalogue
+from queue_server.hall import Hall
+from queue_server.notify.config import NotifyConfig
+from queue_server.notify.secrecy import SecretBox
+from queue_server.notify.service import Composer, Notifier, build_gateways
+from queue_server.notify.templates import Templates
+from queue_server.notify.worker import Dispatcher
+
+
+def catalogue_limits(path: Path | None) -> dict[str, tuple[str, int]]:
+    """Item code → (name, time limit in working days), from the whole catalogue: a case
+    may be for an item this hall's windows do not serve."""
+    if path is None:
+        return {}
+    return {i.code: (i.name, i.time_limit_days) for i in load_catalogue(path).items}
+
+
+@dataclass
+class Records:
+    cases: CaseService
+    archive: ArchiveService
+    notifier: Notifier
+    limiter: Limiter
+    config: RecordsConfig
+    notify_config: NotifyConfig
+
+    @classmethod
+    def build(cls, hall: Hall, engine: Engine, *, data_dir: Path, catalogue_path: Path | None,
+              env: Mapping[str, str] | None = None) -> Records:
+        config = RecordsConfig.from_env(env)
+        ncfg = NotifyConfig.from_env(data_dir, env)
+        box = SecretBox(hall.secret)
+        gateways = build_gateways(ncfg)
+        templates = Templates.load(ncfg.sign or hall.layout.hall.name, ncfg.templates_path)
+        composer = Composer(box, templates, ncfg, gateways)
+        dispatcher = Dispatcher(engine, box, gateways, clock=hall.clock,
+                                max_attempts=ncfg.max_attempts,
+                                backoff_seconds=ncfg.backoff_seconds,
+                                backoff_max_seconds=ncfg.backoff_max_seconds,
+                                claim_timeout_seconds=ncfg.claim_timeout_seconds,
+                                batch=ncfg.batch)
+        notifier = Notifier(engine, hall, composer, dispatcher, ncfg, hall.clock)
+        # The hall's clock, not the wall's: tests move time by hand, and so do the buckets.
+        limiter = Limiter({"kiosk": config.kiosk_rate, "id": config.id_rate},
+                          lambda: hall.clock().timestamp())
+        cases = CaseService(engine, key=hall.secret, box=box, composer=composer,
+                            calendar=config.calendar, tz=hall.layout.hall.tz,
+                            catalogue=catalogue_limits(catalogue_path), clock=hall.clock,
+                            limiter=limiter, warn_days=config.warn_days,
+                            on_queued=notifier.poke)
+        archive = ArchiveService(engine, key=hall.secret, clock=hall.clock, limiter=limiter)
+        hall.listeners.append(notifier.on_hall_messages)
+        return cls(cases, archive, notifier, limiter, config, ncfg)
+
+    def install(self, app: FastAPI) -> None:
+        app.state.records = self
+
+        async def rate_limited(_: Request, exc: Exception) -> JSONResponse:
+            assert isinstance(exc, RateLimited)
+            return JSONResponse(error_body(exc.code, str(exc), retry_after=exc.retry_after),
+                                status_code=429, headers={"Retry-After": str(exc.retry_after)})
+
+        app.add_exception_handler(RateLimited, rate_limited)
+
+    def start(self) -> None:
+        self.notifier.start()
+
+    async def stop(self) -> None:
+        await self.notifier.stop()

@@ -1,0 +1,81 @@
+"""Message templates, Chinese first and English second.
+
+Templates name their blanks `{like_this}`; only the blanks of each kind may be used,
+and none of them is personal data: a message names the case or the ticket, never the
+person. A hall replaces any template from a TOML file (`HALLQ_NOTIFY_TEMPLATES`):
+
+    [templates]
+    case_ready = "【{sign}】您的不动产登记（受理号{case_no}）已可领证……"
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CASE_READY = "case_ready"
+TICKET_NEAR = "ticket_near"
+TICKET_CALLED = "ticket_called"
+
+BLANKS: dict[str, frozenset[str]] = {
+    CASE_READY: frozenset({"sign", "case_no", "item_name"}),
+    TICKET_NEAR: frozenset({"sign", "number", "ahead", "business_name"}),
+    TICKET_CALLED: frozenset({"sign", "number", "window"}),
+}
+
+DEFAULTS: dict[str, str] = {
+    CASE_READY: ("【{sign}】您办理的{item_name}（受理号{case_no}）证书已可领取，请本人携带身份证和"
+                 "受理回执到领证窗口领取。Case {case_no} is ready: collect the certificate at the "
+                 "hall with your ID card and receipt."),
+    TICKET_NEAR: ("【{sign}】您的{number}号前面还有{ahead}人，请尽快回到大厅留意叫号。"
+                  "Ticket {number}: {ahead} ahead of you, please return to the hall."),
+    TICKET_CALLED: ("【{sign}】请{number}号到{window}号窗口办理。"
+                    "Ticket {number}: please go to window {window}."),
+}
+
+
+class TemplateError(ValueError):
+    pass
+
+
+def _blanks(text: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise TemplateError(f"模板格式错误 / malformed template: {exc}") from None
+
+
+def check(kind: str, text: str) -> None:
+    if kind not in BLANKS:
+        raise TemplateError(f"未知的消息类型 {kind} / unknown message kind {kind}")
+    unknown = _blanks(text) - BLANKS[kind]
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        allowed = ", ".join(sorted(BLANKS[kind]))
+        raise TemplateError(f"模板 {kind} 含未知占位符 {names}（可用：{allowed}）/ template {kind} "
+                            f"uses unknown blanks {names} (allowed: {allowed})")
+
+
+@dataclass(frozen=True)
+class Templates:
+    sign: str  # the SMS signature, 【…】, usually the centre's name
+    texts: dict[str, str] = field(default_factory=lambda: dict(DEFAULTS))
+
+    def render(self, kind: str, **values: object) -> str:
+        return self.texts[kind].format(sign=self.sign, **values)
+
+    @classmethod
+    def load(cls, sign: str, path: Path | None) -> Templates:
+        texts = dict(DEFAULTS)
+        if path is not None:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+            for kind, text in data.get("templates", {}).items():
+                if not isinstance(text, str):
+                    raise TemplateError(f"模板 {kind} 应为字符串 / template {kind} must be a string")
+                check(kind, text)
+                texts[kind] = text
+            sign = str(data.get("sign", sign))
+        return cls(sign, texts)
