@@ -13,7 +13,17 @@ from fastapi import FastAPI
 
 from queue_server.api import errors
 from queue_server.api.limits import BodyLimit
-from queue_server.api.routes import admin, advice, events, hall_info, health, kiosks, tickets, voice, windows
+from queue_server.api.routes import (
+    admin,
+    advice,
+    events,
+    hall_info,
+    health,
+    kiosks,
+    tickets,
+    voice,
+    windows,
+)
 from queue_server.api.routes import archive as archive_routes
 from queue_server.api.routes import cases as case_routes
 from queue_server.api.routes import notify as notify_routes

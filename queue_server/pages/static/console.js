@@ -1,0 +1,251 @@
+// The window console: call, recall, start, complete, no-show, transfer, forward, park and
+// call back, pause and resume, each on a button with its key. One request at a time:
+// every button is disabled while one is in flight, so a double click calls once.
+
+import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText, minutesSince, windowNumberFromPath } from './hallq.js';
+
+const n = windowNumberFromPath();
+const KIND = `window-${n}`;
+const PRIORITY = { green: ['绿色通道', 'Green'], appointment: ['预约', 'Booked'], transferred: ['转入', 'Transferred'] };
+const STATUS = { called: ['已叫号，等候到窗', 'Called, not yet here'], serving: ['办理中', 'Serving'] };
+
+const state = { token: null, window: null, ticket: null, waiting: [], parked: [], businesses: [], hall: null, busy: false };
+let refreshTimer = null;
+const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
+
+// --- actions -----------------------------------------------------------------------------
+// `enabled(state)` decides from the current ticket; the server has the final word.
+const cur = () => state.ticket;
+const ACTIONS = [
+  { id: 'call', key: 'N', zh: '叫号', en: 'Call next', cls: 'primary big',
+    enabled: () => state.window?.status === 'open' && !cur(), run: callNext },
+  { id: 'recall', key: 'R', zh: '重呼', en: 'Recall', enabled: () => cur()?.status === 'called',
+    run: () => ticketAction('recall') },
+  { id: 'start', key: 'S', zh: '开始办理', en: 'Start', enabled: () => cur()?.status === 'called',
+    run: () => ticketAction('start') },
+  { id: 'complete', key: 'C', zh: '办结', en: 'Complete', cls: 'green', enabled: () => !!cur(),
+    run: () => ticketAction('complete') },
+  { id: 'no-show', key: 'X', zh: '过号', en: 'No-show', cls: 'danger', enabled: () => cur()?.status === 'called',
+    run: () => ticketAction('no-show') },
+  { id: 'park', key: 'H', zh: '挂起', en: 'Park', enabled: () => !!cur(), run: () => ticketAction('park') },
+  { id: 'forward', key: 'F', zh: '转下一环节', en: 'Next step', enabled: () => !!cur()?.journey_next,
+    run: () => ticketAction('forward') },
+  { id: 'transfer', key: 'T', zh: '转业务', en: 'Transfer', enabled: () => !!cur(), run: openTransfer },
+  { id: 'callback', key: 'B', zh: '叫回挂起号', en: 'Call back parked',
+    enabled: () => state.window?.status === 'open' && !cur() && state.parked.length > 0,
+    run: () => callTicket(state.parked[0]) },
+  { id: 'pause', key: 'P', zh: '暂停', en: 'Pause', enabled: () => !!state.window, run: togglePause },
+];
+
+async function request(method, path, body) {
+  const r = await api(state.token, method, path, body);
+  if (!r.ok) toast(r.error.message);
+  return r;
+}
+
+async function callNext() {
+  const r = await request('POST', `/windows/${n}/call-next`);
+  if (r.ok && !r.data.ticket) toast('没有可叫的号 / nobody is waiting for this window', 'ok');
+}
+const ticketAction = (path) => request('POST', `/tickets/${cur().id}/${path}`);
+const callTicket = (t) => request('POST', `/tickets/${t.id}/call`, { window: n });
+
+async function togglePause() {
+  const s = state.window.status;
+  await request('POST', `/windows/${n}/${s === 'open' ? 'pause' : s === 'paused' ? 'resume' : 'open'}`);
+}
+
+function openTransfer() {
+  const select = $('#transfer-to');
+  select.replaceChildren(...state.businesses.filter((b) => b.code !== cur().business)
+    .map((b) => h('option', { value: b.code }, `${b.prefix} ${b.name} ${b.name_en || ''}`)));
+  $('#transfer').hidden = false;
+  select.focus();
+  return Promise.resolve();
+}
+function closeTransfer() { $('#transfer').hidden = true; }
+async function transfer() {
+  const to = $('#transfer-to').value;
+  if (!to || !cur()) return;
+  closeTransfer();
+  await perform(() => request('POST', `/tickets/${cur().id}/transfer`, { business: to }));
+}
+
+// One at a time: buttons are disabled before the request leaves and stay disabled until
+// the window's new state is on screen.
+async function perform(fn) {
+  if (state.busy) return;
+  state.busy = true;
+  renderActions();
+  try {
+    await fn();
+    await refresh();
+  } finally {
+    state.busy = false;
+    render();
+  }
+}
+
+// --- data ----------------------------------------------------------------------------------
+// Refreshes may overlap (one after an action, one for the events it caused): each
+// builds its picture aside and swaps it in whole, and an older one never replaces a
+// newer one. Half-updated state would let a key press see "no ticket" mid-refresh.
+let started = 0;
+let applied = 0;
+async function refresh() {
+  const gen = ++started;
+  const w = await api(state.token, 'GET', `/windows/${n}`);
+  if (!w.ok) return;
+  let ticket = null;
+  if (w.data.current) {
+    const t = await api(state.token, 'GET', `/tickets/${w.data.current.id}`);
+    if (t.ok) ticket = t.data;
+  }
+  const list = await api(state.token, 'GET', '/tickets?status=waiting&limit=2000');
+  if (gen < applied) return;
+  applied = gen;
+  state.window = w.data;
+  state.ticket = ticket;
+  if (list.ok) {
+    const serves = new Set(w.data.businesses);
+    state.waiting = list.data.filter((t) => !t.parked && serves.has(t.business));
+    state.parked = list.data.filter((t) => t.parked && t.window === n);
+  }
+  if (!state.busy) render();
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 150); // one refresh for a burst of events
+}
+
+// --- rendering ----------------------------------------------------------------------------
+const bizName = (code) => state.businesses.find((b) => b.code === code);
+
+function render() {
+  const w = state.window;
+  if (!w) return;
+  const [zh, en] = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] }[w.status];
+  const pill = $('#wstatus');
+  pill.className = `pill ${w.status}`;
+  pill.replaceChildren(zh, h('small', {}, ` ${en}`));
+  $('#wbiz').replaceChildren(...w.businesses.map((c) => h('span', { class: 'chip' }, bizName(c)?.name || c)));
+  renderCurrent();
+  renderActions();
+  renderLists();
+}
+
+function renderCurrent() {
+  const t = cur();
+  const box = $('#current');
+  if (!t) {
+    box.replaceChildren(h('div', { class: 'cur-empty' }, '当前无号', h('small', {}, ' No ticket at the window')),
+      h('p', { class: 'hint' }, '按 N 叫下一位', h('small', {}, ' — press N to call the next')));
+    return;
+  }
+  const [szh, sen] = STATUS[t.status] || [t.status_zh, t.status];
+  const recallLimit = state.hall?.recall_limit;
+  box.replaceChildren(
+    h('div', { class: 'cur-head' },
+      h('span', { class: 'cur-number num', id: 'cur-number' }, t.number),
+      h('span', { class: `cur-status ${t.status}` }, szh, h('small', {}, ` ${sen}`))),
+    h('dl', { class: 'cur-facts' },
+      h('dt', {}, '业务 ', h('small', {}, 'Service')), h('dd', {}, t.business_name, h('small', {}, ` ${t.business_name_en || ''}`)),
+      h('dt', {}, '叫号于 ', h('small', {}, 'Called')), h('dd', {}, `${minutesSince(t.called_at) ?? '—'} 分钟前`, h('small', {}, ' min ago')),
+      h('dt', {}, '重呼 ', h('small', {}, 'Recalls')), h('dd', {}, recallLimit ? `${t.recalls} / ${recallLimit}` : String(t.recalls)),
+      t.priority !== 'normal' ? [h('dt', {}, '类别 ', h('small', {}, 'Type')), h('dd', {}, priorityBadge(t))] : null,
+      t.journey_next ? [h('dt', {}, '下一环节 ', h('small', {}, 'Next step')), h('dd', {}, bizName(t.journey_next)?.name || t.journey_next)] : null,
+      t.applicant ? [h('dt', {}, '申请人 ', h('small', {}, 'Applicant')), h('dd', {}, `${t.applicant.name_masked || ''} ${t.applicant.id_masked || ''}`)] : null));
+}
+
+function priorityBadge(t) {
+  const p = PRIORITY[t.priority];
+  return p ? h('span', { class: `badge ${t.priority}` }, p[0], h('small', {}, ` ${p[1]}`)) : '';
+}
+
+function renderActions() {
+  const box = $('#actions');
+  if (!box.childElementCount) {
+    box.replaceChildren(...ACTIONS.map((a) => h('button', { type: 'button', class: `btn act ${a.cls || ''}`, id: `act-${a.id}`,
+      'aria-keyshortcuts': a.key, onclick: () => trigger(a) },
+    h('span', { class: 'act-zh' }, a.zh), h('small', {}, a.en), h('kbd', {}, a.key))));
+  }
+  for (const a of ACTIONS) {
+    const btn = document.getElementById(`act-${a.id}`);
+    btn.disabled = state.busy || !a.enabled();
+    if (a.id === 'pause') {
+      const s = state.window?.status;
+      btn.querySelector('.act-zh').textContent = s === 'open' ? '暂停' : s === 'paused' ? '恢复' : '开窗';
+      btn.querySelector('small').textContent = s === 'open' ? 'Pause' : s === 'paused' ? 'Resume' : 'Open';
+    }
+  }
+  $('#transfer-go').disabled = state.busy;
+}
+
+function trigger(action) {
+  if (state.busy || !action.enabled()) return;
+  if (action.id === 'transfer') { openTransfer(); return; }
+  perform(action.run);
+}
+
+function renderLists() {
+  const canCall = state.window?.status === 'open' && !cur() && !state.busy;
+  $('#waiting-count').textContent = `${state.waiting.length} 人 waiting`;
+  $('#waiting tbody').replaceChildren(...state.waiting.slice(0, 60).map((t, i) => h('tr', { dataset: { id: t.id } },
+    h('td', { class: 'num strong' }, t.number),
+    h('td', {}, t.business_name),
+    h('td', { class: 'num' }, `${minutesSince(t.issued_at) ?? '—'} 分`),
+    h('td', {}, priorityBadge(t), t.journey ? h('span', { class: 'badge journey' }, '联办', h('small', {}, ' Journey')) : null),
+    h('td', {}, h('button', { type: 'button', class: 'btn small', disabled: !canCall,
+      onclick: () => perform(() => callTicket(t)) }, '叫此号 ', h('small', {}, 'Call'), i < 9 ? h('kbd', {}, String(i + 1)) : null)))));
+  if (!state.waiting.length) {
+    $('#waiting tbody').replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, '暂无等候', h('small', {}, ' Nobody waiting'))));
+  }
+  $('#parked tbody').replaceChildren(...(state.parked.length ? state.parked.map((t, i) => h('tr', { dataset: { id: t.id } },
+    h('td', { class: 'num strong' }, t.number),
+    h('td', {}, t.business_name),
+    h('td', {}, h('button', { type: 'button', class: 'btn small', disabled: !canCall,
+      onclick: () => perform(() => callTicket(t)) }, '叫回 ', h('small', {}, 'Call back'), i === 0 ? h('kbd', {}, 'B') : null))))
+    : [h('tr', {}, h('td', { class: 'empty' }, '无', h('small', {}, ' None')))]));
+}
+
+// --- keys -------------------------------------------------------------------------------
+function onKey(e) {
+  if (e.ctrlKey || e.altKey || e.metaKey || e.repeat) return;
+  if (!$('#transfer').hidden) {
+    if (e.key === 'Escape') { closeTransfer(); e.preventDefault(); }
+    if (e.key === 'Enter') { transfer(); e.preventDefault(); }
+    return;
+  }
+  if (['INPUT', 'SELECT', 'TEXTAREA'].includes(e.target.tagName)) return;
+  const key = e.key.toUpperCase();
+  const action = ACTIONS.find((a) => a.key === key);
+  if (action) { e.preventDefault(); trigger(action); return; }
+  if (/^[1-9]$/.test(e.key)) {
+    const t = state.waiting[Number(e.key) - 1];
+    if (t && state.window?.status === 'open' && !cur() && !state.busy) { e.preventDefault(); perform(() => callTicket(t)); }
+  }
+}
+
+async function main() {
+  $('#wnum').textContent = String(n);
+  $('#wnum-en').textContent = String(n);
+  document.title = `${n} 号窗口工作台 · Window ${n} console`;
+  $('#signout').addEventListener('click', () => { forgetToken(KIND); location.reload(); });
+  $('#transfer-go').addEventListener('click', transfer);
+  $('#transfer-cancel').addEventListener('click', closeTransfer);
+  document.addEventListener('keydown', onKey);
+  state.token = await signIn(KIND, { probe: `/windows/${n}`, title: `${n} 号窗口工作台 Window ${n} console` });
+  const [b, hall] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall')]);
+  if (b.ok) state.businesses = b.data;
+  if (hall.ok) state.hall = hall.data;
+  setInterval(tick, 1000);
+  setInterval(() => { if (!state.busy) renderLists(); }, 30000); // waited minutes move on
+  new LiveHall(state.token, {
+    onSnapshot: () => { tick(); refresh(); },
+    onEvent: (msg) => { if (msg.type === 'queues' || msg.window === n) scheduleRefresh(); },
+    onUnauthorized: () => { forgetToken(KIND); location.reload(); },
+  }).start();
+}
+
+main();

@@ -1,0 +1,246 @@
+// The guide console: the whole hall at a glance (every window with its status, current
+// ticket and load; every service with its waiting, longest wait and alerts), and the
+// guide's actions: open, pause, close windows, change what a window serves, move waiting
+// tickets between services, issue green-channel tickets.
+
+import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText } from './hallq.js';
+
+const KIND = 'guide';
+const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] };
+const state = { token: null, hall: null, zones: [], windows: new Map(), queues: new Map(),
+  businesses: [], selected: null, draft: null, busy: false };
+
+const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
+
+// --- live data -----------------------------------------------------------------------------
+function onSnapshot(snap) {
+  state.hall = snap.hall;
+  state.zones = snap.zones;
+  state.windows = new Map(snap.windows.map((w) => [w.number, w]));
+  state.queues = new Map(snap.queues.map((q) => [q.business, q]));
+  $('#hall-name').textContent = snap.hall.name;
+  tick(); // the hall's time, as soon as the server has told it
+  renderAll();
+}
+
+function onEvent(msg) {
+  if (msg.type === 'queues') {
+    state.queues = new Map(msg.queues.map((q) => [q.business, q]));
+    renderMap(); renderBusinesses(); renderAlerts(); renderTotals();
+    return;
+  }
+  if (msg.window_state) {
+    const w = msg.window_state;
+    state.windows.set(w.number, w);
+    if (w.number === state.selected && msg.type === 'window.reskilled') state.draft = null;
+    renderMap(); renderTotals();
+    if (w.number === state.selected) renderPanel();
+  }
+}
+
+const biz = (code) => state.businesses.find((b) => b.code === code);
+const load = (w) => w.businesses.reduce((n, c) => n + (state.queues.get(c)?.waiting || 0), 0);
+
+function alertsOf(q) {
+  const b = biz(q.business);
+  const out = [];
+  if (q.alert) out.push([`等候 ${q.waiting} 人（阈值 ${b?.alert_waiting}）`, `${q.waiting} waiting (threshold ${b?.alert_waiting})`]);
+  if (b?.wait_target_minutes && q.longest_wait_minutes > b.wait_target_minutes) {
+    out.push([`最久已等 ${Math.round(q.longest_wait_minutes)} 分钟（目标 ${b.wait_target_minutes}）`,
+      `longest wait ${Math.round(q.longest_wait_minutes)} min (target ${b.wait_target_minutes})`]);
+  }
+  return out;
+}
+
+// --- rendering --------------------------------------------------------------------------------
+function renderAll() { renderTotals(); renderAlerts(); renderMap(); renderBusinesses(); renderPanel(); }
+
+function renderTotals() {
+  const ws = [...state.windows.values()];
+  const count = (s) => ws.filter((w) => w.status === s).length;
+  const waiting = [...state.queues.values()].reduce((n, q) => n + q.waiting, 0);
+  $('#totals').replaceChildren(
+    h('span', { class: 'tot open' }, `开放 ${count('open')}`, h('small', {}, ' open')),
+    h('span', { class: 'tot paused' }, `暂停 ${count('paused')}`, h('small', {}, ' paused')),
+    h('span', { class: 'tot closed' }, `关闭 ${count('closed')}`, h('small', {}, ' closed')),
+    h('span', { class: 'tot waiting' }, `等候 ${waiting} 人`, h('small', {}, ' waiting')));
+}
+
+function renderAlerts() {
+  const items = [...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
+    h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))));
+  const box = $('#alerts');
+  box.hidden = items.length === 0;
+  box.replaceChildren(h('span', { class: 'alert-title' }, '⚠ 告警', h('small', {}, ' Alerts')), ...items);
+}
+
+function renderMap() {
+  const byZone = new Map(state.zones.map((z) => [z.code, []]));
+  for (const w of [...state.windows.values()].sort((a, b) => a.number - b.number)) {
+    if (!byZone.has(w.zone)) byZone.set(w.zone, []);
+    byZone.get(w.zone).push(w);
+  }
+  const legend = h('p', { class: 'legend' }, '窗口号 · 当前号 / 状态 · 可叫人数 · 所办业务',
+    h('small', {}, ' Tile: window · current ticket / status · tickets waiting for it · its services'));
+  $('#map').replaceChildren(legend, ...[...byZone.entries()].filter(([, ws]) => ws.length).map(([code, ws]) => {
+    const z = state.zones.find((x) => x.code === code) || { name: code, name_en: '' };
+    // Small zones share a row; a zone never gets wider than 12 tiles.
+    return h('section', { class: 'zone', style: `flex: ${ws.length} 1 ${Math.min(ws.length, 12) * 7.4 + 1.6}rem` },
+      h('h3', {}, z.name, h('small', {}, ` ${z.name_en || ''}`), h('span', { class: 'zone-count' }, ` ${ws.length}`)),
+      h('div', { class: 'tiles' }, ws.map(tile)));
+  }));
+}
+
+function tile(w) {
+  const [zh] = STATUS[w.status];
+  const prefixes = w.businesses.map((c) => biz(c)?.prefix || c).join(' ');
+  return h('button', { type: 'button', class: `wtile ${w.status}${w.kind === 'back' ? ' back' : ''}${w.number === state.selected ? ' selected' : ''}`,
+    dataset: { window: w.number }, title: w.businesses.map((c) => biz(c)?.name || c).join('、'),
+    onclick: () => select(w.number) },
+  h('span', { class: 'wt-num num' }, String(w.number)),
+  h('span', { class: `wt-current num${w.current ? '' : ' none'}` }, w.current ? w.current.number : '—'),
+  h('span', { class: 'wt-status' }, zh),
+  h('span', { class: 'wt-load' }, h('b', {}, String(load(w))), h('span', { class: 'wt-biz' }, ` ${prefixes}`)));
+}
+
+function renderBusinesses() {
+  $('#biz tbody').replaceChildren(...state.businesses.map((b) => {
+    const q = state.queues.get(b.code) || { waiting: 0, longest_wait_minutes: 0 };
+    const alert = alertsOf({ ...q, business: b.code }).length > 0;
+    const lo = Math.round(q.estimate?.low ?? 0), hi = Math.round(q.estimate?.high ?? 0);
+    const est = !q.estimate ? '无窗口 none' : lo === hi ? `${hi}′` : `${lo}–${hi}′`;
+    return h('tr', { class: alert ? 'alert' : '', dataset: { business: b.code },
+      onclick: () => { $('#move-from').value = b.code; } },
+    h('td', { class: 'num strong' }, b.prefix),
+    h('td', {}, b.name),
+    h('td', { class: 'num strong' }, String(q.waiting)),
+    h('td', { class: 'num' }, `${Math.round(q.longest_wait_minutes)}′`),
+    h('td', { class: 'num' }, est));
+  }));
+}
+
+function select(number) {
+  state.selected = number;
+  state.draft = null;
+  renderMap();
+  renderPanel();
+}
+
+function renderPanel() {
+  const box = $('#win-panel');
+  const w = state.windows.get(state.selected);
+  if (!w) return;
+  const draft = state.draft || [...w.businesses];
+  const [zh, en] = STATUS[w.status];
+  const button = (id, label, labelEn, path, enabled, cls = '') => h('button', { type: 'button', id, class: `btn ${cls}`,
+    disabled: state.busy || !enabled, onclick: () => perform(() => request('POST', `/windows/${w.number}/${path}`)) }, label, h('small', {}, ` ${labelEn}`));
+  const changed = draft.join() !== w.businesses.join();
+  // Events re-render this panel at any moment: keep what the guide has picked.
+  const picked = $('#skill-add')?.value;
+  const focused = document.activeElement?.id;
+  box.replaceChildren(
+    h('h2', {}, `${w.number} 号窗口 `, h('small', {}, `Window ${w.number}`), ' ', h('span', { class: `pill ${w.status}` }, zh, h('small', {}, ` ${en}`))),
+    h('p', { class: 'panel-facts' }, w.label ? `${w.label} · ` : '', w.kind === 'back' ? '后台 back office · ' : '',
+      '当前 ', h('small', {}, 'current '), h('b', { class: 'num' }, w.current ? w.current.number : '—'),
+      w.parked.length ? ` · 挂起 ${w.parked.join(' ')}` : ''),
+    h('div', { class: 'row' },
+      button('win-open', '开放', 'Open', 'open', w.status === 'closed'),
+      button('win-pause', '暂停', 'Pause', 'pause', w.status === 'open'),
+      button('win-resume', '恢复', 'Resume', 'resume', w.status === 'paused'),
+      button('win-close', '关闭', 'Close', 'close', w.status !== 'closed' && !w.current, 'danger')),
+    h('h3', {}, '办理业务（按优先顺序）', h('small', {}, ' Services, in priority order')),
+    h('ol', { class: 'skills', id: 'skills' }, draft.map((code, i) => h('li', { dataset: { business: code } },
+      h('span', {}, biz(code)?.prefix || '', ' ', biz(code)?.name || code),
+      h('span', { class: 'skill-buttons' },
+        h('button', { type: 'button', class: 'btn small', title: '上移 up', disabled: i === 0,
+          onclick: () => editDraft((d) => { [d[i - 1], d[i]] = [d[i], d[i - 1]]; }) }, '↑'),
+        h('button', { type: 'button', class: 'btn small', title: '下移 down', disabled: i === draft.length - 1,
+          onclick: () => editDraft((d) => { [d[i + 1], d[i]] = [d[i], d[i + 1]]; }) }, '↓'),
+        h('button', { type: 'button', class: 'btn small danger', title: '移除 remove', disabled: draft.length === 1,
+          onclick: () => editDraft((d) => { d.splice(i, 1); }) }, '×'))))),
+    h('div', { class: 'row' },
+      h('select', { id: 'skill-add', 'aria-label': '添加业务 add a service' },
+        state.businesses.filter((b) => !draft.includes(b.code)).map((b) => h('option', { value: b.code }, `${b.prefix} ${b.name}`))),
+      h('button', { type: 'button', class: 'btn', id: 'skill-add-go',
+        onclick: () => { const v = $('#skill-add').value; if (v) editDraft((d) => { d.push(v); }); } }, '添加', h('small', {}, ' Add')),
+      h('button', { type: 'button', class: 'btn primary', id: 'skill-save', disabled: state.busy || !changed,
+        onclick: () => perform(async () => {
+          const r = await request('PUT', `/windows/${w.number}/businesses`, { businesses: draft });
+          if (r.ok) { state.draft = null; state.windows.set(w.number, r.data); toast(`${w.number} 号窗口业务已更新 / services saved`, 'ok'); }
+        }) }, '保存业务', h('small', {}, ' Save'))));
+  const select = $('#skill-add');
+  if (picked && [...select.options].some((o) => o.value === picked)) select.value = picked;
+  if (focused && box.querySelector(`#${focused}`)) document.getElementById(focused).focus();
+}
+
+function editDraft(fn) {
+  const w = state.windows.get(state.selected);
+  const d = state.draft ? [...state.draft] : [...w.businesses];
+  fn(d);
+  state.draft = d;
+  renderPanel();
+}
+
+// --- actions -----------------------------------------------------------------------------------
+async function request(method, path, body) {
+  const r = await api(state.token, method, path, body);
+  if (!r.ok) toast(r.error.message);
+  return r;
+}
+
+async function perform(fn) {
+  if (state.busy) return;
+  state.busy = true;
+  setFormsDisabled(true);
+  renderPanel();
+  try { await fn(); } finally {
+    state.busy = false;
+    setFormsDisabled(false);
+    renderPanel();
+  }
+}
+
+function setFormsDisabled(disabled) {
+  for (const id of ['#move-go', '#green-go']) $(id).disabled = disabled;
+}
+
+function fillSelects() {
+  const opts = () => state.businesses.map((b) => h('option', { value: b.code }, `${b.prefix} ${b.name}`));
+  $('#move-from').replaceChildren(...opts());
+  $('#move-to').replaceChildren(...opts());
+  $('#green-business').replaceChildren(...opts());
+  if (state.businesses.length > 1) $('#move-to').value = state.businesses[1].code;
+}
+
+async function main() {
+  $('#signout').addEventListener('click', () => { forgetToken(KIND); location.reload(); });
+  // A guide-only read: a report for a day that has none answers 404 to a guide, 403 to others.
+  state.token = await signIn(KIND, { probe: '/reports/2000-01-01', allowed: [404], title: '引导台 Guide console' });
+  const [b, hall] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall')]);
+  if (b.ok) state.businesses = b.data;
+  if (hall.ok) state.hall = hall.data;
+  fillSelects();
+  setInterval(tick, 1000);
+  $('#move-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const from = $('#move-from').value, to = $('#move-to').value, count = Number($('#move-count').value);
+    perform(async () => {
+      const r = await request('POST', `/queues/${from}/move`, { to, count });
+      if (r.ok) toast(`已移动 ${r.data.moved.length} 个号 / moved ${r.data.moved.length}: ${r.data.moved.map((t) => t.number).join(' ')}`, 'ok');
+    });
+  });
+  $('#green-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    perform(async () => {
+      const r = await request('POST', '/tickets', { business: $('#green-business').value, priority: 'green',
+        priority_reason: $('#green-reason').value });
+      if (r.ok) {
+        $('#green-result').replaceChildren('已发号 ', h('b', { class: 'num', id: 'green-number' }, r.data.number),
+          h('small', {}, ` issued · ${r.data.business_name}`));
+      }
+    });
+  });
+  new LiveHall(state.token, { onSnapshot, onEvent, onUnauthorized: () => { forgetToken(KIND); location.reload(); } }).start();
+}
+
+main();

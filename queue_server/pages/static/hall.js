@@ -1,0 +1,189 @@
+// The hall screen: windows per zone with their current numbers, the last calls with the
+// newest highlighted, waiting and expected waits per business, a notice line, voice.
+
+import { $, h, api, LiveHall, signIn, clockText, serverNow, timeOf, waitRange, waitRangeEn } from './hallq.js';
+import { Voice } from './voice.js';
+
+const RECENT = 8;            // calls listed
+const FRESH_MS = 15000;      // how long a new call stays highlighted on its window tile
+const MAX_MISSED = 3;        // calls announced late after a reconnect
+
+const state = { prefixes: new Map(), hall: null, zones: [], windows: new Map(), queues: [], recent: [], fresh: new Map() };
+let voice = null;
+
+function isCall(msg) { return msg.type === 'ticket.called' || msg.type === 'ticket.recalled'; }
+function callOf(msg) {
+  return { seq: msg.seq, at: msg.at, window: msg.window, recall: msg.type === 'ticket.recalled',
+    number: msg.ticket?.number || msg.data?.number, business: msg.ticket?.business_name || '',
+    business_en: msg.ticket?.business_name_en || '' };
+}
+
+function onSnapshot(snap, { missedCalls }) {
+  state.hall = snap.hall;
+  state.zones = snap.zones;
+  state.windows = new Map(snap.windows.map((w) => [w.number, w]));
+  state.queues = snap.queues;
+  state.recent = snap.recent_calls.map(callOf).reverse().slice(0, RECENT);
+  $('#hall-name').textContent = snap.hall.name;
+  $('#hall-name-en').textContent = snap.hall.name_en || '';
+  document.title = `${snap.hall.name} · 叫号 Calling`;
+  for (const c of missedCalls.slice(-MAX_MISSED)) announce(callOf(c));
+  tickClock();
+  renderAll();
+}
+
+function onEvent(msg) {
+  if (msg.window_state) state.windows.set(msg.window_state.number, msg.window_state);
+  if (msg.type === 'queues') { state.queues = msg.queues; renderQueues(); return; }
+  if (isCall(msg)) {
+    const call = callOf(msg);
+    state.recent = [call, ...state.recent].slice(0, RECENT);
+    state.fresh.set(call.window, Date.now());
+    setTimeout(renderZones, FRESH_MS + 50);
+    announce(call);
+    renderCalls();
+    flashNow();
+  }
+  if (msg.window_state) renderZones();
+}
+
+function announce(call) {
+  if (voice && call.number && call.window) voice.announce(call);
+}
+
+// --- rendering ------------------------------------------------------------------------
+// The queue strip first: the space left for the windows depends on its height.
+function renderAll() { renderQueues(); renderCalls(); renderZones(); }
+
+function zoneWindows() {
+  const byZone = new Map(state.zones.map((z) => [z.code, { zone: z, windows: [] }]));
+  for (const w of [...state.windows.values()].sort((a, b) => a.number - b.number)) {
+    if (w.kind !== 'front') continue; // back-office windows never call applicants
+    if (!byZone.has(w.zone)) byZone.set(w.zone, { zone: { code: w.zone, name: w.zone, name_en: '' }, windows: [] });
+    byZone.get(w.zone).windows.push(w);
+  }
+  return [...byZone.values()].filter((g) => g.windows.length);
+}
+
+function renderZones() {
+  const box = $('#zones');
+  const groups = zoneWindows();
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  // As many rows as fit, so a big zone takes few columns; then the numbers are sized to
+  // the column width that leaves (a 4-character number is the common case).
+  const fit = Math.max(3, Math.floor((box.clientHeight / rem - 3.4) / 3.3));
+  const rows = Math.min(fit, Math.max(...groups.map((g) => g.windows.length), 1));
+  const columns = groups.reduce((n, g) => n + Math.ceil(g.windows.length / rows), 0);
+  const colWidth = (box.clientWidth / rem - groups.length * 1.5 - columns * 0.35) / Math.max(columns, 1);
+  const longest = Math.max(4, ...[...state.windows.values()].map((w) => (w.current?.number || '').length));
+  const numFont = Math.min(2.8, Math.max(1.1, (colWidth - 4.2) / (longest * 0.7)));
+  box.style.setProperty('--rows', rows);
+  box.style.setProperty('--num-font', `${numFont.toFixed(2)}rem`);
+  const now = Date.now();
+  box.replaceChildren(...groups.map(({ zone, windows }) => {
+    const cols = Math.ceil(windows.length / rows);
+    return h('div', { class: 'zone', style: `flex-grow:${cols}`, title: `${zone.name} ${zone.name_en || ''}` },
+      h('h3', { class: 'zone-name' }, zone.name, h('small', {}, zone.name_en || '')),
+      h('div', { class: 'zone-grid' }, windows.map((w) => tile(w, now))));
+  }));
+}
+
+function tile(w, now) {
+  const fresh = w.current && now - (state.fresh.get(w.number) || 0) < FRESH_MS;
+  let body;
+  if (w.status === 'closed') body = h('span', { class: 'tile-state' }, '关闭', h('small', {}, ' Closed'));
+  else if (w.status === 'paused') body = h('span', { class: 'tile-state' }, '暂停', h('small', {}, ' Paused'));
+  else if (w.current) body = h('span', { class: 'tile-number num' }, w.current.number);
+  else body = h('span', { class: 'tile-idle' }, '—');
+  return h('div', { class: `tile ${w.status}${fresh ? ' fresh' : ''}`, dataset: { window: w.number } },
+    h('span', { class: 'tile-window num' }, String(w.number)), body);
+}
+
+function renderCalls() {
+  const [newest, ...rest] = state.recent;
+  const num = $('#now-number');
+  const where = $('#now-where');
+  if (newest) {
+    num.textContent = newest.number;
+    where.replaceChildren(
+      h('span', { class: 'now-line' }, newest.recall ? '再次呼叫 · ' : '', '请到 ',
+        h('b', { class: 'num' }, String(newest.window)), ' 号窗口'),
+      h('small', { class: 'now-en' }, `${newest.recall ? 'Recall · ' : ''}Please go to window ${newest.window}`));
+  }
+  const tz = state.hall?.timezone;
+  $('#recent').replaceChildren(...(newest ? [newest, ...rest] : []).map((c, i) =>
+    h('li', { class: i === 0 ? 'newest' : '', dataset: { seq: c.seq } },
+      h('span', { class: 'r-number num' }, c.number),
+      h('span', { class: 'r-window' }, h('b', { class: 'num' }, String(c.window)), ' 号窗口',
+        h('small', {}, ` W${c.window}`)),
+      h('span', { class: 'r-time num' }, c.recall ? '重呼 ' : '', timeOf(c.at, tz)))));
+  const list = $('#recent');
+  const bottom = list.getBoundingClientRect().bottom;
+  for (const li of [...list.children]) if (li.getBoundingClientRect().bottom > bottom + 1) li.remove();
+}
+
+function flashNow() {
+  const box = $('#now');
+  box.classList.remove('flash');
+  void box.offsetWidth; // restart the animation for every new call
+  box.classList.add('flash');
+}
+
+function renderQueues() {
+  $('#queues').replaceChildren(...state.queues.map((q) => {
+    const range = waitRange(q.estimate);
+    const prefix = state.prefixes.get(q.business) || '';
+    return h('div', { class: `queue${q.alert ? ' alert' : ''}${q.estimate ? '' : ' closed'}`, dataset: { business: q.business } },
+      h('span', { class: 'q-prefix num' }, prefix),
+      h('div', { class: 'q-body' },
+        h('div', { class: 'q-name' }, h('b', {}, q.name), h('small', {}, q.name_en || '')),
+        h('div', { class: 'q-figures' },
+          h('span', { class: 'q-waiting num' }, String(q.waiting)), ' 人',
+          h('span', { class: 'q-sep' }, ' · '),
+          // The strip's title carries the English (waiting · expected wait, minutes).
+          range ? h('span', { class: 'q-wait', title: waitRangeEn(q.estimate) }, range)
+            : h('span', { class: 'q-wait' }, '暂无窗口', h('small', {}, ' closed')))));
+  }));
+}
+
+function tickClock() {
+  const tz = state.hall?.timezone;
+  $('#clock').textContent = clockText(tz);
+  try {
+    $('#date').textContent = new Intl.DateTimeFormat('zh-CN', { month: 'long', day: 'numeric', weekday: 'short', timeZone: tz }).format(serverNow());
+  } catch { /* unknown zone: the clock alone */ }
+}
+
+function renderVoiceState() {
+  const el = $('#voice-state');
+  el.dataset.on = String(!!voice?.enabled);
+  if (!voice || voice.mode === 'off') { el.replaceChildren('语音关闭', h('small', {}, ' Voice off')); return; }
+  el.replaceChildren(...(voice.enabled ? ['语音开启', h('small', {}, ' Sound on')]
+    : ['语音未开启', h('small', {}, ' Sound off')]));
+}
+
+function renderNotice(text) {
+  const el = $('#notice');
+  el.replaceChildren(h('span', {}, text));
+  // The same reading speed on every screen size: about 12 characters a second.
+  el.style.setProperty('--duration', `${Math.max(20, text.length / 6)}s`);
+}
+
+async function main() {
+  const config = await fetch('/display/config.json').then((r) => r.json()).catch(() => ({ notice: '', voice: { mode: 'off' } }));
+  renderNotice(config.notice || '');
+  setInterval(tickClock, 1000);
+  const token = await signIn('display', { keepInUrl: true, title: '大厅叫号屏 Hall display' });
+  voice = new Voice(token, config.voice || {});
+  voice.mount($('#voice-gate'));
+  const businesses = await api(token, 'GET', '/businesses');
+  if (businesses.ok) state.prefixes = new Map(businesses.data.map((b) => [b.code, b.prefix]));
+  document.addEventListener('hallq-voice', renderVoiceState);
+  renderVoiceState();
+  new LiveHall(token, { onSnapshot, onEvent, onUnauthorized: () => location.reload() }).start();
+  // Re-fit windows and calls whenever their boxes change size (fonts, resize, strip).
+  new ResizeObserver(() => renderZones()).observe($('#zones'));
+  new ResizeObserver(() => renderCalls()).observe($('#recent'));
+}
+
+main();

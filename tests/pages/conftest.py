@@ -1,0 +1,190 @@
+"""A real `hallq` server on a real port (restartable on the same port and database), and
+one headless Chromium for the whole session."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from queue_server.api.app import create_app
+from queue_server.security import issue_token
+from queue_server.settings import Settings
+from tests.conftest import FIXTURES, REPO, Clock
+
+MINI = FIXTURES / "mini.toml"
+HENGYANG = REPO / "layouts" / "hengyang.toml"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HallServer:
+    """`hallq serve` in a thread. `restart()` stops it and starts a new app on the same
+    port and database, as a power cut and reboot of the server would."""
+
+    def __init__(self, tmp_path: Path, clock: Clock, layout: Path = MINI) -> None:
+        self.clock = clock
+        self.settings = Settings(layout_path=layout, catalogue_path=None,
+                                 data_dir=tmp_path / "var",
+                                 db_url=f"sqlite:///{tmp_path / 'hallq.db'}")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._tokens: dict[tuple[str, int | None], str] = {}
+        self.server: uvicorn.Server | None = None
+        self.client = httpx.Client(timeout=10)  # keep-alive: set-up traffic stays quick
+
+    def start(self) -> HallServer:
+        self.app = create_app(self.settings, clock=self.clock)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=10)
+            self.app.state.store.engine.dispose()
+            self.server = None
+            self.client.close()
+            self.client = httpx.Client(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def token(self, role: str, window: int | None = None) -> str:
+        key = (role, window)
+        if key not in self._tokens:
+            self._tokens[key] = issue_token(self.app.state.store, role, window)
+        return self._tokens[key]
+
+    def call(self, method: str, path: str, role: str = "guide", window: int | None = None,
+             **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token(role, window)}"}
+        return self.client.request(method, f"{self.url}/api/v1{path}", headers=headers, **kwargs)
+
+    def ok(self, method: str, path: str, role: str = "guide", window: int | None = None,
+           **kwargs: Any) -> Any:
+        r = self.call(method, path, role, window, **kwargs)
+        assert r.status_code < 300, r.text
+        return r.json()
+
+    def issue(self, business: str, **body: Any) -> dict[str, Any]:
+        return self.ok("POST", "/tickets", role="kiosk", json={"business": business, **body})
+
+    def window(self, n: int) -> dict[str, Any]:
+        return self.ok("GET", f"/windows/{n}")
+
+
+@pytest.fixture
+def hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
+    server = HallServer(tmp_path, clock).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def voice_hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
+    """The small hall with the fastest speech espeak-ng allows: real clips, short tests."""
+    data = tmp_path / "var"
+    data.mkdir()
+    (data / "displays.toml").write_text("[voice]\nspeed = 450\n", encoding="utf-8")
+    server = HallServer(tmp_path, clock).start()
+    yield server
+    server.stop()
+
+
+def busy_hall(hall: HallServer) -> None:
+    """A morning's worth of traffic in the Hengyang hall: most front windows serving."""
+    codes = [b["code"] for b in hall.ok("GET", "/businesses")]
+    for i in range(150):
+        hall.issue(codes[(i * 7) % len(codes)])
+    front = [w["number"] for w in hall.ok("GET", "/windows") if w["kind"] == "front"]
+    for n in front[:40]:
+        hall.ok("POST", f"/windows/{n}/call-next")
+    hall.ok("POST", "/windows/9/pause")
+    hall.ok("POST", "/windows/64/close")
+
+
+@pytest.fixture(scope="session")
+def hengyang(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
+    """The 96-window hall, busy, shared by the tests that look at a whole hall (it takes
+    a while to fill). They touch different windows: see each test."""
+    from datetime import UTC, datetime
+
+    server = HallServer(tmp_path_factory.mktemp("hengyang"),
+                        Clock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC)), HENGYANG).start()
+    busy_hall(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def pages_dir(artifacts: Path) -> Path:
+    out = artifacts / "pages"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    """open_page(url, width, height): a fresh context per page; page errors fail the test.
+
+    Pages ask for reduced motion (which they honour: no flashing, no scrolling): two CPU
+    cores rendering 4K animations in software would slow every test, and screenshots
+    show the resting picture instead of a random frame of a flash.
+    """
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def opener(url: str, width: int = 1920, height: int = 1080) -> Any:
+        ctx = browser.new_context(viewport={"width": width, "height": height},
+                                  reduced_motion="reduce")
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        return page
+
+    yield opener
+    for ctx in contexts:
+        ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def wait_live(page: Any, connects: int = 1) -> None:
+    page.wait_for_function(
+        f"window.hallqLive && window.hallqLive.status === 'live' && window.hallqLive.connects >= {connects}",
+        timeout=10_000)
