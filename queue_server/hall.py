@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -68,6 +68,10 @@ class Hall:
         loaded = self.store.load_day(today)
         self.state = HallState(self.layout, today, tickets=loaded.tickets,
                                windows=loaded.windows, sequences=loaded.sequences)
+        # The hall screen's "recent calls" list comes back after a restart, not empty.
+        for stored in self.store.recent_events([t.value for t in CALL_EVENTS],
+                                               self.state.tickets, RECENT_CALLS):
+            self.recent_calls.append(self._message(stored, self.state.tickets))
 
     def turn_over_if_due(self) -> Change | None:
         """Run the daily clear when the business day has ended; returns what it did."""
@@ -103,16 +107,8 @@ class Hall:
         tickets = {t.id: t for t in change.tickets}
         messages: list[dict[str, Any]] = []
         for s in stored:
-            e = s.event
-            msg: dict[str, Any] = {"type": e.type.value, "seq": s.seq, "at": iso(e.at),
-                                   "window": e.window, "actor_role": e.actor.split(":")[0],
-                                   "data": e.data}
-            t = tickets.get(e.ticket_id or "")
-            if t is not None:
-                msg["ticket"] = ticket_view(t, self.state)
-            if e.window is not None and e.window in self.state.windows:
-                msg["window_state"] = window_view(self.state.windows[e.window], self.state)
-            if e.type in CALL_EVENTS:
+            msg = self._message(s, tickets)
+            if s.event.type in CALL_EVENTS:
                 self.recent_calls.append(msg)
             messages.append(msg)
         messages.append({"type": "queues", "seq": self.last_seq, "at": iso(self.clock()),
@@ -120,12 +116,33 @@ class Hall:
         for listener in self.listeners:
             listener(messages)
 
+    def _message(self, stored: StoredEvent, tickets: Mapping[str, Ticket]) -> dict[str, Any]:
+        """An event as displays and consoles receive it."""
+        e = stored.event
+        msg: dict[str, Any] = {"type": e.type.value, "seq": stored.seq, "at": iso(e.at),
+                               "window": e.window, "actor_role": e.actor.split(":")[0],
+                               "data": e.data}
+        t = tickets.get(e.ticket_id or "")
+        if t is not None:
+            msg["ticket"] = ticket_view(t, self.state)
+        if e.window is not None and e.window in self.state.windows:
+            msg["window_state"] = window_view(self.state.windows[e.window], self.state)
+        return msg
+
     # --- reads ----------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         with self.lock:
             t = self.state.tickets.get(ticket_id)
         return t if t is not None else self.store.ticket(ticket_id)
+
+    def window_queue(self, window: int) -> dict[str, list[dict[str, Any]]]:
+        """What a window's console lists: its callable tickets in call order, its parked ones."""
+        with self.lock:
+            s = self.state
+            return {"waiting": [ticket_view(t, s) for t in s.window_queue(window)],
+                    "parked": [ticket_view(t, s) for t in s.waiting.values()
+                               if t.parked and t.window == window]}
 
     def view(self, t: Ticket) -> dict[str, Any]:
         with self.lock:

@@ -24,7 +24,7 @@ from queue_server.domain.estimate import Estimate, ServiceStats, capacities, est
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant, age_on
 from queue_server.domain.layout import Layout, Priority
-from queue_server.domain.routing import choose_next, queue_minutes
+from queue_server.domain.routing import choose_next, queue_minutes, routing_key
 from queue_server.domain.tickets import (
     AT_WINDOW,
     OPEN_STATUSES,
@@ -167,6 +167,13 @@ class HallState:
             for i, t in enumerate(self.queue_order(code)):
                 ahead[t.id] = i
         return ahead
+
+    def window_queue(self, number: int) -> list[Ticket]:
+        """The tickets this window may call, in the order call-next would take them."""
+        w = self.window(number)
+        keyed = [(key, t) for t in self.waiting.values()
+                 if (key := routing_key(w, t, self.policy)) is not None]
+        return [t for _, t in sorted(keyed, key=lambda kt: kt[0])]
 
     def people_ahead(self, t: Ticket) -> int | None:
         if t.status is not Status.WAITING or t.parked:

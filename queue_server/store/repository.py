@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
-from queue_server.domain.events import Event
+from queue_server.domain.events import Event, EventType
 from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import OPEN_STATUSES, Status, Ticket
@@ -134,6 +134,19 @@ class Store:
                                 .order_by(events.c.seq)).all()
         return [{"seq": r.seq, "at": r.at, "type": r.type, "actor": r.actor, "window": r.window,
                  "data": r.data} for r in rows]
+
+    def recent_events(self, types: list[str], ticket_ids: Collection[str], limit: int
+                      ) -> list[StoredEvent]:
+        """The newest events of these types about these tickets, oldest first."""
+        if not ticket_ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(events).where(events.c.type.in_(types),
+                                     events.c.ticket_id.in_(list(ticket_ids)))
+                .order_by(events.c.seq.desc()).limit(limit)).all()
+        return [StoredEvent(r.seq, Event(EventType(r.type), r.at, r.actor, r.ticket_id,
+                                         r.window, dict(r.data))) for r in reversed(rows)]
 
     def events_since(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -153,3 +153,29 @@ def test_admin_issues_and_revokes_tokens(api):
     tid = [t for t in client.get("/api/v1/tokens", headers=admin).json() if t["window"] == 2][0]["id"]
     assert client.delete(f"/api/v1/tokens/{tid}", headers=admin).json() == {"revoked": True}
     assert client.get("/api/v1/windows", headers=hdr).status_code == 401
+
+
+def test_me_tells_a_console_who_the_token_is(api):
+    client, h = api
+    r = client.get("/api/v1/me", headers=h.headers("window", 3)).json()
+    assert r["role"] == "window" and r["window"] == 3
+
+
+def test_window_queue_is_in_call_next_order(api):
+    client, h = api
+    kiosk, guide = h.headers("kiosk"), h.headers("guide")
+    normal = client.post("/api/v1/tickets", json={"business": "transfer"}, headers=kiosk).json()
+    h.clock.advance(minutes=5)
+    green = client.post("/api/v1/tickets", json={"business": "mortgage", "priority": "green"},
+                        headers=guide).json()
+    client.post("/api/v1/tickets", json={"business": "tax"}, headers=kiosk)  # not window 1's
+    w1 = h.headers("window", 1)
+    queue = client.get("/api/v1/windows/1/queue", headers=w1).json()
+    # The green mortgage ticket is younger but its head start puts it first, as call-next does.
+    assert [t["id"] for t in queue["waiting"]] == [green["id"], normal["id"]]
+    called = client.post("/api/v1/windows/1/call-next", headers=w1).json()["ticket"]
+    assert called["id"] == queue["waiting"][0]["id"]
+    parked = client.post(f"/api/v1/tickets/{called['id']}/park", headers=w1).json()
+    queue = client.get("/api/v1/windows/1/queue", headers=w1).json()
+    assert [t["id"] for t in queue["parked"]] == [parked["id"]]
+    assert [t["id"] for t in queue["waiting"]] == [normal["id"]]

@@ -95,3 +95,19 @@ def test_the_id_number_is_never_stored_in_clear(make_app: AppFactory):
                         for row in conn.execute(sa.text(f"select * from {table}")))
     assert "11010519491231002X" not in dump and "张三丰" not in dump
     assert "110***********002X" in dump
+
+
+def test_recent_calls_come_back_after_a_restart(make_app: AppFactory):
+    h = make_app()
+    with TestClient(h.app) as c:
+        kiosk, w1 = h.headers("kiosk"), h.headers("window", 1)
+        for _ in range(2):
+            c.post("/api/v1/tickets", json={"business": "transfer"}, headers=kiosk)
+        t = c.post("/api/v1/windows/1/call-next", headers=w1).json()["ticket"]
+        c.post(f"/api/v1/tickets/{t['id']}/recall", headers=w1)
+        before = h.app.state.hall.snapshot()["recent_calls"]
+    h2 = make_app()
+    after = h2.app.state.hall.snapshot()["recent_calls"]
+    assert [(m["type"], m["seq"], m["ticket"]["number"]) for m in after] == \
+        [(m["type"], m["seq"], m["ticket"]["number"]) for m in before]
+    assert [m["type"] for m in after] == ["ticket.called", "ticket.recalled"]

@@ -64,3 +64,10 @@ async def hall_info(hall: HallDep, _: AnyRole) -> dict[str, Any]:
 async def catalogue(request: Request, _: AnyRole) -> dict[str, Any]:
     """The business items and their one-time materials lists, for the kiosk."""
     return request.app.state.catalogue_view
+
+
+@router.get("/me")
+async def me(who: AnyRole) -> dict[str, Any]:
+    """Who this token is: consoles check it at sign-in (a window token opens only its window)."""
+    return {"role": who.role.value, "window": who.window, "name": who.name,
+            "token_id": who.token_id}

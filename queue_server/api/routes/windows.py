@@ -58,6 +58,12 @@ for _path, _status in (("pause", WindowStatus.PAUSED), ("resume", WindowStatus.O
                          name=f"window_{_path}")
 
 
+@router.get("/windows/{number}/queue", response_class=Json)
+async def window_queue(number: int, hall: HallDep, _: WindowStaff) -> Json:
+    """The tickets this window may call, in the order call-next takes them, and its parked ones."""
+    return Json(await in_hall(hall.window_queue, number))
+
+
 @router.get("/windows/{number}")
 async def get_window(number: int, hall: HallDep, _: WindowStaff) -> dict[str, Any]:
     return await in_hall(_window, hall, number)

@@ -101,15 +101,15 @@ async function refresh() {
     const t = await api(state.token, 'GET', `/tickets/${w.data.current.id}`);
     if (t.ok) ticket = t.data;
   }
-  const list = await api(state.token, 'GET', '/tickets?status=waiting&limit=2000');
+  const list = await api(state.token, 'GET', `/windows/${n}/queue`);
   if (gen < applied) return;
   applied = gen;
   state.window = w.data;
   state.ticket = ticket;
   if (list.ok) {
-    const serves = new Set(w.data.businesses);
-    state.waiting = list.data.filter((t) => !t.parked && serves.has(t.business));
-    state.parked = list.data.filter((t) => t.parked && t.window === n);
+    // In the order call-next takes them (priority head starts included), as served.
+    state.waiting = list.data.waiting;
+    state.parked = list.data.parked;
   }
   if (!state.busy) render();
 }
