@@ -11,13 +11,17 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KIVY_HOME", os.path.join(os.path.dirname(__file__), "..", ".kivy-test"))
 
+import asyncio  # noqa: E402
 import secrets  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Coroutine, Iterator  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
 
 import pytest  # noqa: E402
 
+T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -35,6 +39,16 @@ class Clock:
     def advance(self, **kwargs: float) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on its own loop in a worker thread.
+
+    The browser tests keep Playwright's loop running in the main thread for the whole
+    session, where `asyncio.run` refuses to start; a thread has no loop of its own.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 import websockets
 from starlette.websockets import WebSocketDisconnect
 
+from tests.conftest import run_async
 from tests.server.conftest import LiveServer
 
 
@@ -105,7 +106,7 @@ def test_a_slow_display_is_dropped_and_never_delays_the_others(make_app):
     with LiveServer(handle.app) as server:
         slow = stalled_websocket(server.url, f"/api/v1/events?token={token}")
         try:
-            got = asyncio.run(fast_display(server.url))
+            got = run_async(fast_display(server.url))
         finally:
             slow.close()
     assert got.count("notice") == 150 and got.count("ticket.issued") == count
@@ -130,6 +131,6 @@ def test_hub_drops_only_the_client_that_falls_behind():
             rest.append(falls_behind.queue.get_nowait())
         return got, rest
 
-    got, rest = asyncio.run(run())
+    got, rest = run_async(run())
     assert [seq for seq, _ in got] == [1, 2, 3, 4, 5]
     assert rest == [CLOSE]  # what it missed was discarded: it reloads the snapshot
