@@ -32,6 +32,7 @@ from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.templates import CASE_READY, Templates
 from queue_server.notify.worker import Dispatcher, RoundReport
 
+COALESCE_SECONDS = 0.5  # hall events within this long share one notification round
 log = logging.getLogger("hallq.notify")
 
 
@@ -157,6 +158,9 @@ class Notifier:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+            # A busy hall wakes the worker on every event; one round per burst is enough
+            # for an SMS, and each round costs database work beside the ticket operations.
+            await asyncio.sleep(COALESCE_SECONDS)
             self._wake.clear()
             try:
                 await asyncio.to_thread(self.run_once)
