@@ -20,6 +20,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     DISPLAY = "display"
     REGISTRY = "registry"
+    JUDICIAL = "judicial"  # court liaison: archive lookups with seizures, under its own token
 
 
 STAFF = frozenset({Role.GUIDE, Role.ADMIN})

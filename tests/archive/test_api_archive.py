@@ -115,6 +115,19 @@ def test_staff_see_more(loaded):
     assert lookup(c, guide).status_code == 422
 
 
+def test_judicial_role_sees_seizures_under_its_own_token_and_is_audited(loaded):
+    c, h = loaded
+    court = h.token("judicial")
+    r = lookup(c, {"Authorization": f"Bearer {court}"}, unit_no=SHOP)
+    assert r.status_code == 200
+    assert r.json()["units"][0]["seizures"][0]["doc_no"] == "(2025)湘04执12号"
+    log = c.get("/api/v1/archive/audit", headers=h.headers("admin")).json()
+    assert log[-1]["role"] == "judicial" and log[-1]["unit_no"] == SHOP
+    # The role reads the archive; it issues no tickets and calls nobody.
+    assert c.post("/api/v1/tickets", json={"business": "transfer"},
+                  headers={"Authorization": f"Bearer {court}"}).status_code == 403
+
+
 def test_every_lookup_is_audited_and_only_admins_read_it(loaded):
     c, h = loaded
     kiosk_token = h.token("kiosk")

@@ -30,7 +30,7 @@ router = APIRouter(tags=["archive"])
 Registry = Annotated[Principal, Depends(require(Role.REGISTRY))]
 # Staff look at any unit (the judicial-assistance window serves courts), kiosks at their own.
 ArchiveReader = Annotated[Principal, Depends(require(Role.KIOSK, Role.WINDOW, Role.GUIDE,
-                                                     Role.ADMIN))]
+                                                     Role.ADMIN, Role.JUDICIAL))]
 
 
 class Strict(BaseModel):
