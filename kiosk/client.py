@@ -1,0 +1,249 @@
+"""The queue-server API as the kiosk uses it, with typed errors instead of status codes.
+
+    client = HallClient("http://10.0.0.5:8000", token)
+    ticket = client.issue_ticket("mortgage", id_number=..., name=..., priority="green")
+
+Errors:
+- `ServerUnreachable`: no connection, a timeout, or a 5xx. The applicant is told to wait
+  or go to the desk; the kiosk keeps retrying /health and recovers by itself.
+- `Refused(code, message, status)`: the server said no, with its `{"error": …}` body
+  (daily_cap_reached, id_limit_reached, already_waiting, business_closed, ...).
+- `FeatureMissing`: the route does not exist on this server (an older server, or a part
+  still being built); the kiosk shows "not available here" rather than an error.
+
+Any httpx.Client can carry the requests (tests hand in a Starlette TestClient).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from kiosk.models import (
+    BadResponse,
+    CaseProgress,
+    Category,
+    HallInfo,
+    Property,
+    Ticket,
+    categories_from_businesses,
+    parse_archive,
+    parse_case,
+    parse_catalogue,
+    parse_hall,
+    parse_ticket,
+)
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+# The case and archive routes (queue_server/api/routes/cases.py, archive.py). Proof of
+# being an applicant travels only in request bodies, never in a URL.
+#   POST /cases/lookup    {"case_no", "id_number"} | {"case_no", "receipt_token"}
+#   POST /archive/lookup  {"id_number"} → {"count", "units": [...]}
+CASE_LOOKUP = API + "/cases/lookup"
+ARCHIVE_LOOKUP = API + "/archive/lookup"
+KIOSK_HEALTH = API + "/kiosks/{name}/health"
+
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+class ClientError(Exception):
+    """Base of the kiosk's API failures."""
+
+
+class ServerUnreachable(ClientError):
+    """No answer we can use: connection refused, timeout, or the server failed (5xx)."""
+
+
+class FeatureMissing(ClientError):
+    """This server has no such route."""
+
+
+class Refused(ClientError):
+    def __init__(self, code: str, message: str, status: int) -> None:
+        self.code = code
+        self.message = message  # "中文 / English", as the server writes it
+        self.status = status
+        super().__init__(f"{status} {code}: {message}")
+
+    @property
+    def message_zh(self) -> str:
+        return self.message.split(" / ", 1)[0].strip()
+
+    @property
+    def message_en(self) -> str:
+        parts = self.message.split(" / ", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+
+def _no_such_path(response: httpx.Response) -> bool:
+    """A 404/405 from routing, not from a use case (the server says "no such path")."""
+    if response.status_code == 405:
+        return True
+    if response.status_code != 404:
+        return False
+    try:
+        message = str(response.json()["error"]["message"])
+    except Exception:  # not our error shape at all: some other server's 404 page
+        return True
+    return "no such path" in message
+
+
+class HallClient:
+    def __init__(self, base_url: str = "", token: str = "", *,
+                 http: httpx.Client | None = None,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if http is None:
+            http = httpx.Client(base_url=base_url, timeout=timeout)
+        http.headers.update(headers)
+        self.http = http
+        self._routes: dict[str, bool] = {}
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def _transport(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.TransportError as e:  # connect, read, write, pool, timeouts
+            raise ServerUnreachable(f"{type(e).__name__}: {e}") from e
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        with self._transport():
+            response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 500:
+            raise ServerUnreachable(f"server error {response.status_code} on {method} {path}")
+        if response.status_code >= 400:
+            if _no_such_path(response):
+                raise FeatureMissing(f"{method} {path}: {response.status_code}")
+            try:
+                err = response.json()["error"]
+                raise Refused(str(err["code"]), str(err.get("message", "")), response.status_code)
+            except (ValueError, KeyError, TypeError):
+                raise Refused("error", response.text[:200], response.status_code) from None
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as e:
+            raise ServerUnreachable(f"{method} {path}: the answer is not JSON") from e
+
+    def _parse(self, parser: Any, data: Any, *args: Any) -> Any:
+        try:
+            return parser(data, *args)
+        except BadResponse as e:
+            # A server we cannot understand is, for the applicant, a server that is down.
+            raise ServerUnreachable(str(e)) from e
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def ping(self) -> bool:
+        """True when the server answers /health; never raises."""
+        try:
+            return self._request("GET", API + "/health").get("status") == "ok"
+        except (ClientError, AttributeError):
+            return False
+
+    def hall(self) -> HallInfo:
+        return self._parse(parse_hall, self._request("GET", API + "/hall"))  # type: ignore[no-any-return]
+
+    def categories(self) -> tuple[Category, ...]:
+        """The catalogue's categories; a hall without one gets its businesses as items."""
+        cats = self._parse(parse_catalogue, self._request("GET", API + "/catalogue"))
+        if cats:
+            return cats  # type: ignore[no-any-return]
+        return self._parse(categories_from_businesses,  # type: ignore[no-any-return]
+                           self._request("GET", API + "/businesses"))
+
+    def journeys(self) -> dict[str, tuple[str, ...]]:
+        data = self._request("GET", API + "/journeys")
+        if not isinstance(data, list):
+            raise ServerUnreachable("journeys: expected a list")
+        return {str(j["code"]): tuple(j.get("steps") or ()) for j in data
+                if isinstance(j, dict) and j.get("code")}
+
+    def windows(self) -> list[dict[str, Any]]:
+        data = self._request("GET", API + "/windows")
+        return [w for w in data if isinstance(w, dict)] if isinstance(data, list) else []
+
+    def _probe(self, path: str) -> bool:
+        """Does this server have the POST route `path`? Asked with an empty body, which
+        every such route refuses (422) before doing anything — no lookup, no audit entry —
+        while a server without it answers "no such path". Cheaper than the OpenAPI
+        document, which the server builds on first request."""
+        if path not in self._routes:
+            try:
+                self._request("POST", path, json={})
+                self._routes[path] = True
+            except FeatureMissing:
+                self._routes[path] = False
+            except Refused:
+                self._routes[path] = True
+        return self._routes[path]
+
+    def forget_routes(self) -> None:
+        """Ask again next time: the server may have been upgraded."""
+        self._routes.clear()
+
+    def has_cases(self) -> bool:
+        return self._probe(CASE_LOOKUP)
+
+    def has_archive(self) -> bool:
+        return self._probe(ARCHIVE_LOOKUP)
+
+    # --- tickets --------------------------------------------------------------------------
+
+    def issue_ticket(self, business: str, *, id_number: str | None = None, name: str = "",
+                     priority: str | None = None, journey: str | None = None,
+                     appointment: tuple[str, datetime, datetime] | None = None) -> Ticket:
+        body: dict[str, Any] = {"business": business}
+        if id_number:
+            body["applicant"] = {"id_number": id_number, "name": name[:60]}
+        if priority:
+            body["priority"] = priority
+        if journey:
+            body["journey"] = journey
+        if appointment is not None:
+            code, start, end = appointment
+            body["appointment"] = {"code": code, "slot_start": start.isoformat(),
+                                   "slot_end": end.isoformat()}
+        return self._parse(parse_ticket,  # type: ignore[no-any-return]
+                           self._request("POST", API + "/tickets", json=body))
+
+    def cancel_ticket(self, ticket_id: str) -> None:
+        self._request("POST", f"{API}/tickets/{ticket_id}/cancel")
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        return self._parse(parse_ticket,  # type: ignore[no-any-return]
+                           self._request("GET", f"{API}/tickets/{ticket_id}"))
+
+    # --- cases and the archive --------------------------------------------------------
+
+    def case_progress(self, case_no: str, *, id_number: str | None = None,
+                      receipt_token: str | None = None) -> CaseProgress:
+        """Progress of one case; proof is the applicant's ID number or the receipt's token."""
+        proof = {"id_number": id_number} if id_number else {"receipt_token": receipt_token}
+        if not any(proof.values()):
+            raise ValueError("a case lookup needs an ID number or a receipt token")
+        data = self._request("POST", CASE_LOOKUP, json={"case_no": case_no, **proof})
+        return self._parse(parse_case, data, case_no)  # type: ignore[no-any-return]
+
+    def archive(self, id_number: str) -> tuple[Property, ...]:
+        """The units where the card holder holds rights (the server audits every lookup)."""
+        data = self._request("POST", ARCHIVE_LOOKUP, json={"id_number": id_number})
+        return self._parse(parse_archive, data)  # type: ignore[no-any-return]
+
+    # --- the kiosk itself -------------------------------------------------------------
+
+    def report_health(self, name: str, report: dict[str, Any]) -> None:
+        self._request("POST", KIOSK_HEALTH.format(name=name), json=report)

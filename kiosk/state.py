@@ -1,0 +1,138 @@
+"""What the kiosk shows at one moment: an immutable State the flow replaces on every step.
+
+The screens render a State and nothing else, so "wipe what it showed of the applicant"
+is one assignment, and the UI thread can read `flow.state` while the flow thread works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from devices.idcard import CardIdentity, Identity
+from kiosk.models import CaseProgress, Category, Item, Property, Ticket
+
+
+class Screen(StrEnum):
+    STARTING = "starting"  # before the server first answered
+    OFFLINE = "offline"  # out of service until the server answers again
+    HOME = "home"
+    CARD = "card"  # lay the ID card (for a ticket, a case's proof, the archive, a check-in)
+    GREEN = "green"  # 70+: offered the green channel
+    BUSINESS = "business"  # the common items
+    CATEGORIES = "categories"
+    ITEMS = "items"  # the items of one category
+    MATERIALS = "materials"  # the one-time list of materials, print it, take the ticket
+    TICKET = "ticket"
+    SCAN = "scan"  # present an appointment or pre-application slip
+    CASE_ENTRY = "case_entry"  # type a case number, or scan the receipt
+    CASE = "case"  # the case's steps as a timeline
+    ARCHIVE = "archive"  # the card holder's properties
+    MESSAGE = "message"  # something went wrong: what happened and what to do
+
+
+class Purpose(StrEnum):
+    TICKET = "ticket"
+    APPOINTMENT = "appointment"
+    CASE = "case"
+    ARCHIVE = "archive"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    id_number: str | None  # None: a card whose number the server cannot take (foreigner's)
+    birth_date: date
+
+    @classmethod
+    def from_card(cls, card: CardIdentity) -> Applicant:
+        if isinstance(card, Identity):
+            return cls(card.name, card.id_number, card.birth_date)
+        return cls(card.display_name, None, card.birth_date)
+
+    @property
+    def masked_name(self) -> str:
+        """What the screen shows: people queue behind the applicant and can read it."""
+        n = self.name
+        if len(n) <= 1:
+            return n
+        if len(n) == 2:
+            return n[0] + "*"
+        return n[0] + "*" * (len(n) - 2) + n[-1]
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+@dataclass(frozen=True)
+class Message:
+    code: str  # a key of texts.MESSAGES: what happened and what to do
+    detail_zh: str = ""  # the server's own words, when it gave some
+    detail_en: str = ""
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    ticket: Ticket
+    item_name: str
+    item_name_en: str
+    printed: bool
+    print_problem: str | None  # "paper_out" | "offline" | "failed" when not printed
+    green: bool
+    window_hint: tuple[str, str] = ("", "")  # zh, en: "12–37号窗口"
+    appointment: str | None = None  # "in_slot" | "outside_slot" for a check-in
+
+
+@dataclass(frozen=True)
+class HallView:
+    """What the screens need of the hall; replaced when the kiosk reloads it."""
+
+    name: str
+    name_en: str
+    allow_anonymous: bool
+    green_age: int
+    categories: tuple[Category, ...]
+    offers: frozenset[Purpose]  # what the home screen offers on this kiosk and server
+    timezone: str = "Asia/Shanghai"  # times on screen are the hall's local time
+
+    def item(self, code: str) -> Item | None:
+        return next((i for c in self.categories for i in c.items if i.code == code), None)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    @property
+    def common_items(self) -> tuple[Item, ...]:
+        """The first page of choices; a catalogue that marks nothing common shows it all."""
+        common = tuple(i for c in self.categories for i in c.items if i.common)
+        return common or tuple(i for c in self.categories for i in c.items)
+
+    @property
+    def has_more(self) -> bool:
+        """Is there anything beyond the common items to browse?"""
+        return len(self.common_items) < sum(len(c.items) for c in self.categories)
+
+
+@dataclass(frozen=True)
+class State:
+    screen: Screen = Screen.STARTING
+    lang: str = "zh"
+    hall: HallView | None = None
+    faults: frozenset[str] = frozenset()  # "server", "idcard", "printer", "scanner", "voice"
+    busy: bool = False  # working (issuing, printing, asking the server): "please wait"
+    notice: str = ""  # a key of texts.NOTICES shown under the title, e.g. "card_unreadable"
+    # --- the applicant's session: everything below is wiped when the kiosk goes home ----
+    purpose: Purpose | None = None
+    applicant: Applicant | None = None
+    anonymous: bool = False
+    green: bool | None = None  # None: not offered; True/False: accepted/declined
+    category: str | None = None
+    item: Item | None = None
+    materials_printed: str = ""  # "" | "ok" | a printer problem code
+    result: TicketResult | None = None
+    case_input: str = ""
+    case: CaseProgress | None = None
+    properties: tuple[Property, ...] | None = None
+    message: Message | None = None
