@@ -19,33 +19,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-HALLQ = [sys.executable, "-m", "hallq"]
-CODES = ("transfer", "mortgage", "tax", "query")
-
-
-def bench_layout(path: Path, windows: int = 96) -> Path:
-    """96 windows each serving all four businesses, no caps: nothing but speed is measured."""
-    parts = ['[hall]\nname = "基准测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "23:59"\n'
-             "per_id_daily_limit = 1000000\nnumber_width = 6\n",
-             '[[zones]]\ncode = "all"\nname = "全部"\n']
-    for i, code in enumerate(CODES):
-        parts.append(f'[[businesses]]\ncode = "{code}"\nname = "业务{i}"\nprefix = "{"ABCD"[i]}"\n')
-    served = ", ".join(f'"{c}"' for c in CODES)
-    for n in range(1, windows + 1):
-        parts.append(f'[[windows]]\nnumber = {n}\nzone = "all"\nbusinesses = [{served}]\n')
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+from _server import CODES, bench_layout, hall_env, issue_token, served
 
 
 class Http:
@@ -149,12 +130,6 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=3.0)
@@ -165,36 +140,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         layout = bench_layout(tmp / "bench.toml")
-        data = tmp / "var"
-        env = {**os.environ, "HALLQ_DATA": str(data)}
-        tokens = {0: subprocess.check_output([*HALLQ, "token", "issue", "--role", "guide"],
-                                             env=env, text=True).strip()}
+        env = hall_env(tmp / "var")
+        tokens = {0: issue_token(env, "guide")}
         for w in range(1, max(levels) + 1):
-            tokens[w] = subprocess.check_output(
-                [*HALLQ, "token", "issue", "--role", "window", "--window", str(w)],
-                env=env, text=True).strip()
-        port = free_port()
-        server = subprocess.Popen([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)],
-                                  env=env, cwd=REPO)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.1)
+            tokens[w] = issue_token(env, "window", w)
+        with served(layout, env) as port:
             rows = []
             for conns in levels:
                 for kind in ("health", "tickets"):
                     n, lat = asyncio.run(run_level("127.0.0.1", port, tokens, kind, conns,
                                                    args.seconds))
                     rows.append((kind, conns, n / args.seconds, pct(lat, 0.5), pct(lat, 0.99)))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
         ceiling = sqlite_ceiling(args.seconds, tmp)
 
     print(f"{'operation':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs health':>11}")

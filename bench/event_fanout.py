@@ -25,7 +25,6 @@ import multiprocessing as mp
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,25 +33,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
+from _server import bench_layout, hall_env, issue_token, served
 
-REPO = Path(__file__).resolve().parent.parent
-HALLQ = [sys.executable, "-m", "hallq"]
 CALLED_PREFIX = '{"type": "ticket.called"'  # the server serialises `type` first
-
-
-def bench_layout(path: Path, windows: int = 96) -> Path:
-    """96 windows, four businesses, no caps: the hall's size, nothing else measured."""
-    codes = ("transfer", "mortgage", "tax", "query")
-    parts = ['[hall]\nname = "广播基准大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "23:59"\n'
-             "per_id_daily_limit = 1000000\nnumber_width = 5\n",
-             '[[zones]]\ncode = "all"\nname = "全部"\n']
-    for i, code in enumerate(codes):
-        parts.append(f'[[businesses]]\ncode = "{code}"\nname = "业务{i}"\nprefix = "{"ABCD"[i]}"\n')
-    served = ", ".join(f'"{c}"' for c in codes)
-    for n in range(1, windows + 1):
-        parts.append(f'[[windows]]\nnumber = {n}\nzone = "all"\nbusinesses = [{served}]\n')
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
 
 
 # --- the displays, in worker processes -------------------------------------------------------
@@ -188,12 +171,6 @@ def scenario(port: int, tokens: dict[str, str], clients: int, rounds: int, worke
     return Result(clients, slow, rounds, latencies, missing)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clients", default="100,1000")
@@ -207,28 +184,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         layout = bench_layout(tmp / "bench.toml")
-        env = {**os.environ, "HALLQ_DATA": str(tmp / "var")}
-        tokens = {role: subprocess.check_output([*HALLQ, "token", "issue", "--role", role],
-                                                env=env, text=True, cwd=REPO).strip()
-                  for role in ("display", "kiosk", "guide")}
-        port = free_port()
-        server = subprocess.Popen([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)],
-                                  env=env, cwd=REPO)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.1)
+        env = hall_env(tmp / "var")
+        tokens = {role: issue_token(env, role) for role in ("display", "kiosk", "guide")}
+        with served(layout, env) as port:
             results = [scenario(port, tokens, n, args.rounds, args.workers, slow, args.settle)
                        for slow in (False, True) for n in levels]
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
     print(f"{'displays':>9}{'slow one':>10}{'rounds':>8}{'events':>9}{'p50 ms':>9}"
           f"{'p99 ms':>9}{'max ms':>9}{'mean ms':>9}{'missing':>9}")

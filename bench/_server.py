@@ -1,0 +1,68 @@
+"""What every server benchmark shares: a bench hall, tokens, and `hallq serve` in its own process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HALLQ = [sys.executable, "-m", "hallq"]
+CODES = ("transfer", "mortgage", "tax", "query")
+
+
+def bench_layout(path: Path, windows: int = 96) -> Path:
+    """96 windows each serving all four businesses, no caps: nothing but speed is measured."""
+    parts = ['[hall]\nname = "基准测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "23:59"\n'
+             "per_id_daily_limit = 1000000\nnumber_width = 6\n",
+             '[[zones]]\ncode = "all"\nname = "全部"\n']
+    for i, code in enumerate(CODES):
+        parts.append(f'[[businesses]]\ncode = "{code}"\nname = "业务{i}"\nprefix = "{"ABCD"[i]}"\n')
+    served = ", ".join(f'"{c}"' for c in CODES)
+    for n in range(1, windows + 1):
+        parts.append(f'[[windows]]\nnumber = {n}\nzone = "all"\nbusinesses = [{served}]\n')
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def hall_env(data: Path) -> dict[str, str]:
+    return {**os.environ, "HALLQ_DATA": str(data)}
+
+
+def issue_token(env: dict[str, str], role: str, window: int | None = None) -> str:
+    extra = ["--window", str(window)] if window is not None else []
+    return subprocess.check_output([*HALLQ, "token", "issue", "--role", role, *extra],
+                                   env=env, text=True, cwd=REPO).strip()
+
+
+@contextmanager
+def served(layout: Path, env: dict[str, str]) -> Iterator[int]:
+    """`hallq serve` on a free port until the block ends; yields the port once it answers."""
+    port = free_port()
+    server = subprocess.Popen([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)],
+                              env=env, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
