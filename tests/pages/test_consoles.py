@@ -192,3 +192,22 @@ def test_guide_console_sees_the_hall_and_moves_it(hengyang: HallServer, open_pag
     assert (issued[0]["priority"], issued[0]["priority_reason"]) == ("green", "disability")
     page.click("[data-window='12']")
     page.screenshot(path=str(pages_dir / "guide-console-96-windows.png"), full_page=True)
+
+
+def test_guide_console_shows_staffing_advice_and_applies_it(hall: HallServer, open_page: Any,
+                                                             pages_dir: Path) -> None:
+    # Tax (one window) overloaded: the server suggests a window to help, the guide applies it.
+    for _ in range(12):
+        hall.issue("tax")
+    hall.ok("POST", "/windows/3/call-next", role="window", window=3)
+    first = hall.ok("GET", "/advice")["suggestions"][0]
+    page = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
+    wait_live(page)
+    row = page.locator(f"#advice li[data-id='{first['id']}']")
+    row.wait_for()
+    assert first["text"] in row.inner_text()
+    page.screenshot(path=str(pages_dir / "guide-console-advice.png"))
+    row.locator("button").click()
+    page.wait_for_function(
+        f"!document.querySelector(\"#advice li[data-id='{first['id']}']\")")
+    assert hall.window(first["window"])["businesses"] == first["businesses"]

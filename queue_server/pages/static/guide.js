@@ -202,6 +202,30 @@ async function perform(fn) {
 
 function setFormsDisabled(disabled) {
   for (const id of ['#move-go', '#green-go']) $(id).disabled = disabled;
+  for (const b of document.querySelectorAll('#advice button')) b.disabled = disabled;
+}
+
+// Staffing advice: the server's suggestions for the next hour, each applied with one press.
+async function loadAdvice() {
+  const r = await api(state.token, 'GET', '/advice');
+  if (!r.ok) return;
+  const items = r.data.suggestions.map((s) => h('li', { 'data-id': s.id },
+    h('span', {}, s.text, h('small', {}, ` ${s.text_en}`)),
+    h('button', { class: 'btn primary', type: 'button', onclick: () => applyAdvice(s) },
+      '采纳 ', h('small', {}, 'Apply'))));
+  $('#advice').replaceChildren(...(items.length ? items
+    : [h('li', { class: 'hint' }, '暂无调整建议 ', h('small', {}, 'No change needed'))]));
+}
+
+function applyAdvice(s) {
+  perform(async () => {
+    const r = await request('POST', `/advice/${s.id}/apply`);
+    if (r.ok) {
+      state.windows.set(r.data.window.number, r.data.window);
+      toast(`已采纳：${s.text} / applied`, 'ok');
+    }
+    await loadAdvice();
+  });
 }
 
 function fillSelects() {
@@ -241,6 +265,8 @@ async function main() {
     });
   });
   new LiveHall(state.token, { onSnapshot, onEvent, onUnauthorized: () => { forgetToken(KIND); location.reload(); } }).start();
+  loadAdvice();
+  setInterval(loadAdvice, 60_000); // the next hour's outlook moves slowly
 }
 
 main();
