@@ -94,11 +94,14 @@ class UI:
                                      f"{self.app.flow.state.screen}")
             self.pump(0.02)
 
+    def settled(self) -> bool:
+        """The glass shows the flow's latest state, with no "please wait" over it."""
+        shown = self.app.shown
+        return shown is not None and shown is self.app.flow.state and not shown.busy
+
     def wait_screen(self, screen: Screen, timeout: float = 30) -> None:
         def there() -> bool:
-            shown = self.app.shown
-            return (shown is not None and shown is self.app.flow.state
-                    and shown.screen is screen and not shown.busy)
+            return self.settled() and self.app.shown.screen is screen
         self.wait(there, f"screen {screen.value}", timeout)
         self.pump(0.05)  # let layouts settle (they run on the next frames) before looking
 
@@ -125,8 +128,14 @@ class UI:
         return found[0]
 
     def press(self, name: str) -> None:
-        """Touch the button as a finger would: down and up at its centre."""
+        """Touch the button as a finger would: down and up at its centre.
+
+        First wait for the screen to settle, as a person waits for "please wait" to go:
+        the busy overlay swallows touches, so a press made under it would be lost.
+        """
         from kivy.tests.common import UnitTestTouch
+
+        self.wait(self.settled, f"the screen to settle before pressing {name}")
 
         x, y = self.button(name).to_window(*self.button(name).center)
         touch = UnitTestTouch(x, y)
