@@ -12,14 +12,14 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from queue_server.domain.events import CALL_EVENTS
 from queue_server.domain.identity import Applicant
 from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.state import Appointment, Change, HallState
-from queue_server.domain.tickets import Ticket
+from queue_server.domain.tickets import Ticket, business_day
 from queue_server.domain.windows import WindowStatus
 from queue_server.store.repository import Store, StoredEvent
 from queue_server.views import iso, ticket_view, window_view
@@ -52,8 +52,8 @@ class Hall:
     # --- the day --------------------------------------------------------------------
 
     def _open(self, now: datetime) -> None:
-        probe = HallState(self.layout, date.min)
-        today = probe.business_day_of(now)
+        hall = self.layout.hall
+        today = business_day(now, hall.tz, hall.clear_time)
         # Days the server slept through their clear: close them now, as the clear would have.
         for day in self.store.days_with_open_tickets(before=today):
             loaded = self.store.load_day(day)
@@ -76,18 +76,20 @@ class Hall:
     def turn_over_if_due(self) -> Change | None:
         """Run the daily clear when the business day has ended; returns what it did."""
         with self.lock:
-            now = self.clock()
-            today = self.state.business_day_of(now)
-            if today == self.state.day:
-                return None
-            return self._commit(self.state.close_day(now, today), now)
+            return self._turn_over(self.clock())
+
+    def _turn_over(self, now: datetime) -> Change | None:
+        today = self.state.business_day_of(now)
+        if today == self.state.day:
+            return None
+        return self._commit(self.state.close_day(now, today), now)
 
     # --- running a use case -------------------------------------------------------------
 
     def run(self, decide: Callable[[HallState, datetime], Change]) -> Change:
         with self.lock:
-            self.turn_over_if_due()
             now = self.clock()
+            self._turn_over(now)
             return self._commit(decide(self.state, now), now)
 
     def _commit(self, change: Change, now: datetime) -> Change:
@@ -111,8 +113,9 @@ class Hall:
             if s.event.type in CALL_EVENTS:
                 self.recent_calls.append(msg)
             messages.append(msg)
-        messages.append({"type": "queues", "seq": self.last_seq, "at": iso(self.clock()),
-                         "queues": self.state.queue_summary(self.clock())})
+        now = self.clock()
+        messages.append({"type": "queues", "seq": self.last_seq, "at": iso(now),
+                         "queues": self.state.queue_summary(now)})
         for listener in self.listeners:
             listener(messages)
 

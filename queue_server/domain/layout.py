@@ -124,9 +124,6 @@ class Layout:
     journeys: dict[str, Journey]
     source: str = "<memory>"
 
-    def business_by_prefix(self, prefix: str) -> Business | None:
-        return next((b for b in self.businesses.values() if b.prefix == prefix), None)
-
 
 class LayoutError(Exception):
     """An invalid layout; `problems` holds every `PATH:LINE: message`."""

@@ -148,12 +148,6 @@ class Store:
         return [StoredEvent(r.seq, Event(EventType(r.type), r.at, r.actor, r.ticket_id,
                                          r.window, dict(r.data))) for r in reversed(rows)]
 
-    def events_since(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(events).where(events.c.seq > seq).order_by(events.c.seq)
-                                .limit(limit)).all()
-        return [dict(r._mapping) for r in rows]
-
     def last_event_seq(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
