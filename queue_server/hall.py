@@ -1,19 +1,24 @@
 """The one place that runs a use case: load, decide (domain), store, publish.
 
 One `Hall` per server process owns the day's state in memory. Use cases run one at a
-time under a lock: the domain decides on the state, the store commits the change in one
-transaction, and only then does memory change and the events go out. A failed commit
-leaves both the database and memory as they were.
+time under a lock: the domain decides on the state, the store writes the change, memory
+applies it, and the events go out only once the transaction holding it is committed.
+Concurrent use cases may share one transaction (`run_many`). A failed transaction
+leaves both the database and memory as they were: memory is reloaded from the database.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 from queue_server.domain.events import CALL_EVENTS
 from queue_server.domain.identity import Applicant
@@ -21,12 +26,14 @@ from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.state import Appointment, Change, HallState
 from queue_server.domain.tickets import Ticket, business_day
 from queue_server.domain.windows import WindowStatus
-from queue_server.store.repository import Store, StoredEvent
+from queue_server.store.repository import ChangeBatch, Store, StoredEvent
 from queue_server.views import iso, ticket_view, window_view
 
+log = logging.getLogger("hallq")
 Clock = Callable[[], datetime]
 Listener = Callable[[list[dict[str, Any]]], None]
 RECENT_CALLS = 20
+R = TypeVar("R")
 TICKET_ACTIONS = frozenset({"recall", "start", "complete", "no_show", "park", "forward"})
 
 
@@ -47,6 +54,8 @@ class Hall:
         self.recent_calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.last_seq = store.last_event_seq()
         self.abandoned_reports: list[dict[str, Any]] = []
+        self._batch: _Batch | None = None
+        self._reload_day: date | None = None  # memory must be reloaded before going on
         self._open(clock())
 
     # --- the day --------------------------------------------------------------------
@@ -76,43 +85,122 @@ class Hall:
     def turn_over_if_due(self) -> Change | None:
         """Run the daily clear when the business day has ended; returns what it did."""
         with self.lock:
-            return self._turn_over(self.clock())
+            return self._alone(lambda: self._turn_over(self.clock()))
+
+    # --- running a use case -------------------------------------------------------------
+
+    def run(self, decide: Callable[[HallState, datetime], Change]) -> Change:
+        """Decide, store, apply and publish one use case.
+
+        Inside `run_many` it joins that batch's transaction; on its own it commits at once.
+        """
+        with self.lock:
+            if self._batch is not None:
+                return self._step(decide)
+            return self._alone(lambda: self._step(decide))
+
+    def run_many(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+        """Make the calls in order in one transaction, each seeing the ones before it.
+
+        Group commit: concurrent requests share one commit instead of paying one each,
+        and nobody's answer goes out before the commit that holds it. A call refused by
+        the domain fails alone. If storing fails, the whole transaction is undone, memory
+        is reloaded, and every call is made again on its own, so only the one at fault fails.
+        """
+        with self.lock:
+            outcomes: list[Outcome] = []
+            try:
+                with self._transaction():
+                    for call in calls:
+                        try:
+                            outcomes.append((call(), None))
+                        except _StoreFailed:
+                            raise
+                        except Exception as exc:  # the caller's own failure, nothing stored
+                            outcomes.append((None, exc))
+            except Exception as exc:
+                if len(calls) == 1:
+                    return [(None, exc.cause if isinstance(exc, _StoreFailed) else exc)]
+                return [self.run_many([call])[0] for call in calls]
+            return outcomes
+
+    def _alone(self, fn: Callable[[], R]) -> R:
+        [(value, error)] = self.run_many([fn])
+        if error is not None:
+            raise error
+        return value
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._reload_day is not None:
+            self._reload(self._reload_day)  # raises while the database stays unreachable
+        batch = _Batch(self.state.day, ChangeBatch(self.last_seq))
+        self._batch = batch
+        try:
+            yield
+            self.store.write(batch.changes)
+        except BaseException:
+            if batch.records:  # memory ran ahead of a transaction that was undone
+                self._reload_day = batch.day
+                with contextlib.suppress(Exception):  # else the next batch tries again
+                    self._reload(batch.day)
+            raise
+        finally:
+            self._batch = None
+        try:
+            self._publish(batch.records)
+        except Exception:  # committed: the answers must go out, and nothing may run twice
+            log.exception("publishing events failed")
+
+    def _step(self, decide: Callable[[HallState, datetime], Change]) -> Change:
+        now = self.clock()
+        self._turn_over(now)
+        change = decide(self.state, now)  # a refusal raises here, before anything is written
+        self._record(change, now)
+        return change
 
     def _turn_over(self, now: datetime) -> Change | None:
         today = self.state.business_day_of(now)
         if today == self.state.day:
             return None
-        return self._commit(self.state.close_day(now, today), now)
-
-    # --- running a use case -------------------------------------------------------------
-
-    def run(self, decide: Callable[[HallState, datetime], Change]) -> Change:
-        with self.lock:
-            now = self.clock()
-            self._turn_over(now)
-            return self._commit(decide(self.state, now), now)
-
-    def _commit(self, change: Change, now: datetime) -> Change:
-        if not (change.tickets or change.windows or change.events):
-            return change
-        day = self.state.day
-        stored = self.store.commit(change, self.state.tickets, day, now)
-        self.state.apply(change)
-        if change.new_day is not None:
-            self.recent_calls.clear()
-        if stored:
-            self.last_seq = stored[-1].seq
-        self._publish(stored, change)
+        change = self.state.close_day(now, today)
+        self._record(change, now)
         return change
 
-    def _publish(self, stored: list[StoredEvent], change: Change) -> None:
-        tickets = {t.id: t for t in change.tickets}
+    def _record(self, change: Change, now: datetime) -> None:
+        if not (change.tickets or change.windows or change.events):
+            return
+        assert self._batch is not None
+        try:
+            stored = self._batch.changes.add(change, self.state.tickets, self.state.day, now)
+            self.state.apply(change)
+        except Exception as exc:
+            raise _StoreFailed(exc) from exc
+        self._batch.records.append((stored, change))
+
+    def _reload(self, day: date) -> None:
+        last_seq = self.store.last_event_seq()
+        loaded = self.store.load_day(day)
+        self.state = HallState(self.layout, day, tickets=loaded.tickets,
+                               windows=loaded.windows, sequences=loaded.sequences)
+        self.last_seq = last_seq
+        self._reload_day = None
+
+    def _publish(self, records: list[tuple[list[StoredEvent], Change]]) -> None:
+        """After the commit: every event in order, then one queue summary for the batch."""
+        if not records:
+            return
         messages: list[dict[str, Any]] = []
-        for s in stored:
-            msg = self._message(s, tickets)
-            if s.event.type in CALL_EVENTS:
-                self.recent_calls.append(msg)
-            messages.append(msg)
+        for stored, change in records:
+            if change.new_day is not None:
+                self.recent_calls.clear()
+            tickets = {t.id: t for t in change.tickets}
+            for s in stored:
+                msg = self._message(s, tickets)
+                if s.event.type in CALL_EVENTS:
+                    self.recent_calls.append(msg)
+                messages.append(msg)
+                self.last_seq = s.seq
         now = self.clock()
         messages.append({"type": "queues", "seq": self.last_seq, "at": iso(now),
                          "queues": self.state.queue_summary(now)})
@@ -223,6 +311,24 @@ class Hall:
     def reskill(self, window: int, businesses: list[str], *, actor: str,
                 kind: str | None = None) -> None:
         self.run(lambda s, now: s.reskill(window, businesses, now, actor=actor, kind=kind))
+
+
+Outcome = tuple[Any, Exception | None]
+
+
+@dataclass
+class _Batch:
+    day: date
+    changes: ChangeBatch
+    records: list[tuple[list[StoredEvent], Change]] = field(default_factory=list)
+
+
+class _StoreFailed(Exception):
+    """Recording a change failed: the transaction it shares with others must be undone."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _result(change: Change) -> Ticket:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import weakref
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
@@ -18,15 +18,51 @@ from queue_server.store.repository import Store
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Every use case runs on this one thread: they are serialised anyway (the hall's lock),
-# a database commit never blocks the event loop that feeds the displays, and a request
-# costs one thread hop instead of one per dependency.
-_HALL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hallq-hall")
+async def in_hall(hall: Hall, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run `fn` on the event loop in the hall's next batch; for anything touching hall state.
+
+    Calls made while a batch waits join it, so concurrent requests share one commit
+    (`Hall.run_many`); the answer comes only once that commit is done. Running on the
+    loop itself costs no thread hop: the hall's work is in memory but for the commit.
+    """
+    batcher = _batchers.get(hall)
+    if batcher is None:
+        batcher = _batchers[hall] = _Batcher(hall)
+    return await batcher.submit(partial(fn, *args, **kwargs))
 
 
-async def in_hall(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-    return await asyncio.get_running_loop().run_in_executor(
-        _HALL_THREAD, partial(fn, *args, **kwargs))
+async def off_loop(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Database work that is not a use case (tokens, history, reports), off the loop."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class _Batcher:
+    def __init__(self, hall: Hall) -> None:
+        self.hall = hall
+        self.pending: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+
+    def submit(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self.pending:
+            # Runs after the callbacks already due, so requests that arrived together join.
+            loop.call_soon(self.flush)
+        self.pending.append((call, future))
+        return future
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        outcomes = self.hall.run_many([call for call, _ in batch])
+        for (_, future), (value, error) in zip(batch, outcomes, strict=True):
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+
+_batchers: weakref.WeakKeyDictionary[Hall, _Batcher] = weakref.WeakKeyDictionary()
 
 
 async def get_hall(request: Request) -> Hall:
@@ -48,20 +84,27 @@ def bearer(request: Request) -> str | None:
     return request.query_params.get("token")
 
 
-async def get_principal(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
     principal = request.app.state.auth(bearer(request))
     if principal is None:
         raise ApiError(401, "unauthorized", "需要有效的令牌 / a valid bearer token is required")
     return principal
 
 
+async def get_principal(request: Request) -> Principal:
+    return principal_of(request)
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     allowed = frozenset(roles)
 
-    async def check(principal: PrincipalDep) -> Principal:
+    # One dependency, not one on top of `get_principal`: FastAPI's solving costs per level,
+    # and these guard the busiest routes.
+    async def check(request: Request) -> Principal:
+        principal = principal_of(request)
         if principal.role not in allowed:
             names = "、".join(r.value for r in roles)
             raise ApiError(403, "forbidden", f"该操作需要角色 {names} / this needs the role: {names}")

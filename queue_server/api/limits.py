@@ -1,4 +1,8 @@
-"""Refuse oversize request bodies before they are read into memory."""
+"""Refuse oversize request bodies before they are read into memory.
+
+FastAPI's own `max_body_size` answers a declared oversize body in plain text, before any
+exception handler; every refusal of this API is the JSON error shape, so this stays.
+"""
 
 from __future__ import annotations
 

@@ -123,8 +123,8 @@ class Notifier:
     # --- the worker ----------------------------------------------------------------------
 
     def on_hall_messages(self, _messages: list[dict[str, Any]]) -> None:
-        """A hall listener: runs on the hall's thread inside its lock, so it only wakes
-        the worker and never raises."""
+        """A hall listener: runs inside the hall's lock, so it only wakes the worker and
+        never raises."""
         self.poke()
 
     def poke(self) -> None:

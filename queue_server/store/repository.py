@@ -1,4 +1,4 @@
-"""Reads and writes of hall state: one transaction per domain change."""
+"""Reads and writes of hall state: domain changes written in transactions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.layout import Layout, Priority
@@ -24,7 +24,7 @@ _UPDATE_TICKET = update(tickets).where(
     tickets.c.id == bindparam("w_id"), tickets.c.status == bindparam("w_status"),
     tickets.c.business == bindparam("w_business"))
 _UPDATE_WINDOW = update(windows).where(windows.c.number == bindparam("w_number"))
-_INSERT_EVENT = insert(events).returning(events.c.seq)
+_INSERT_EVENT = insert(events)
 
 
 class StaleState(Exception):
@@ -173,40 +173,17 @@ class Store:
 
     def commit(self, change: Change, previous: Mapping[str, Ticket], day: date, now: datetime
                ) -> list[StoredEvent]:
-        """Write one change atomically; returns its events with their sequence numbers.
+        """Write one change atomically; returns its events with their sequence numbers."""
+        batch = ChangeBatch(self.last_event_seq())
+        stored = batch.add(change, previous, day, now)
+        self.write(batch)
+        return stored
 
-        Each update names the status it expects to replace, so a ticket changed meanwhile
-        by anyone else (a second server process by mistake) fails the whole change
-        instead of being served twice.
-        """
-        out: list[StoredEvent] = []
-        with self.engine.begin() as conn:
-            new_rows = [_ticket_row(t) for t in change.tickets if t.id not in previous]
-            if new_rows:
-                conn.execute(_INSERT_TICKET, new_rows)
-            for t in change.tickets:
-                old = previous.get(t.id)
-                if old is None:
-                    continue
-                row = _ticket_row(t)
-                del row["id"]
-                row.update(w_id=t.id, w_status=old.status.value, w_business=old.business)
-                if conn.execute(_UPDATE_TICKET, row).rowcount != 1:
-                    raise StaleState(t.number)
-            window_day = change.new_day or day
-            for w in change.windows:
-                row = _window_row(w, window_day)
-                row["w_number"] = row.pop("number")
-                conn.execute(_UPDATE_WINDOW, row)
-            for e in change.events:
-                seq = conn.execute(_INSERT_EVENT, {
-                    "at": e.at, "type": e.type.value, "actor": e.actor, "ticket_id": e.ticket_id,
-                    "window": e.window, "data": e.data}).scalar_one()
-                out.append(StoredEvent(seq, e))
-            if change.report is not None:
-                conn.execute(insert(day_reports).values(
-                    day=day, closed_at=now, report=change.report))
-        return out
+    def write(self, batch: ChangeBatch) -> None:
+        """Write a batch of changes in one transaction: all of them, or none."""
+        if not batch.empty:
+            with self.engine.begin() as conn:
+                batch.write_to(conn)
 
     # --- tokens ------------------------------------------------------------------------
 
@@ -235,3 +212,76 @@ class Store:
                                                   tokens.c.revoked_at.is_(None))
                              .values(revoked_at=at)).rowcount
         return n > 0
+
+
+class ChangeBatch:
+    """Domain changes collected in memory, to be written in one transaction (`Store.write`).
+
+    They are written one `executemany` per statement, so a batch of concurrent changes
+    costs about what one change does. Event numbers are given here, following on from
+    `last_seq`: a second process writing the same numbers fails on the primary key
+    instead of interleaving.
+    """
+
+    def __init__(self, last_seq: int) -> None:
+        self.seq = last_seq
+        self.inserts: dict[str, dict[str, Any]] = {}
+        self.updates: list[tuple[str, dict[str, Any]]] = []
+        self.windows: dict[int, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any]] = []
+
+    def add(self, change: Change, previous: Mapping[str, Ticket], day: date, now: datetime
+            ) -> list[StoredEvent]:
+        """`previous` holds the tickets as they were before this change.
+
+        Each update names the status it expects to replace, so a ticket changed meanwhile
+        by anyone else (a second server process by mistake) fails the whole transaction
+        instead of being served twice.
+        """
+        for t in change.tickets:
+            old = previous.get(t.id)
+            if old is None or t.id in self.inserts:  # new in this transaction: insert as it is now
+                self.inserts[t.id] = _ticket_row(t)
+                continue
+            row = _ticket_row(t)
+            del row["id"]
+            row.update(w_id=t.id, w_status=old.status.value, w_business=old.business)
+            self.updates.append((t.number, row))
+        window_day = change.new_day or day
+        for w in change.windows:
+            row = _window_row(w, window_day)
+            row["w_number"] = row.pop("number")
+            self.windows[w.number] = row
+        out: list[StoredEvent] = []
+        for e in change.events:
+            self.seq += 1
+            self.events.append({"seq": self.seq, "at": e.at, "type": e.type.value,
+                                "actor": e.actor, "ticket_id": e.ticket_id, "window": e.window,
+                                "data": e.data})
+            out.append(StoredEvent(self.seq, e))
+        if change.report is not None:
+            self.reports.append({"day": day, "closed_at": now, "report": change.report})
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return not (self.inserts or self.updates or self.windows or self.events or self.reports)
+
+    def write_to(self, conn: Connection) -> None:
+        if self.inserts:
+            conn.execute(_INSERT_TICKET, list(self.inserts.values()))
+        if self.updates:
+            rows = [row for _, row in self.updates]
+            if len(rows) == 1 or not conn.dialect.supports_sane_multi_rowcount:
+                for number, row in self.updates:
+                    if conn.execute(_UPDATE_TICKET, row).rowcount != 1:
+                        raise StaleState(number)
+            elif conn.execute(_UPDATE_TICKET, rows).rowcount != len(rows):
+                raise StaleState("、".join(n for n, _ in self.updates))
+        if self.windows:
+            conn.execute(_UPDATE_WINDOW, list(self.windows.values()))
+        if self.events:
+            conn.execute(_INSERT_EVENT, self.events)
+        if self.reports:
+            conn.execute(insert(day_reports), self.reports)

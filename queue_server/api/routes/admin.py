@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import Admin, Guide, HallDep, StoreDep, in_hall
+from queue_server.api.deps import Admin, Guide, HallDep, StoreDep, off_loop
 from queue_server.api.errors import ApiError
 from queue_server.security import TokenError, issue_token
 
@@ -25,7 +25,7 @@ class TokenIn(BaseModel):
 @router.post("/tokens", status_code=201)
 async def create_token(body: TokenIn, store: StoreDep, _: Admin) -> dict[str, str]:
     try:
-        return {"token": await in_hall(issue_token, store, body.role, body.window, body.name)}
+        return {"token": await off_loop(issue_token, store, body.role, body.window, body.name)}
     except TokenError as exc:
         raise ApiError(422, "invalid_input", str(exc)) from None
 
@@ -34,13 +34,13 @@ async def create_token(body: TokenIn, store: StoreDep, _: Admin) -> dict[str, st
 async def list_tokens(store: StoreDep, _: Admin) -> list[dict[str, Any]]:
     return [{**t, "created_at": t["created_at"].isoformat(),
              "revoked_at": t["revoked_at"].isoformat() if t["revoked_at"] else None}
-            for t in await in_hall(store.list_tokens)]
+            for t in await off_loop(store.list_tokens)]
 
 
 @router.delete("/tokens/{token_id}")
 async def revoke_token(token_id: str, request: Request, store: StoreDep, hall: HallDep,
                        _: Admin) -> dict[str, bool]:
-    if not await in_hall(store.revoke_token, token_id, hall.clock()):
+    if not await off_loop(store.revoke_token, token_id, hall.clock()):
         raise ApiError(404, "not_found", "没有这个令牌 / no such active token")
     request.app.state.auth.forget()  # revoked through the API: effective at once
     return {"revoked": True}
@@ -49,7 +49,7 @@ async def revoke_token(token_id: str, request: Request, store: StoreDep, hall: H
 @router.get("/reports/{day}")
 async def day_report(day: date, store: StoreDep, _: Guide) -> dict[str, Any]:
     """A closed day's figures per business (issued, done, no-show, abandoned, waits)."""
-    report = await in_hall(store.day_report, day)
+    report = await off_loop(store.day_report, day)
     if report is None:
         raise ApiError(404, "not_found", f"{day} 尚无日报 / no report for {day}: the day is not closed")
     return report

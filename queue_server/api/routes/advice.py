@@ -81,10 +81,10 @@ def _apply(hall: Hall, suggestion_id: str, who: Principal) -> dict[str, Any]:
 @router.get("/advice")
 async def get_advice(hall: HallDep, _: Guide) -> dict[str, Any]:
     """Suggested moves for the next hour, best first, with their predicted effect."""
-    return await in_hall(_get, hall)
+    return await in_hall(hall, _get, hall)
 
 
 @router.post("/advice/{suggestion_id}/apply")
 async def apply_advice(suggestion_id: str, hall: HallDep, who: Guide) -> dict[str, Any]:
     """Apply one current suggestion through the ordinary window actions."""
-    return await in_hall(_apply, hall, suggestion_id, who)
+    return await in_hall(hall, _apply, hall, suggestion_id, who)

@@ -15,7 +15,7 @@ router = APIRouter(tags=["hall"])
 
 @router.get("/businesses")
 async def businesses(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
-    return await in_hall(_businesses, hall)
+    return await in_hall(hall, _businesses, hall)
 
 
 def _businesses(hall: Hall) -> list[dict[str, Any]]:
@@ -31,7 +31,7 @@ def _businesses(hall: Hall) -> list[dict[str, Any]]:
 
 @router.get("/windows")
 async def windows(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
-    return await in_hall(_windows, hall)
+    return await in_hall(hall, _windows, hall)
 
 
 def _windows(hall: Hall) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ async def journeys(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
 
 @router.get("/queues")
 async def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
-    return await in_hall(lambda: hall.state.queue_summary(hall.clock()))
+    return await in_hall(hall, lambda: hall.state.queue_summary(hall.clock()))
 
 
 @router.get("/hall")

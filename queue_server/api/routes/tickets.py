@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -15,6 +16,7 @@ from queue_server.api.deps import (
     StoreDep,
     WindowStaff,
     in_hall,
+    off_loop,
 )
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
@@ -69,14 +71,14 @@ async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> Json:
             raise ApiError(422, "invalid_input",
                            "预约时段须带时区 / appointment times need a time zone offset")
         appointment = Appointment(a.code, a.slot_start, a.slot_end)
-    t = await in_hall(
+    issue = partial(
         hall.issue, body.business, actor=who.actor,
         id_number=body.applicant.id_number if body.applicant else None,
         name=body.applicant.name if body.applicant else "",
         priority=Priority(body.priority) if body.priority else None,
         priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
         channel="kiosk" if who.role is Role.KIOSK else "guide")
-    return Json(await in_hall(hall.view, t), status_code=201)
+    return Json(await in_hall(hall, lambda: hall.view(issue())), status_code=201)
 
 
 @router.get("/tickets", response_class=Json)
@@ -86,7 +88,7 @@ async def list_tickets(hall: HallDep, _: NotDisplay,
                  window: Annotated[int | None, Query()] = None,
                  limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> Json:
     """Today's tickets, in queue order for waiting ones; filters combine."""
-    return Json(await in_hall(_list, hall, status, business, window, limit))
+    return Json(await in_hall(hall, _list, hall, status, business, window, limit))
 
 
 def _list(hall: Hall, status: Status | None, business: str | None, window: int | None,
@@ -111,18 +113,18 @@ def _list(hall: Hall, status: Status | None, business: str | None, window: int |
 
 @router.get("/tickets/{ticket_id}", response_class=Json)
 async def get_ticket(ticket_id: str, hall: HallDep, _: NotDisplay) -> Json:
-    t = await in_hall(hall.ticket, ticket_id)
+    t = await in_hall(hall, hall.ticket, ticket_id)
     if t is None:
         raise ApiError(404, "not_found", "没有这个号 / no such ticket")
-    return Json(await in_hall(hall.view, t))
+    return Json(await in_hall(hall, hall.view, t))
 
 
 @router.get("/tickets/{ticket_id}/history")
 async def ticket_history(ticket_id: str, hall: HallDep, store: StoreDep, _: NotDisplay
                          ) -> list[dict[str, Any]]:
-    if await in_hall(hall.ticket, ticket_id) is None:
+    if await in_hall(hall, hall.ticket, ticket_id) is None:
         raise ApiError(404, "not_found", "没有这个号 / no such ticket")
-    return [{**h, "at": h["at"].isoformat()} for h in await in_hall(store.history, ticket_id)]
+    return [{**h, "at": h["at"].isoformat()} for h in await off_loop(store.history, ticket_id)]
 
 
 def _act_and_view(hall: Hall, action: str, ticket_id: str, who: Principal) -> dict[str, Any]:
@@ -131,7 +133,7 @@ def _act_and_view(hall: Hall, action: str, ticket_id: str, who: Principal) -> di
 
 def _action(action: str):  # type: ignore[no-untyped-def]
     async def handler(ticket_id: str, hall: HallDep, who: WindowStaff) -> Json:
-        return Json(await in_hall(_act_and_view, hall, action, ticket_id, who))
+        return Json(await in_hall(hall, _act_and_view, hall, action, ticket_id, who))
     handler.__name__ = action
     return handler
 
@@ -151,21 +153,18 @@ for _path, _name, _summary in (
 @router.post("/tickets/{ticket_id}/transfer", response_class=Json)
 async def transfer(ticket_id: str, body: TransferIn, hall: HallDep, who: WindowStaff
                    ) -> Json:
-    t = await in_hall(hall.transfer, ticket_id, body.business, actor=who.actor,
-                      acting_window=who.acting_window)
-    return Json(await in_hall(hall.view, t))
+    return Json(await in_hall(hall, lambda: hall.view(hall.transfer(
+        ticket_id, body.business, actor=who.actor, acting_window=who.acting_window))))
 
 
 @router.post("/tickets/{ticket_id}/call", response_class=Json)
 async def call_ticket(ticket_id: str, body: CallIn, hall: HallDep, who: WindowStaff
                       ) -> Json:
     """Call one chosen ticket: a parked one back, or one picked from the list."""
-    t = await in_hall(hall.call_ticket, body.window, ticket_id, actor=who.actor,
-                      acting_window=who.acting_window)
-    return Json(await in_hall(hall.view, t))
+    return Json(await in_hall(hall, lambda: hall.view(hall.call_ticket(
+        body.window, ticket_id, actor=who.actor, acting_window=who.acting_window))))
 
 
 @router.post("/tickets/{ticket_id}/cancel", response_class=Json)
 async def cancel(ticket_id: str, hall: HallDep, who: StaffOrKiosk) -> Json:
-    t = await in_hall(hall.cancel, ticket_id, actor=who.actor)
-    return Json(await in_hall(hall.view, t))
+    return Json(await in_hall(hall, lambda: hall.view(hall.cancel(ticket_id, actor=who.actor))))

@@ -31,7 +31,7 @@ class MoveIn(BaseModel):
 
 @router.post("/windows/{number}/call-next", response_class=Json)
 async def call_next(number: int, hall: HallDep, who: WindowStaff) -> Json:
-    return Json(await in_hall(_call_next, hall, number, who))
+    return Json(await in_hall(hall, _call_next, hall, number, who))
 
 
 def _call_next(hall: Hall, number: int, who: Principal) -> dict[str, Any]:
@@ -46,9 +46,11 @@ def _window(hall: Hall, number: int) -> dict[str, Any]:
 
 def _status_route(status: WindowStatus):  # type: ignore[no-untyped-def]
     async def handler(number: int, hall: HallDep, who: WindowStaff) -> dict[str, Any]:
-        await in_hall(hall.set_window_status, number, status, actor=who.actor,
-                      acting_window=who.acting_window)
-        return await in_hall(_window, hall, number)
+        def act() -> dict[str, Any]:
+            hall.set_window_status(number, status, actor=who.actor,
+                                   acting_window=who.acting_window)
+            return _window(hall, number)
+        return await in_hall(hall, act)
     return handler
 
 
@@ -61,23 +63,25 @@ for _path, _status in (("pause", WindowStatus.PAUSED), ("resume", WindowStatus.O
 @router.get("/windows/{number}/queue", response_class=Json)
 async def window_queue(number: int, hall: HallDep, _: WindowStaff) -> Json:
     """The tickets this window may call, in the order call-next takes them, and its parked ones."""
-    return Json(await in_hall(hall.window_queue, number))
+    return Json(await in_hall(hall, hall.window_queue, number))
 
 
 @router.get("/windows/{number}")
 async def get_window(number: int, hall: HallDep, _: WindowStaff) -> dict[str, Any]:
-    return await in_hall(_window, hall, number)
+    return await in_hall(hall, _window, hall, number)
 
 
 @router.put("/windows/{number}/businesses")
 async def reskill(number: int, body: ReskillIn, hall: HallDep, who: Guide) -> dict[str, Any]:
     """A guide changes which businesses a window serves, in priority order."""
-    await in_hall(hall.reskill, number, body.businesses, actor=who.actor, kind=body.kind)
-    return await in_hall(_window, hall, number)
+    def act() -> dict[str, Any]:
+        hall.reskill(number, body.businesses, actor=who.actor, kind=body.kind)
+        return _window(hall, number)
+    return await in_hall(hall, act)
 
 
 @router.post("/queues/{business}/move")
 async def move_waiting(business: str, body: MoveIn, hall: HallDep, who: Guide) -> dict[str, Any]:
     """A guide moves the longest-waiting tickets of one business to another."""
-    moved = await in_hall(hall.move_waiting, business, body.to, body.count, actor=who.actor)
-    return {"moved": [await in_hall(hall.view, t) for t in moved]}
+    return {"moved": await in_hall(hall, lambda: [
+        hall.view(t) for t in hall.move_waiting(business, body.to, body.count, actor=who.actor)])}
