@@ -3,6 +3,9 @@
 Starts `hallq serve` as its own process on a temporary SQLite database, then drives it
 at 1, 10 and 50 concurrent keep-alive connections with:
   health      GET /api/v1/health (the framework's ceiling)
+  auth only   GET /api/v1/me: the bearer token checked, nothing else
+  refused     POST /tickets for a business the hall lacks: body, token and role checked,
+              the hall asked, nothing stored (a ticket request without its storage)
   ticket ops  POST /tickets, POST /windows/{n}/call-next, POST /tickets/{id}/complete,
               each connection owning one window
 and, in this process, a bare SQLite WAL transaction loop (the storage ceiling). Prints
@@ -56,6 +59,14 @@ class Http:
         self.writer.close()
 
 
+SIMPLE = {  # kind: method, path, body, expected status
+    "health": ("GET", "/api/v1/health", None, 200),
+    "auth only": ("GET", "/api/v1/me", None, 200),
+    "refused": ("POST", "/api/v1/tickets", {"business": "no-such-business"}, 404),
+}
+KINDS = ("health", "auth only", "refused", "tickets")
+
+
 async def run_level(host: str, port: int, token_for: dict[int, str], kind: str, conns: int,
                     seconds: float) -> tuple[int, list[float]]:
     latencies: list[float] = []
@@ -71,11 +82,12 @@ async def run_level(host: str, port: int, token_for: dict[int, str], kind: str, 
         await guide.open()
         try:
             while time.perf_counter() < stop:
-                if kind == "health":
+                if kind in SIMPLE:
+                    method, path, body, expected = SIMPLE[kind]
                     t0 = time.perf_counter()
-                    status, _ = await http.call("GET", "/api/v1/health")
+                    status, _ = await http.call(method, path, body)
                     latencies.append(time.perf_counter() - t0)
-                    assert status == 200
+                    assert status == expected, status
                     done += 1
                     continue
                 t0 = time.perf_counter()
@@ -147,7 +159,7 @@ def main() -> int:
         with served(layout, env) as port:
             rows = []
             for conns in levels:
-                for kind in ("health", "tickets"):
+                for kind in KINDS:
                     n, lat = asyncio.run(run_level("127.0.0.1", port, tokens, kind, conns,
                                                    args.seconds))
                     rows.append((kind, conns, n / args.seconds, pct(lat, 0.5), pct(lat, 0.99)))
@@ -156,8 +168,8 @@ def main() -> int:
     print(f"{'operation':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs health':>11}")
     health_rate = {c: r for k, c, r, _, _ in rows if k == "health"}
     for kind, conns, rate, p50, p99 in rows:
-        ratio = f"{rate / health_rate[conns]:.0%}" if kind == "tickets" else ""
-        label = "health" if kind == "health" else "ticket ops"
+        ratio = f"{rate / health_rate[conns]:.0%}" if kind != "health" else ""
+        label = "ticket ops" if kind == "tickets" else kind
         print(f"{label:<12}{conns:>6}{rate:>10.0f}{p50:>9.2f}{p99:>9.2f}{ratio:>11}")
     print(f"{'sqlite loop':<12}{'-':>6}{ceiling:>10.0f}{'':>9}{'':>9}"
           f"{'':>11}  (bare WAL transactions, one ticket + one event row)")
