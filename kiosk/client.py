@@ -5,7 +5,9 @@
 
 Errors:
 - `ServerUnreachable`: no connection, a timeout, or a 5xx. The applicant is told to wait
-  or go to the desk; the kiosk keeps retrying /health and recovers by itself.
+  or go to the desk; the kiosk keeps retrying /health and recovers by itself. Issuing
+  a ticket first asks again itself, with the same `Idempotency-Key`: an answer lost
+  after the server issued the ticket brings back that ticket, never a second one.
 - `Refused(code, message, status)`: the server said no, with its `{"error": …}` body
   (daily_cap_reached, id_limit_reached, already_waiting, business_closed, ...).
 - `FeatureMissing`: the route does not exist on this server (an older server, or a part
@@ -17,6 +19,8 @@ Any httpx.Client can carry the requests (tests hand in a Starlette TestClient).
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -51,6 +55,9 @@ ARCHIVE_LOOKUP = API + "/archive/lookup"
 KIOSK_HEALTH = API + "/kiosks/{name}/health"
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# Pauses before asking again for a ticket whose answer did not come: short, because an
+# applicant stands waiting, and few, because a server that is down stays down.
+ISSUE_RETRY_PAUSES = (0.3, 1.0)
 
 
 class ClientError(Exception):
@@ -98,7 +105,9 @@ def _no_such_path(response: httpx.Response) -> bool:
 class HallClient:
     def __init__(self, base_url: str = "", token: str = "", *,
                  http: httpx.Client | None = None,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 retry_pauses: tuple[float, ...] = ISSUE_RETRY_PAUSES) -> None:
+        self.retry_pauses = retry_pauses
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if http is None:
             http = httpx.Client(base_url=base_url, timeout=timeout)
@@ -217,8 +226,19 @@ class HallClient:
             code, start, end = appointment
             body["appointment"] = {"code": code, "slot_start": start.isoformat(),
                                    "slot_end": end.isoformat()}
-        return self._parse(parse_ticket,  # type: ignore[no-any-return]
-                           self._request("POST", API + "/tickets", json=body))
+        # One key for this press of the button, kept across the retries below.
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        pauses = list(self.retry_pauses)
+        while True:
+            try:
+                return self._parse(parse_ticket,  # type: ignore[no-any-return]
+                                   self._request("POST", API + "/tickets", json=body,
+                                                 headers=headers))
+            except ServerUnreachable as e:
+                if not pauses:
+                    raise
+                log.warning("no answer to a ticket request (%s); asking again", e)
+                time.sleep(pauses.pop(0))
 
     def cancel_ticket(self, ticket_id: str) -> None:
         self._request("POST", f"{API}/tickets/{ticket_id}/cancel")

@@ -71,6 +71,7 @@ class HallState:
         self.waiting: dict[str, Ticket] = {}  # every waiting ticket, parked ones included
         self.queues: dict[str, dict[str, Ticket]] = {}  # business → its queue (not parked)
         self.id_counts: Counter[str] = Counter()
+        self.request_keys: dict[str, str] = {}  # request key → the ticket it issued today
         self.windows: dict[int, WindowState] = {
             w.number: WindowState.from_layout(w) for w in layout.windows.values()}
         for w in windows or ():
@@ -90,6 +91,8 @@ class HallState:
         old = self.tickets.get(t.id)
         if old is None and t.id_hash:
             self.id_counts[t.id_hash] += 1
+        if old is None and t.request_key:
+            self.request_keys[t.request_key] = t.id
         if old is not None:
             self.queues.get(old.business, {}).pop(t.id, None)
         self.tickets[t.id] = t
@@ -107,6 +110,7 @@ class HallState:
             self.waiting.clear()
             self.queues.clear()
             self.id_counts.clear()
+            self.request_keys.clear()
             self.sequences.clear()
         for t in change.tickets:
             if t.day != self.day:
@@ -210,7 +214,13 @@ class HallState:
     def issue(self, business: str, now: datetime, *, ticket_id: str, actor: str,
               applicant: Applicant | None = None, priority: Priority | None = None,
               priority_reason: str | None = None, journey: str | None = None,
-              appointment: Appointment | None = None, channel: str = "kiosk") -> Change:
+              appointment: Appointment | None = None, channel: str = "kiosk",
+              request_key: str | None = None) -> Change:
+        """`request_key`, unique per caller: asked again with it, the same ticket comes back
+        (`Change.result`, nothing written), whatever has happened to it since."""
+        if request_key is not None and request_key in self.request_keys:
+            return self._reissue(self.tickets[self.request_keys[request_key]], business,
+                                 applicant)
         self.business(business)
         hall = self.layout.hall
         b = self.layout.businesses[business]
@@ -271,11 +281,18 @@ class HallState:
             id_hash=applicant.id_hash if applicant else None,
             id_masked=applicant.id_masked if applicant else None,
             name_masked=applicant.name_masked if applicant else None,
-            priority_reason=priority_reason, channel=channel,
+            priority_reason=priority_reason, channel=channel, request_key=request_key,
         )
         event = Event(EventType.TICKET_ISSUED, now, actor, t.id, None,
                       {"number": t.number, "business": business, "priority": priority.value})
         return Change(tickets=[t], events=[event], sequences={business: seq}, result=t)
+
+    def _reissue(self, t: Ticket, business: str, applicant: Applicant | None) -> Change:
+        if t.origin_business != business or t.id_hash != (applicant.id_hash if applicant else None):
+            raise InvalidInput("该请求编号已用于另一张号，请重新取号",
+                               "this request key was used for a different ticket request",
+                               code="request_key_reused")
+        return Change(result=t)
 
     # --- at the window -------------------------------------------------------------------
 

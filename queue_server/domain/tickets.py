@@ -60,6 +60,9 @@ class Ticket:
     priority_reason: str | None = None  # "age", "disability", "guide", "appointment", ...
     closed_reason: str | None = None  # "abandoned" when the daily clear closed it
     channel: str = "kiosk"
+    # The caller's key for the request that issued it: the same request again (its answer
+    # was lost) gets this ticket back instead of a second one.
+    request_key: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -49,7 +49,7 @@ def _ticket_row(t: Ticket) -> dict[str, Any]:
         "started_at": t.started_at, "finished_at": t.finished_at, "journey": t.journey,
         "journey_step": t.journey_step, "id_hash": t.id_hash, "id_masked": t.id_masked,
         "name_masked": t.name_masked, "priority_reason": t.priority_reason,
-        "closed_reason": t.closed_reason, "channel": t.channel,
+        "closed_reason": t.closed_reason, "channel": t.channel, "request_key": t.request_key,
     }
 
 
@@ -68,7 +68,7 @@ def _ticket_from(row: Any) -> Ticket:
         started_at=m["started_at"], finished_at=m["finished_at"], journey=m["journey"],
         journey_step=m["journey_step"], id_hash=m["id_hash"], id_masked=m["id_masked"],
         name_masked=m["name_masked"], priority_reason=m["priority_reason"],
-        closed_reason=m["closed_reason"], channel=m["channel"],
+        closed_reason=m["closed_reason"], channel=m["channel"], request_key=m["request_key"],
     )
 
 

@@ -77,10 +77,14 @@ tickets = Table(
     Column("priority_reason", String(32)),
     Column("closed_reason", String(32)),
     Column("channel", String(16), nullable=False, default="kiosk"),
+    # The caller's key of the request that issued it ("token id:key"), so a repeated
+    # request gets the same ticket back.
+    Column("request_key", String(100)),
     # Numbers are unique per hall per business day, whatever the concurrency.
     UniqueConstraint("day", "number", name="uq_tickets_day_number"),
     Index("ix_tickets_day_status", "day", "status"),
     Index("ix_tickets_id_hash", "id_hash"),
+    Index("uq_tickets_day_request_key", "day", "request_key", unique=True),
 )
 
 events = Table(

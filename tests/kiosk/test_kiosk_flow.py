@@ -35,6 +35,7 @@ from tests.kiosk.conftest import (
     seed_case,
     seed_unit,
 )
+from tests.netfaults import AnswerDropper
 from tests.server.conftest import MINI, AppHandle
 
 ZHANG_ID = DEMO_CARDS["zhang"].id_number  # type: ignore[union-attr]
@@ -265,6 +266,36 @@ def test_server_away_at_start_mid_flow_and_back(make_hall: Callable[..., AppHand
         finally:
             server.stop()
             hw.close()
+
+
+def test_a_ticket_whose_answer_was_lost_is_printed_once(
+        make_hall: Callable[..., AppHandle]) -> None:
+    """The server issues the ticket but the connection dies before the kiosk hears: the
+    kiosk asks again with the same key and prints that ticket; the hall holds one."""
+    handle = make_hall(SMALL)
+    server = SwitchableServer(handle.app)
+    server.start()
+    try:
+        with AnswerDropper(server.port) as proxy, httpx.Client(base_url=proxy.url) as http:
+            flow, hw = build_flow(handle, http, ticker=Ticker())
+            try:
+                flow.start()
+                hw.simulator("idcard").lay(DEMO_CARDS["zhang"])
+                flow.tick()
+                proxy.drop = 1
+                flow.choose_item("query_owner")
+                flow.confirm_ticket()
+                assert proxy.dropped == 1
+                result = flow.state.result
+                assert result is not None and result.printed
+                assert len(hw.simulator("printer").jobs) == 1
+                waiting = http.get("/api/v1/tickets", params={"status": "waiting"},
+                                   headers=handle.headers("guide")).json()
+                assert [t["id"] for t in waiting] == [result.ticket.id]
+            finally:
+                hw.close()
+    finally:
+        server.stop()
 
 
 # --- the printer ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import (
@@ -63,7 +63,15 @@ class CallIn(Strict):
 
 
 @router.post("/tickets", status_code=201, response_class=Json)
-async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> Json:
+async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk,
+                idempotency_key: Annotated[str | None, Header(
+                    alias="Idempotency-Key", min_length=1, max_length=64,
+                    pattern=r"^[A-Za-z0-9._:-]+$",
+                    description="取号请求编号：应答丢失时用同一编号重发，得到同一张号，不会多取 / "
+                                "a key of the caller's choosing: sent again with the same "
+                                "key (the answer was lost), the request gets the same ticket "
+                                "back instead of a second one")] = None) -> Json:
+    """取号 issue a ticket; with `Idempotency-Key`, safe to send again."""
     appointment = None
     if body.appointment is not None:
         a = body.appointment
@@ -71,14 +79,23 @@ async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk) -> Json:
             raise ApiError(422, "invalid_input",
                            "预约时段须带时区 / appointment times need a time zone offset")
         appointment = Appointment(a.code, a.slot_start, a.slot_end)
+    # Keys are the caller's own: one kiosk's key never finds another's ticket.
+    key = f"{who.token_id}:{idempotency_key}" if idempotency_key else None
     issue = partial(
         hall.issue, body.business, actor=who.actor,
         id_number=body.applicant.id_number if body.applicant else None,
         name=body.applicant.name if body.applicant else "",
         priority=Priority(body.priority) if body.priority else None,
         priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
-        channel="kiosk" if who.role is Role.KIOSK else "guide")
-    return Json(await in_hall(hall, lambda: hall.view(issue())), status_code=201)
+        channel="kiosk" if who.role is Role.KIOSK else "guide", request_key=key)
+
+    def issue_and_view() -> tuple[bool, dict[str, Any]]:
+        replayed = key is not None and key in hall.state.request_keys
+        return replayed, hall.view(issue())
+
+    replayed, view = await in_hall(hall, issue_and_view)
+    return Json(view, status_code=201,
+                headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get("/tickets", response_class=Json)

@@ -1,0 +1,112 @@
+"""Network faults on a real socket: a proxy that lets requests through and loses answers."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+class AnswerDropper:
+    """A TCP proxy in front of a server. While `drop` is above zero, each connection's
+    request reaches the server and is served in full, but the proxy closes the
+    connection instead of passing the answer back: the caller sees the connection die."""
+
+    def __init__(self, port: int) -> None:
+        self.target = ("127.0.0.1", port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.drop = 0
+        self.dropped = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> AnswerDropper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self.listener.close()
+        self._thread.join(timeout=5)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client, socket.create_connection(self.target) as server:
+            # Requests pass through as they come (headers and body may be separate writes);
+            # answers are read whole, then passed back or dropped.
+            threading.Thread(target=_pump, args=(client, server), daemon=True).start()
+            try:
+                self._answer(client, server)
+            finally:
+                for s in (client, server):  # close() alone would not wake the pump's recv()
+                    with contextlib.suppress(OSError):
+                        s.shutdown(socket.SHUT_RDWR)
+
+    def _answer(self, client: socket.socket, server: socket.socket) -> None:
+        buffered = b""
+        while True:
+            answer, buffered = _one_answer(server, buffered)
+            if not answer:
+                return
+            if self.drop > 0:
+                self.drop -= 1
+                self.dropped += 1
+                return  # served, but the caller never hears
+            try:
+                client.sendall(answer)
+            except OSError:
+                return
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+def _one_answer(server: socket.socket, data: bytes) -> tuple[bytes, bytes]:
+    """One whole HTTP answer, and what came after it; empty when the server closed."""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = server.recv(65536)
+            if not chunk:
+                return b"", b""
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        fields = {}
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            fields[name.strip().lower()] = value.strip().lower()
+        if fields.get(b"transfer-encoding") == b"chunked":
+            while b"0\r\n\r\n" not in rest:
+                chunk = server.recv(65536)
+                if not chunk:
+                    return b"", b""
+                rest += chunk
+            end = rest.index(b"0\r\n\r\n") + 5
+        else:
+            end = int(fields.get(b"content-length", b"0"))
+            while len(rest) < end:
+                chunk = server.recv(65536)
+                if not chunk:
+                    return b"", b""
+                rest += chunk
+    except OSError:
+        return b"", b""
+    return head + b"\r\n\r\n" + rest[:end], rest[end:]
