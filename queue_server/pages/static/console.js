@@ -8,6 +8,10 @@ const n = windowNumberFromPath();
 const KIND = `window-${n}`;
 const PRIORITY = { green: ['绿色通道', 'Green'], appointment: ['预约', 'Booked'], transferred: ['转入', 'Transferred'] };
 const STATUS = { called: ['已叫号，等候到窗', 'Called, not yet here'], serving: ['办理中', 'Serving'] };
+// Tokens whose role cannot act at a window, by name; window tokens act at their own
+// window only, guides and admins at any.
+const NOT_AT_WINDOWS = { display: ['叫号屏', 'display'], kiosk: ['自助取号机', 'kiosk'],
+  registry: ['登记业务系统', 'registry'], judicial: ['司法协助', 'judicial'] };
 
 const state = { token: null, window: null, ticket: null, waiting: [], parked: [], businesses: [], hall: null, busy: false };
 let refreshTimer = null;
@@ -209,6 +213,19 @@ function renderLists() {
     : [h('tr', {}, h('td', { class: 'empty' }, '无', h('small', {}, ' None')))]));
 }
 
+// --- sign-in ------------------------------------------------------------------------------
+// Who the token is (GET /me) decides at sign-in, so a clerk who picked up the wrong
+// window's token is told at once instead of by every refused button.
+function acceptAtThisWindow(me) {
+  if (me.role === 'guide' || me.role === 'admin') return null;
+  if (me.role === 'window') {
+    return me.window === n ? null
+      : `该令牌属于 ${me.window} 号窗口，不能登录 ${n} 号窗口 / this token belongs to window ${me.window}, not window ${n}`;
+  }
+  const [zh, en] = NOT_AT_WINDOWS[me.role] || [me.role, me.role];
+  return `${zh}令牌不能登录窗口工作台，请用 ${n} 号窗口的令牌 / a ${en} token cannot sign in to a window console; use window ${n}'s token`;
+}
+
 // --- keys -------------------------------------------------------------------------------
 function onKey(e) {
   if (e.ctrlKey || e.altKey || e.metaKey || e.repeat) return;
@@ -234,8 +251,8 @@ async function main() {
   $('#signout').addEventListener('click', () => { forgetToken(KIND); location.reload(); });
   $('#transfer-go').addEventListener('click', transfer);
   $('#transfer-cancel').addEventListener('click', closeTransfer);
-  document.addEventListener('keydown', onKey);
-  state.token = await signIn(KIND, { probe: `/windows/${n}`, title: `${n} 号窗口工作台 Window ${n} console` });
+  state.token = await signIn(KIND, { accept: acceptAtThisWindow, title: `${n} 号窗口工作台 Window ${n} console` });
+  document.addEventListener('keydown', onKey); // keys act only once signed in
   const [b, hall] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall')]);
   if (b.ok) state.businesses = b.data;
   if (hall.ok) state.hall = hall.data;

@@ -50,18 +50,26 @@ export function timeOf(iso, timeZone) {
 // --- token -------------------------------------------------------------------------
 // Displays keep `?token=` in their address: kiosk browsers restart on that address and
 // may have no storage. Consoles drop it from the address bar (people look over shoulders)
-// and remember it in this browser instead.
+// and remember it in this browser instead, once the server has accepted it: a refused
+// token is never kept.
 function storageKey(kind) { return `hallq.token.${kind}`; }
 
-export function tokenFromPage(kind, keepInUrl) {
+function rememberToken(kind, token) {
+  try { localStorage.setItem(storageKey(kind), token); } catch { /* private mode */ }
+}
+
+function dropTokenFromUrl() {
   const url = new URL(location.href);
-  const fromUrl = url.searchParams.get('token');
+  if (!url.searchParams.has('token')) return;
+  url.searchParams.delete('token');
+  history.replaceState(null, '', url);
+}
+
+// The token this page was opened with: the address's, else the one this browser kept.
+export function tokenFromPage(kind, keepInUrl) {
+  const fromUrl = new URL(location.href).searchParams.get('token');
   if (fromUrl) {
-    try { localStorage.setItem(storageKey(kind), fromUrl); } catch { /* private mode */ }
-    if (!keepInUrl) {
-      url.searchParams.delete('token');
-      history.replaceState(null, '', url);
-    }
+    if (!keepInUrl) dropTokenFromUrl();
     return fromUrl;
   }
   try { return localStorage.getItem(storageKey(kind)); } catch { return null; }
@@ -91,50 +99,109 @@ export async function api(token, method, path, body) {
   return { ok: false, status: res.status, error };
 }
 
-// Checks the token; asks for one with a form until it works. A server that cannot be
-// reached is not a bad token: keep the one we have and retry.
-// `probe` is a GET the page's role may make; `allowed` lists statuses that still prove
-// the role (the guide console probes a guide-only report that may not exist: 404).
-export async function signIn(kind, { keepInUrl = false, probe = '/hall', allowed = [], title = '' } = {}) {
-  let token = tokenFromPage(kind, keepInUrl);
-  let message = '';
-  let attempt = 0;
-  for (;;) {
-    if (token) {
-      const r = await api(token, 'GET', probe);
-      if (r.ok || allowed.includes(r.status)) { hideLogin(); setConnection('connecting'); return token; }
-      if (r.status === 0 || r.status >= 500) {
-        setConnection('reconnecting', ++attempt);
-        await sleep(backoff(attempt));
-        continue;
-      }
-      forgetToken(kind);
-      message = r.status === 403
-        ? '该令牌无权使用此页面 / this token may not use this page'
-        : '令牌无效或已撤销 / the token is invalid or revoked';
-    }
-    token = await askForToken(title, message);
-    try { localStorage.setItem(storageKey(kind), token); } catch { /* ignore */ }
+// --- sign-in -----------------------------------------------------------------------------
+const INVALID = '令牌无效或已撤销 / invalid token (or revoked)';
+const NOT_HERE = '该令牌无权使用此页面 / this token may not use this page';
+const OFFLINE = '无法连接服务器，令牌仍在框内，正在重试… / cannot reach the server — your token is kept, retrying…';
+const SERVER_ERROR = '服务器暂时出错，令牌仍在框内，正在重试… / the server had an error — your token is kept, retrying…';
+
+// One look at a token: { ok }, { refused: why } or { retry: why } (the server could not say).
+// With `accept`, the page asks the server whose token it is (GET /me) and `accept(me)`
+// returns null to let it in, or the words that say why not.
+async function checkToken(token, { probe, allowed, accept }) {
+  const r = await api(token, 'GET', accept ? '/me' : probe);
+  if (r.status === 0) return { retry: OFFLINE };
+  if (r.status >= 500) return { retry: SERVER_ERROR };
+  if (r.ok && accept) {
+    const why = accept(r.data);
+    return why ? { refused: why } : { ok: true };
   }
+  if (r.ok || allowed.includes(r.status)) return { ok: true };
+  return { refused: r.status === 401 ? INVALID : NOT_HERE };
 }
 
-function askForToken(title, message) {
+// Checks the token; asks for one with a form until one is accepted. A server that cannot
+// be reached is not a bad token: keep the one we have (in memory or in the form's box)
+// and retry.
+// `probe` is a GET the page's role may make; `allowed` lists statuses that still prove
+// the role (the guide console probes a guide-only report that may not exist: 404).
+// `accept(me)` is for pages that decide from who the token is (the window console).
+export async function signIn(kind, { keepInUrl = false, probe = '/hall', allowed = [], title = '', accept = null } = {}) {
+  const rules = { probe, allowed, accept };
+  const admit = (token) => {
+    rememberToken(kind, token);
+    if (!keepInUrl) dropTokenFromUrl();
+    hideLogin();
+    setConnection('connecting');
+    return token;
+  };
+  const token = tokenFromPage(kind, keepInUrl);
+  let message = '';
+  let attempt = 0;
+  while (token) {
+    const r = await checkToken(token, rules);
+    if (r.ok) return admit(token);
+    if (r.refused) {
+      forgetToken(kind);
+      dropTokenFromUrl();
+      message = r.refused;
+      break;
+    }
+    setConnection('reconnecting', ++attempt);
+    await sleep(backoff(attempt));
+  }
+  return admit(await askForToken(title, message, (t) => checkToken(t, rules)));
+}
+
+// The sign-in form stays up until `check` accepts what was typed. A refused token is
+// cleared from the box with the reason shown; when the server cannot be reached the
+// token stays in the box and is tried again with backoff (or at once on "Sign in").
+function askForToken(title, message, check) {
   return new Promise((resolve) => {
     hideLogin();
     const input = h('input', { type: 'password', id: 'login-token', autocomplete: 'off',
       placeholder: 'hq_…', 'aria-label': '令牌 token' });
-    const form = h('form', { class: 'login-card', onsubmit: (e) => {
-      e.preventDefault();
-      if (input.value.trim()) resolve(input.value.trim());
-    } },
-    h('h1', {}, '请登录', h('small', {}, ' Sign in')),
-    title ? h('p', { class: 'login-title' }, title) : null,
-    h('label', { for: 'login-token' }, '令牌 ', h('small', {}, 'Access token')),
-    input,
-    message ? h('p', { class: 'login-error', role: 'alert' }, message) : null,
-    h('button', { type: 'submit', class: 'btn primary' }, '登录', h('small', {}, ' Sign in')),
-    h('p', { class: 'login-help' }, '令牌由管理员用 “hallq token issue” 发放。',
-      h('br'), h('small', {}, 'An administrator issues tokens with “hallq token issue”.')));
+    const error = h('p', { class: 'login-error', id: 'login-error', role: 'alert' });
+    const button = h('button', { type: 'submit', class: 'btn primary', id: 'login-go' }, '登录', h('small', {}, ' Sign in'));
+    // 'zh / en' as two lines, Chinese first: the reason reads at a glance in either.
+    const say = (text) => {
+      const cut = text.indexOf(' / ');
+      error.replaceChildren(...(cut < 0 ? [text] : [text.slice(0, cut), h('small', {}, text.slice(cut + 3))]));
+      error.hidden = !text;
+    };
+    let checking = false;
+    let attempt = 0;
+    let retry = null;
+    async function submit() {
+      clearTimeout(retry);
+      const token = input.value.trim();
+      if (!token || checking) return;
+      checking = true;
+      button.disabled = true;
+      const r = await check(token);
+      checking = false;
+      button.disabled = false;
+      if (r.ok) { resolve(token); return; }
+      if (r.retry) {
+        say(r.retry);
+        retry = setTimeout(submit, backoff(++attempt));
+        return;
+      }
+      attempt = 0;
+      input.value = '';
+      say(r.refused);
+      input.focus();
+    }
+    const form = h('form', { class: 'login-card', onsubmit: (e) => { e.preventDefault(); submit(); } },
+      h('h1', {}, '请登录', h('small', {}, ' Sign in')),
+      title ? h('p', { class: 'login-title' }, title) : null,
+      h('label', { for: 'login-token' }, '令牌 ', h('small', {}, 'Access token')),
+      input,
+      error,
+      button,
+      h('p', { class: 'login-help' }, '令牌由管理员用 “hallq token issue” 发放。',
+        h('br'), h('small', {}, 'An administrator issues tokens with “hallq token issue”.')));
+    say(message);
     document.body.append(h('div', { id: 'login', class: 'login' }, form));
     input.focus();
   });
