@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -81,6 +82,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         for line in demo_links(app.state.store, base, app.state.hall.layout):
             print(line, file=sys.stderr)
+    # Everything loaded so far (the libraries, the layout, the day's tickets) lives as long
+    # as the process: out of the collector's sight, a full collection takes a few
+    # milliseconds instead of ~100 ms that stall every request in flight.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
                 ws_max_size=64 * 1024)
     return 0
