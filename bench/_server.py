@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,9 +47,20 @@ def issue_token(env: dict[str, str], role: str, window: int | None = None) -> st
                                    env=env, text=True, cwd=REPO).strip()
 
 
+@dataclass(frozen=True)
+class Served:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def served(layout: Path, env: dict[str, str]) -> Iterator[int]:
-    """`hallq serve` on a free port until the block ends; yields the port once it answers."""
+def served(layout: Path, env: dict[str, str]) -> Iterator[Served]:
+    """`hallq serve` on a free port until the block ends, once it answers."""
     port = free_port()
     server = subprocess.Popen([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)],
                               env=env, cwd=REPO)
@@ -62,7 +74,7 @@ def served(layout: Path, env: dict[str, str]) -> Iterator[int]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.1)
-        yield port
+        yield Served(port, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)

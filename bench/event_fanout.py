@@ -186,7 +186,8 @@ def main() -> int:
         layout = bench_layout(tmp / "bench.toml")
         env = hall_env(tmp / "var")
         tokens = {role: issue_token(env, role) for role in ("display", "kiosk", "guide")}
-        with served(layout, env) as port:
+        with served(layout, env) as server:
+            port = server.port
             results = [scenario(port, tokens, n, args.rounds, args.workers, slow, args.settle)
                        for slow in (False, True) for n in levels]
 
