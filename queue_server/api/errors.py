@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queue_server.domain.errors import DomainError
 from queue_server.store.repository import StaleState
+
+log = logging.getLogger("hallq")
 
 
 class ApiError(Exception):
@@ -54,6 +58,27 @@ def install(app: FastAPI) -> None:
     async def _stale(_: Request, exc: StaleState) -> JSONResponse:
         return JSONResponse(error_body("conflict", f"该号刚被他人处理，请刷新 / {exc}"),
                             status_code=409)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A row somebody else wrote (a second server process by mistake) collided with this
+        # request's: nothing of it was stored.
+        return JSONResponse(error_body(
+            "conflict", "数据已被其他程序改动，请重试 / the data was changed elsewhere; try again"),
+            status_code=409)
+
+    async def _storage(_: Request, exc: Exception) -> JSONResponse:
+        # The database is away (connection lost, disk full, locked): nothing was stored and
+        # nobody was told otherwise; the caller may try again.
+        log.error("storage failed: %s", str(exc).splitlines()[0] if str(exc) else type(exc))
+        return JSONResponse(error_body(
+            "storage_unavailable",
+            "数据库暂时无法访问，未保存任何操作，请稍后重试 / the database cannot be reached; "
+            "nothing was saved, try again shortly"),
+            status_code=503, headers={"Retry-After": "5"})
+
+    for unavailable in (OperationalError, InterfaceError):
+        app.add_exception_handler(unavailable, _storage)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

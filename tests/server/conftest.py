@@ -60,8 +60,9 @@ def make_app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[AppFactory]:
     built: list[FastAPI] = []
 
     def factory(layout: Path = MINI, **overrides: object) -> AppHandle:
+        overrides.setdefault("db_url", db_url)
         settings = Settings(layout_path=layout, catalogue_path=None, data_dir=tmp_path / "var",
-                            db_url=db_url, **overrides)  # type: ignore[arg-type]
+                            **overrides)  # type: ignore[arg-type]
         app = create_app(settings, clock=clock)
         built.append(app)
         return AppHandle(app, settings, clock)
