@@ -80,17 +80,33 @@ def round_range(value: float, step: float) -> float:
     return step * math.floor(value / step + 1e-9) if value > 0 else 0.0
 
 
-def estimate_wait(ahead: int, service_minutes: float, windows_for_business: float
-                  ) -> Estimate | None:
+def idle_windows(windows: Iterable[WindowState], policy: RoutingPolicy) -> dict[str, int]:
+    """Per business, the open windows serving it that hold nobody: they call at once."""
+    idle: dict[str, int] = {}
+    for w in windows:
+        if w.takes_tickets and w.current is None:
+            for code in eligible_businesses(w, policy):
+                idle[code] = idle.get(code, 0) + 1
+    return idle
+
+
+def estimate_wait(ahead: int, service_minutes: float, windows_for_business: float,
+                  idle: int = 0) -> Estimate | None:
     """Expected minutes until a ticket with `ahead` tickets before it is called.
 
     None when no open window serves the business: there is no honest figure to give.
+    `idle` windows serving it hold nobody: the first `idle` in the queue are called at
+    once, and the rest wait for those windows' services as well as the busy ones'.
     """
     if windows_for_business <= 0:
         return None
-    # The ticket is called after ahead + 1 departures, at windows/service per minute;
-    # the first window is on average half-way through its current service.
-    minutes = max(0.0, (ahead + 0.5) * service_minutes / windows_for_business)
+    if ahead < idle:
+        return Estimate(0.0, 0.0, 0.0)
+    # The ticket is called after ahead + 1 departures (the idle windows' first ones at
+    # once), at windows/service per minute. A busy window is on average half-way through
+    # its service; one that starts now has all of it ahead.
+    started = 0.5 + 0.5 * min(1.0, idle / windows_for_business)
+    minutes = max(0.0, (ahead - idle + started) * service_minutes / windows_for_business)
     root = math.sqrt(ahead + 1)
     lo = max(0.0, minutes * (1.0 - RANGE_LOW / root))
     hi = minutes * (1.0 + RANGE_HIGH / root)

@@ -20,7 +20,13 @@ from queue_server.domain.errors import (
     LimitReached,
     NotFound,
 )
-from queue_server.domain.estimate import Estimate, ServiceStats, capacities, estimate_wait
+from queue_server.domain.estimate import (
+    Estimate,
+    ServiceStats,
+    capacities,
+    estimate_wait,
+    idle_windows,
+)
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant, age_on
 from queue_server.domain.layout import Layout, Priority
@@ -79,6 +85,7 @@ class HallState:
                 self.windows[w.number] = w
         self.sequences: dict[str, int] = dict(sequences or {})
         self._capacity: dict[str, float] | None = None
+        self._idle: dict[str, int] | None = None
         self.stats = ServiceStats({b.code: b.service_minutes for b in layout.businesses.values()})
         for t in tickets:
             self._put(t)
@@ -125,6 +132,7 @@ class HallState:
             if old_w is None or (old_w.status, old_w.kind, old_w.businesses) != (
                     w.status, w.kind, w.businesses):
                 self._capacity = None  # what a window holds does not change capacity
+            self._idle = None
             self.windows[w.number] = w
         self.sequences.update(change.sequences)
 
@@ -186,8 +194,15 @@ class HallState:
         return sum(1 for o in self.queues.get(t.business, {}).values()
                    if (queue_minutes(o, self.policy), o.number) < key)
 
+    def idle(self, business: str) -> int:
+        """Open windows serving the business that hold nobody now."""
+        if self._idle is None:
+            self._idle = idle_windows(self.windows.values(), self.policy)
+        return self._idle.get(business, 0)
+
     def estimate(self, business: str, ahead: int) -> Estimate | None:
-        return estimate_wait(ahead, self.stats.mean(business), self.capacity(business))
+        return estimate_wait(ahead, self.stats.mean(business), self.capacity(business),
+                             self.idle(business))
 
     def queue_summary(self, now: datetime) -> list[dict[str, object]]:
         """Per business: waiting, longest wait, the wait a new ticket can expect, alert."""

@@ -52,6 +52,26 @@ def test_estimate_scales_with_people_ahead_and_windows():
     assert estimate_wait(0, 10.0, 1.0).minutes == pytest.approx(5.0)
 
 
+def test_idle_windows_call_at_once_then_start_whole_services():
+    assert estimate_wait(1, 10.0, 2.0, idle=2) == estimate_wait(0, 10.0, 2.0, idle=1)
+    assert estimate_wait(0, 10.0, 2.0, idle=1).minutes == 0.0
+    # One window, idle: the one ahead is called now and takes a whole service.
+    assert estimate_wait(1, 10.0, 1.0, idle=1).minutes == pytest.approx(10.0)
+    # Busy windows only: the first is on average half-way through.
+    assert estimate_wait(1, 10.0, 1.0, idle=0).minutes == pytest.approx(15.0)
+
+
+def test_the_hall_counts_the_windows_that_hold_nobody():
+    d = Driver()
+    t = d.issue("tax")
+    assert d.state.idle("tax") == 1 and d.state.estimate("tax", 0).minutes == 0.0
+    d.call(3)  # window 3, the only open one serving tax, calls it
+    assert d.state.idle("tax") == 0
+    assert d.state.estimate("tax", 0).minutes > 0
+    d.do("complete", d.state.tickets[t.id])
+    assert d.state.idle("tax") == 1
+
+
 def test_no_open_window_gives_no_estimate_rather_than_a_made_up_one():
     assert estimate_wait(3, 10.0, 0.0) is None
 

@@ -38,10 +38,10 @@ def test_a_ticket_from_issue_to_done(api):
     assert r.status_code == 201
     t = r.json()
     assert t["number"] == "A001" and t["status"] == "waiting"
-    assert t["waiting_ahead"] == 0 and t["estimated_wait_minutes"] is not None
+    # Windows 1 and 2 serve transfer and hold nobody: both tickets are called at once.
+    assert t["waiting_ahead"] == 0 and t["estimated_wait_minutes"] == 0
     second = client.post("/api/v1/tickets", json={"business": "transfer"}, headers=kiosk).json()
-    assert second["waiting_ahead"] == 1
-    assert second["estimated_wait_minutes"] > t["estimated_wait_minutes"]
+    assert second["waiting_ahead"] == 1 and second["estimated_wait_minutes"] == 0
 
     called = client.post("/api/v1/windows/1/call-next", headers=win).json()["ticket"]
     assert called["id"] == t["id"] and called["status"] == "called" and called["window"] == 1
