@@ -40,12 +40,18 @@ class _Batcher:
     def __init__(self, hall: Hall) -> None:
         self.hall = hall
         self.pending: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def submit(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
+        if self.pending and self.loop is not loop:
+            # Left by a loop that stopped before its flush ran (a server shut down, a test
+            # client closed): nobody awaits them any more, and they must not block this one.
+            self.pending = []
         future = loop.create_future()
         if not self.pending:
             # Runs after the callbacks already due, so requests that arrived together join.
+            self.loop = loop
             loop.call_soon(self.flush)
         self.pending.append((call, future))
         return future

@@ -136,3 +136,22 @@ def test_an_event_number_taken_elsewhere_fails_once_then_numbering_follows_on(
     # The refused attempt left nothing behind: its number is given again.
     assert second.number == "A002"
     assert len(db_tickets(hall)) == 2
+
+
+def test_a_batch_left_by_a_stopped_loop_does_not_block_the_next(make_app: AppFactory):
+    hall = make_app().app.state.hall
+
+    loop = asyncio.new_event_loop()
+
+    def submit_and_stop() -> None:
+        waiting = in_hall(hall, issue(hall))
+        waiting.send(None)  # up to its await: submitted, its flush due next round
+        waiting.close()
+        loop.stop()  # the loop ends this round: that flush never runs
+
+    loop.call_soon(submit_and_stop)
+    loop.run_forever()
+    loop.close()
+    ticket = run_async(asyncio.wait_for(in_hall(hall, issue(hall)), timeout=5))
+    assert ticket.number == "A001"  # the abandoned call was never made
+    assert len(db_tickets(hall)) == 1
