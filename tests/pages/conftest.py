@@ -97,6 +97,15 @@ class HallServer:
     def window(self, n: int) -> dict[str, Any]:
         return self.ok("GET", f"/windows/{n}")
 
+    def kiosk_report(self, name: str, report: dict[str, Any]) -> None:
+        """A kiosk's health report, sent with that kiosk's own token as `hallq kiosk` does."""
+        key = (f"kiosk:{name}", None)
+        if key not in self._tokens:
+            self._tokens[key] = issue_token(self.app.state.store, "kiosk", name=name)
+        r = self.client.post(f"{self.url}/api/v1/kiosks/{name}/health", json=report,
+                             headers={"Authorization": f"Bearer {self._tokens[key]}"})
+        assert r.status_code == 204, r.text
+
 
 @pytest.fixture
 def hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:

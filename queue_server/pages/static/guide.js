@@ -1,14 +1,16 @@
 // The guide console: the whole hall at a glance (every window with its status, current
 // ticket and load; every service with its waiting, longest wait and alerts), and the
 // guide's actions: open, pause, close windows, change what a window serves, move waiting
-// tickets between services, issue green-channel tickets.
+// tickets between services, issue green-channel tickets; and every self-service kiosk's
+// health, the faulty and silent ones first, because those are what a guide walks over to fix.
 
-import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText } from './hallq.js';
+import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText, serverNow } from './hallq.js';
 
 const KIND = 'guide';
 const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] };
 const state = { token: null, hall: null, zones: [], windows: new Map(), queues: new Map(),
-  businesses: [], selected: null, draft: null, busy: false };
+  businesses: [], selected: null, draft: null, busy: false,
+  kiosks: null, kioskAt: null, kioskError: null, kioskRead: 0, kioskPending: false };
 
 const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
 
@@ -53,7 +55,7 @@ function alertsOf(q) {
 }
 
 // --- rendering --------------------------------------------------------------------------------
-function renderAll() { renderTotals(); renderAlerts(); renderMap(); renderBusinesses(); renderPanel(); }
+function renderAll() { renderTotals(); renderAlerts(); renderMap(); renderBusinesses(); renderPanel(); renderKiosks(); }
 
 function renderTotals() {
   const ws = [...state.windows.values()];
@@ -67,8 +69,13 @@ function renderTotals() {
 }
 
 function renderAlerts() {
-  const items = [...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
-    h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))));
+  // A broken or silent kiosk first: it needs someone to walk over, a long queue may not.
+  const kiosks = kioskAlerts().map(([k, zh, en]) =>
+    h('span', { class: 'alert-item kiosk-alert', dataset: { kiosk: k.name }, title: '查看自助机 Show the kiosks',
+      onclick: () => $('#kiosk-card').scrollIntoView({ block: 'nearest' }) },
+    h('b', {}, `自助机 ${k.name}`), `：${zh}`, h('small', {}, ` Kiosk ${k.name}: ${en}`)));
+  const items = [...kiosks, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
+    h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))))];
   const box = $('#alerts');
   box.hidden = items.length === 0;
   box.replaceChildren(h('span', { class: 'alert-title' }, '⚠ 告警', h('small', {}, ' Alerts')), ...items);
@@ -181,6 +188,137 @@ function editDraft(fn) {
   renderPanel();
 }
 
+// --- kiosks -------------------------------------------------------------------------------------
+// Polled, not pushed: each kiosk reports every 30 s and the server keeps only its latest
+// report, marking it stale when the kiosk has gone quiet. A failed poll keeps what is shown
+// and says since when it is.
+const KIOSK_POLL_MS = 15_000;
+const KIOSK_STATE = { failed: ['故障', 'Failed'], stale: ['失联', 'Not reporting'],
+  degraded: ['部分故障', 'Degraded'], ok: ['正常', 'OK'] };
+const KIOSK_RANK = { failed: 0, stale: 1, degraded: 2, ok: 3 };
+const DEVICE = { idcard: ['读卡器', 'ID reader'], printer: ['打印机', 'Printer'],
+  scanner: ['扫码器', 'Scanner'], voice: ['语音', 'Voice'], led: ['LED 屏', 'LED'],
+  server: ['服务器连接', 'Server link'] };
+const deviceName = (d) => DEVICE[d] || [d, d];
+const rank = (s) => KIOSK_RANK[s] ?? 0; // a state this page does not know is worth a look
+
+function ageText(seconds) {
+  const s = Math.max(0, Math.round(seconds || 0));
+  if (s < 60) return [`${s} 秒`, `${s} s`];
+  if (s < 3600) return [`${Math.floor(s / 60)} 分钟`, `${Math.floor(s / 60)} min`];
+  return [`${Math.floor(s / 3600)} 小时`, `${Math.floor(s / 3600)} h`];
+}
+
+// Every device that is not ok, and every fault the kiosk named without a device behind it
+// (a print that just failed, the link to the server), the failed ones first.
+function kioskProblems(k) {
+  const out = (k.devices || []).filter((d) => d.state !== 'ok')
+    .map((d) => ({ device: d.device, state: d.state, reason: d.reason || '' }));
+  for (const f of k.faults || []) {
+    if (!out.some((p) => p.device === f && p.state === 'failed')) out.push({ device: f, state: 'failed', reason: '' });
+  }
+  return out.sort((a, b) => rank(a.state) - rank(b.state));
+}
+
+function sortedKiosks() {
+  return [...(state.kiosks || [])].sort((a, b) => rank(a.state) - rank(b.state)
+    || a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+function kioskAlerts() {
+  return sortedKiosks().filter((k) => k.state === 'failed' || k.state === 'stale').map((k) => {
+    if (k.state === 'stale') {
+      const [zh, en] = ageText(k.age_seconds);
+      return [k, `失联，已 ${zh}未上报`, `not reporting for ${en}`];
+    }
+    const names = kioskProblems(k).filter((p) => p.state === 'failed').map((p) => deviceName(p.device));
+    return [k, `故障（${names.map((n) => n[0]).join('、')}）`, `failed (${names.map((n) => n[1]).join(', ')})`];
+  });
+}
+
+// 'zh / en' as the kiosk sent it, the English part quieter: the same words, read at a glance.
+function bilingual(text) {
+  const cut = text.indexOf(' / ');
+  return cut < 0 ? [text] : [text.slice(0, cut), h('small', {}, text.slice(cut))];
+}
+
+function kioskRow(k) {
+  const [zh, en] = KIOSK_STATE[k.state] || [k.state, ''];
+  const problems = kioskProblems(k);
+  const [az, ae] = ageText(k.age_seconds);
+  return h('li', { class: `kiosk ${k.state}`, dataset: { kiosk: k.name, state: k.state } },
+    h('div', { class: 'k-head' },
+      h('span', { class: `kpill ${k.state}` }, zh, h('small', {}, ` ${en}`)),
+      h('b', { class: 'k-name' }, k.name),
+      k.stale ? h('span', { class: 'k-note' }, `已 ${az}未上报`, h('small', {}, ` silent ${ae}`)) : null),
+    problems.length ? h('ul', { class: 'k-devices' }, problems.map((p) => {
+      const [dz, de] = deviceName(p.device);
+      return h('li', { class: `k-dev ${p.state}`, dataset: { device: p.device } },
+        h('span', { class: 'k-dev-name' }, dz, h('small', {}, ` ${de}`)),
+        h('span', { class: 'k-reason' }, ...(p.reason ? bilingual(p.reason)
+          : [(KIOSK_STATE[p.state] || [p.state])[0], h('small', {}, ' no reason given')])));
+    })) : null);
+}
+
+// When the kiosks were last read, on the hall's clock (the page learns the server's time
+// from the event stream, which may connect after the first read: kept in browser time).
+function kioskTime() {
+  if (state.kioskAt === null) return '';
+  const at = state.kioskAt + (serverNow() - Date.now());
+  const opts = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false };
+  try { return new Intl.DateTimeFormat('zh-CN', { ...opts, timeZone: state.hall?.timezone }).format(at); }
+  catch { return new Intl.DateTimeFormat('zh-CN', opts).format(at); }
+}
+
+function renderKiosks() {
+  const when = $('#kiosk-updated');
+  const at = kioskTime();
+  when.classList.toggle('warn', Boolean(state.kioskError));
+  when.title = state.kioskError || '';
+  if (state.kioskError) {
+    when.replaceChildren('⚠ 刷新失败', at ? `，显示 ${at}` : '',
+      h('small', {}, at ? ` Refresh failed; as of ${at}` : ' Cannot load; retrying'));
+  } else {
+    when.replaceChildren(at ? `更新于 ${at}` : '', at ? h('small', {}, ' updated') : '');
+  }
+  if (state.kiosks === null) return; // nothing read yet: "loading" stays
+  const list = sortedKiosks();
+  $('#kiosk-card').classList.toggle('alarm', list.some((k) => k.state === 'failed' || k.state === 'stale'));
+  // A row for each kiosk that needs someone; the healthy ones share one quiet line.
+  const healthy = list.filter((k) => k.state === 'ok');
+  const rows = list.filter((k) => k.state !== 'ok').map(kioskRow);
+  if (healthy.length) {
+    rows.push(h('li', { class: 'kiosk-ok' }, h('span', { class: 'kpill ok' }, '正常', h('small', {}, ' OK')),
+      h('span', { class: 'k-names' }, healthy.map((k) =>
+        h('span', { class: 'kiosk ok k-name', dataset: { kiosk: k.name, state: k.state } }, k.name)))));
+  }
+  $('#kiosks').replaceChildren(...(rows.length ? rows
+    : [h('li', { class: 'hint k-empty' }, '尚无自助机上报 ', h('small', {}, 'No kiosk has reported yet'))]));
+}
+
+async function loadKiosks() {
+  // A read still unanswered at the next poll counts as failed (what is shown is getting
+  // old), and only the newest read's answer is used.
+  if (state.kioskPending) {
+    state.kioskError = '服务器未答复 / the server did not answer';
+    renderKiosks();
+  }
+  const read = ++state.kioskRead;
+  state.kioskPending = true;
+  const r = await api(state.token, 'GET', '/kiosks');
+  if (read !== state.kioskRead) return;
+  state.kioskPending = false;
+  if (r.ok && Array.isArray(r.data)) {
+    state.kiosks = r.data;
+    state.kioskAt = Date.now();
+    state.kioskError = null;
+  } else {
+    state.kioskError = r.ok ? '服务器答复无法识别 / unexpected answer' : r.error.message;
+  }
+  renderKiosks();
+  renderAlerts();
+}
+
 // --- actions -----------------------------------------------------------------------------------
 async function request(method, path, body) {
   const r = await api(state.token, method, path, body);
@@ -245,6 +383,8 @@ async function main() {
   if (hall.ok) state.hall = hall.data;
   fillSelects();
   setInterval(tick, 1000);
+  loadKiosks();
+  setInterval(loadKiosks, KIOSK_POLL_MS);
   $('#move-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const from = $('#move-from').value, to = $('#move-to').value, count = Number($('#move-count').value);
