@@ -139,6 +139,7 @@ class Hall:
         try:
             yield
             self.store.write(batch.changes)
+            self.last_seq = batch.changes.seq  # the last event number now stored
         except BaseException:
             if batch.records:  # memory ran ahead of a transaction that was undone
                 self._reload_day = batch.day
@@ -200,7 +201,6 @@ class Hall:
                 if s.event.type in CALL_EVENTS:
                     self.recent_calls.append(msg)
                 messages.append(msg)
-                self.last_seq = s.seq
         now = self.clock()
         messages.append({"type": "queues", "seq": self.last_seq, "at": iso(now),
                          "queues": self.state.queue_summary(now)})
