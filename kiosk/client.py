@@ -214,7 +214,10 @@ class HallClient:
 
     def issue_ticket(self, business: str, *, id_number: str | None = None, name: str = "",
                      priority: str | None = None, journey: str | None = None,
-                     appointment: tuple[str, datetime, datetime] | None = None) -> Ticket:
+                     appointment: tuple[str, datetime, datetime] | None = None,
+                     request_key: str | None = None) -> Ticket:
+        """`request_key` names this press of the button (a new one when not given): kept
+        across the retries here, and usable later with `ticket_by_request_key`."""
         body: dict[str, Any] = {"business": business}
         if id_number:
             body["applicant"] = {"id_number": id_number, "name": name[:60]}
@@ -226,8 +229,7 @@ class HallClient:
             code, start, end = appointment
             body["appointment"] = {"code": code, "slot_start": start.isoformat(),
                                    "slot_end": end.isoformat()}
-        # One key for this press of the button, kept across the retries below.
-        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        headers = {"Idempotency-Key": request_key or uuid.uuid4().hex}
         pauses = list(self.retry_pauses)
         while True:
             try:
@@ -239,6 +241,13 @@ class HallClient:
                     raise
                 log.warning("no answer to a ticket request (%s); asking again", e)
                 time.sleep(pauses.pop(0))
+
+    def ticket_by_request_key(self, request_key: str) -> Ticket | None:
+        """The ticket this kiosk issued today with that key, None when none was issued."""
+        data = self._request("GET", API + "/tickets", params={"request_key": request_key})
+        if not isinstance(data, list):
+            raise ServerUnreachable("tickets: expected a list")
+        return self._parse(parse_ticket, data[0]) if data else None
 
     def cancel_ticket(self, ticket_id: str) -> None:
         self._request("POST", f"{API}/tickets/{ticket_id}/cancel")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -88,6 +89,8 @@ class Flow:
         self._next_server_try = now
         self._next_hall_refresh = now + self.settings.hall_refresh_seconds
         self._unshown: tuple[Ticket, float] | None = None  # issued, not printed, not yet shown
+        # Keys of ticket requests whose answer never came: the server may hold the ticket.
+        self._unsettled: list[str] = []
         self._spoken: tuple[Screen, str] | None = None
         self._pending_appointment: AppointmentSlip | None = None  # waiting for the ID card
 
@@ -454,6 +457,7 @@ class Flow:
             self._faults.add("server")
             self._set_fresh(Screen.OFFLINE)
             return
+        self._settle()
         was_down = self.server_problem is not None
         self.hall = hall
         self.server_problem = None
@@ -503,12 +507,13 @@ class Flow:
         self._set(busy=True, notice="")
         priority = None if s.green is None else ("green" if s.green else "normal")
         applicant = s.applicant if s.applicant and s.applicant.id_number else None
+        key = uuid.uuid4().hex
         try:
             ticket = self.client.issue_ticket(
                 business, id_number=applicant.id_number if applicant else None,
                 name=applicant.name if applicant else "", priority=priority, journey=journey,
                 appointment=(appointment.code, appointment.slot_start, appointment.slot_end)
-                if appointment else None)
+                if appointment else None, request_key=key)
         except Refused as e:
             self.counters["refused"] += 1
             self._message(e.code, e.message_zh, e.message_en)
@@ -518,6 +523,9 @@ class Flow:
             return
         except ServerUnreachable as e:
             log.warning("issuing failed: %s", e)
+            # The request may have reached the server and only the answer was lost: once
+            # the server is back, a ticket it issued for it is cancelled (`_settle`).
+            self._unsettled.append(key)
             self._server_lost(show=True)
             return
         # From here the ticket exists on the server: it must be printed or shown.
@@ -571,6 +579,21 @@ class Flow:
         self._take_back(ticket)
         if self.state.screen is Screen.TICKET:
             self.home()
+
+    def _settle(self) -> None:
+        """Cancel the tickets of requests whose answer never came: the applicant was told
+        the server was away and has left with nothing."""
+        for key in list(self._unsettled):
+            try:
+                ticket = self.client.ticket_by_request_key(key)
+            except ServerUnreachable:
+                return  # next time
+            except (Refused, FeatureMissing) as e:
+                log.error("cannot look up an unanswered ticket request: %s", e)
+                ticket = None
+            self._unsettled.remove(key)
+            if ticket is not None and ticket.status == "waiting":
+                self._take_back(ticket)
 
     def _take_back(self, ticket: Ticket) -> None:
         """Cancel a ticket nobody received, so the day's figures do not count it."""

@@ -298,6 +298,45 @@ def test_a_ticket_whose_answer_was_lost_is_printed_once(
         server.stop()
 
 
+def test_a_ticket_issued_while_every_answer_was_lost_is_cancelled_once_back(
+        make_hall: Callable[..., AppHandle]) -> None:
+    """No answer came to any attempt, so the applicant was told the server is away and
+    left; the server had issued the ticket. Once it answers again the kiosk cancels it."""
+    handle = make_hall(SMALL)
+    server = SwitchableServer(handle.app)
+    server.start()
+    guide = handle.headers("guide")
+    try:
+        with AnswerDropper(server.port) as proxy, httpx.Client(base_url=proxy.url) as http:
+            ticker = Ticker()
+            flow, hw = build_flow(handle, http, ticker=ticker)
+            try:
+                flow.start()
+                hw.simulator("idcard").lay(DEMO_CARDS["zhang"])
+                flow.tick()
+                proxy.drop = 3  # the first try and both retries
+                flow.choose_item("query_owner")
+                flow.confirm_ticket()
+                assert proxy.dropped == 3
+                assert flow.state.message is not None
+                assert flow.state.message.code == "server_unreachable"
+                assert hw.simulator("printer").jobs == []
+                [held] = http.get("/api/v1/tickets", headers=guide).json()
+                assert held["status"] == "waiting"  # one ticket for three tries
+
+                flow.home()
+                ticker.advance(KioskSettings().server_retry_seconds)
+                flow.tick()  # the server answers again
+                assert flow.state.screen is Screen.HOME
+                [after] = http.get("/api/v1/tickets", headers=guide).json()
+                assert after["id"] == held["id"] and after["status"] == "cancelled"
+                assert flow.counters["cancelled_unshown"] == 1
+            finally:
+                hw.close()
+    finally:
+        server.stop()
+
+
 # --- the printer ---------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ process" changes rows with plain SQL, and every answer is checked against the da
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -141,17 +142,22 @@ def test_an_event_number_taken_elsewhere_fails_once_then_numbering_follows_on(
 def test_a_batch_left_by_a_stopped_loop_does_not_block_the_next(make_app: AppFactory):
     hall = make_app().app.state.hall
 
-    loop = asyncio.new_event_loop()
+    def leave_a_batch_behind() -> None:
+        loop = asyncio.new_event_loop()
 
-    def submit_and_stop() -> None:
-        waiting = in_hall(hall, issue(hall))
-        waiting.send(None)  # up to its await: submitted, its flush due next round
-        waiting.close()
-        loop.stop()  # the loop ends this round: that flush never runs
+        def submit_and_stop() -> None:
+            waiting = in_hall(hall, issue(hall))
+            waiting.send(None)  # up to its await: submitted, its flush due next round
+            waiting.close()
+            loop.stop()  # the loop ends this round: that flush never runs
 
-    loop.call_soon(submit_and_stop)
-    loop.run_forever()
-    loop.close()
+        loop.call_soon(submit_and_stop)
+        loop.run_forever()
+        loop.close()
+
+    # In a thread of its own: the browser tests keep a loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(leave_a_batch_behind).result()
     ticket = run_async(asyncio.wait_for(in_hall(hall, issue(hall)), timeout=5))
     assert ticket.number == "A001"  # the abandoned call was never made
     assert len(db_tickets(hall)) == 1

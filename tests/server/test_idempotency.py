@@ -93,3 +93,19 @@ def test_an_answer_lost_on_the_wire_is_recovered_by_asking_again(make_app: AppFa
                             headers=h.headers("guide")).json()
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert [t["id"] for t in waiting] == [again.json()["id"]]  # one ticket, not two
+
+
+def test_a_caller_finds_the_ticket_it_issued_with_a_key_and_nobody_else_does(api):
+    client, h = api
+    kiosk = h.headers("kiosk")
+    t = client.post("/api/v1/tickets", json={"business": "transfer"},
+                    headers={**kiosk, "Idempotency-Key": "press-find"}).json()
+    found = client.get("/api/v1/tickets", params={"request_key": "press-find"}, headers=kiosk)
+    assert [x["id"] for x in found.json()] == [t["id"]]
+    assert client.get("/api/v1/tickets", params={"request_key": "press-never"},
+                      headers=kiosk).json() == []
+    other = h.headers("kiosk")  # another kiosk's token
+    assert client.get("/api/v1/tickets", params={"request_key": "press-find"},
+                      headers=other).json() == []
+    bad = client.get("/api/v1/tickets", params={"request_key": "no spaces"}, headers=kiosk)
+    assert bad.status_code == 422

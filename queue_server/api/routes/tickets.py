@@ -99,13 +99,25 @@ async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk,
 
 
 @router.get("/tickets", response_class=Json)
-async def list_tickets(hall: HallDep, _: NotDisplay,
+async def list_tickets(hall: HallDep, who: NotDisplay,
                  status: Annotated[Status | None, Query()] = None,
                  business: Annotated[str | None, Query(max_length=40)] = None,
                  window: Annotated[int | None, Query()] = None,
+                 request_key: Annotated[str | None, Query(
+                     min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
+                     description="the ticket this caller issued with this `Idempotency-Key` "
+                                 "today, if any (a kiosk settling a request it never heard "
+                                 "the answer to)")] = None,
                  limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> Json:
     """Today's tickets, in queue order for waiting ones; filters combine."""
+    if request_key is not None:  # keys are the caller's own, as when issuing
+        return Json(await in_hall(hall, _by_request_key, hall, f"{who.token_id}:{request_key}"))
     return Json(await in_hall(hall, _list, hall, status, business, window, limit))
+
+
+def _by_request_key(hall: Hall, key: str) -> list[dict[str, Any]]:
+    ticket_id = hall.state.request_keys.get(key)
+    return [] if ticket_id is None else [hall.view(hall.state.tickets[ticket_id])]
 
 
 def _list(hall: Hall, status: Status | None, business: str | None, window: int | None,
