@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from queue_server.api.deps import in_hall
+from queue_server.api.batching import in_hall
 from queue_server.domain.errors import DomainError
 from queue_server.hall import Hall
 from queue_server.store.tables import events, tickets

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import Admin, Guide, HallDep, StoreDep, off_loop
+from queue_server.api.batching import off_loop
+from queue_server.api.deps import Admin, Guide, HallDep, StoreDep
 from queue_server.api.errors import ApiError
 from queue_server.security import TokenError, issue_token
 

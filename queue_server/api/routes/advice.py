@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from queue_server.api.deps import Guide, HallDep, in_hall
+from queue_server.api.batching import in_hall
+from queue_server.api.deps import Guide, HallDep
 from queue_server.api.errors import ApiError
 from queue_server.domain.advice import HORIZON_MINUTES, Suggestion, advise, outlooks
 from queue_server.domain.layout import Layout

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from queue_server.api.deps import AnyRole, HallDep, in_hall
+from queue_server.api.batching import in_hall
+from queue_server.api.deps import AnyRole, HallDep
 from queue_server.hall import Hall
 from queue_server.views import window_view
 

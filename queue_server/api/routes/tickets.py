@@ -9,14 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import (
     HallDep,
     NotDisplay,
     StaffOrKiosk,
     StoreDep,
     WindowStaff,
-    in_hall,
-    off_loop,
 )
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json

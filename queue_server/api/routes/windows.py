@@ -7,7 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import Guide, HallDep, WindowStaff, in_hall
+from queue_server.api.batching import in_hall
+from queue_server.api.deps import Guide, HallDep, WindowStaff
 from queue_server.api.responses import Json
 from queue_server.domain.windows import WindowStatus
 from queue_server.hall import Hall
