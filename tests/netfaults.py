@@ -5,43 +5,53 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from typing import Self
 
 
-class AnswerDropper:
-    """A TCP proxy in front of a server. While `drop` is above zero, each connection's
-    request reaches the server and is served in full, but the proxy closes the
-    connection instead of passing the answer back: the caller sees the connection die."""
+class _Proxy:
+    """A listener on a free local port in front of `target`; each connection goes to
+    `_take` on a thread of its own until the block ends."""
 
-    def __init__(self, port: int) -> None:
-        self.target = ("127.0.0.1", port)
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.target = (host, port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.drop = 0
-        self.dropped = 0
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> AnswerDropper:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self.listener.close()
         self._thread.join(timeout=5)
 
     def _accept(self) -> None:
-        while not self._stop.is_set():
+        while True:
             try:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            threading.Thread(target=self._take, args=(client,), daemon=True).start()
 
-    def _serve(self, client: socket.socket) -> None:
+    def _take(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class AnswerDropper(_Proxy):
+    """A TCP proxy in front of a server. While `drop` is above zero, each connection's
+    request reaches the server and is served in full, but the proxy closes the
+    connection instead of passing the answer back: the caller sees the connection die."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.drop = 0
+        self.dropped = 0
+
+    def _take(self, client: socket.socket) -> None:
         with client, socket.create_connection(self.target) as server:
             # Requests pass through as they come (headers and body may be separate writes);
             # answers are read whole, then passed back or dropped.
@@ -112,29 +122,19 @@ def _one_answer(server: socket.socket, data: bytes) -> tuple[bytes, bytes]:
     return head + b"\r\n\r\n" + rest[:end], rest[end:]
 
 
-class TcpRelay:
+class TcpRelay(_Proxy):
     """Plain TCP forwarding to a server. `cut()` drops every connection and turns new ones
     away (the server is gone, as its clients see it); `restore()` lets them through again."""
 
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        super().__init__(port, host)
         self.open = True
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> TcpRelay:
-        self._thread.start()
-        return self
 
     def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
+        super().__exit__(*exc)
         self.cut()
-        self._thread.join(timeout=5)
 
     def cut(self) -> None:
         self.open = False
@@ -148,23 +148,18 @@ class TcpRelay:
     def restore(self) -> None:
         self.open = True
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.open:
-                with contextlib.suppress(OSError):
-                    client.shutdown(socket.SHUT_RDWR)
-                client.close()
-                continue
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._pairs.append((client, server))
-            threading.Thread(target=_pump, args=(client, server), daemon=True).start()
-            threading.Thread(target=_pump, args=(server, client), daemon=True).start()
+    def _take(self, client: socket.socket) -> None:
+        if not self.open:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+            client.close()
+            return
+        try:
+            server = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._pairs.append((client, server))
+        threading.Thread(target=_pump, args=(server, client), daemon=True).start()
+        _pump(client, server)

@@ -48,7 +48,9 @@ class Uncertain(GatewayError):
 
 @dataclass(frozen=True)
 class Outgoing:
-    key: str
+    """One message for one recipient, as a gateway sends it."""
+
+    key: str  # idempotency key: the same event for the same recipient gives the same key
     kind: str
     channel: str
     recipient: str

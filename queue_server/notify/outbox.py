@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from queue_server.cases.sqlutil import insert_ignore
+from queue_server.notify.gateways import Outgoing
 from queue_server.notify.secrecy import SecretBox
 from queue_server.store.tables import notify_outbox
 
@@ -39,28 +40,16 @@ STATUS_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A message about to enter the outbox; `recipient` is clear here and sealed there."""
-
-    key: str  # idempotency key: the same event for the same recipient gives the same key
-    kind: str
-    channel: str
-    recipient: str
-    recipient_masked: str
-    body: str
-    params: dict[str, Any]
+# A message about to enter the outbox is the message a gateway will send; `recipient` is
+# clear here and sealed in the outbox. Its key is the idempotency key: the same event for
+# the same recipient gives the same key.
+Draft = Outgoing
 
 
 @dataclass(frozen=True)
-class Claimed:
-    key: str
-    kind: str
-    channel: str
-    recipient: str  # opened from the seal just before sending, never stored clear
-    recipient_masked: str
-    body: str
-    params: dict[str, Any]
+class Claimed(Outgoing):
+    """A message claimed for sending; `recipient` opened from the seal just before."""
+
     attempts: int
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from queue_server.notify import outbox
-from queue_server.notify.gateways import Gateway, Outgoing, Rejected, Unavailable, Uncertain
+from queue_server.notify.gateways import Gateway, Rejected, Unavailable, Uncertain
 from queue_server.notify.secrecy import SealError, SecretBox
 
 log = logging.getLogger("hallq.notify")
@@ -81,10 +81,8 @@ class Dispatcher:
                                    f"未配置 {msg.channel} 通道 / no gateway for {msg.channel}")
             report.failed += 1
             return
-        out = Outgoing(key=msg.key, kind=msg.kind, channel=msg.channel, recipient=msg.recipient,
-                       recipient_masked=msg.recipient_masked, body=msg.body, params=msg.params)
         try:
-            ref = gateway.send(out)
+            ref = gateway.send(msg)
         except Unavailable as exc:
             self._retry_or_fail(key, msg.attempts, gateway.name, str(exc), report)
             return

@@ -27,10 +27,9 @@ from kiosk.client import HallClient
 from kiosk.flow import Flow
 from kiosk.hardware import Hardware
 from kiosk.settings import KioskSettings
-from queue_server.api.app import create_app
-from queue_server.settings import DEFAULT_CATALOGUE, Settings
-from tests.conftest import REPO, Clock
-from tests.server.conftest import AppHandle, free_port
+from queue_server.settings import DEFAULT_CATALOGUE
+from tests.conftest import REPO
+from tests.server.conftest import AppFactory, AppHandle, free_port, make_app  # noqa: F401 (a fixture)
 
 SMALL = REPO / "layouts" / "small.toml"
 SLIP_KEY = "kiosk-test-slip-key-0123456789"
@@ -167,21 +166,13 @@ def build_flow(handle: AppHandle, http: httpx.Client, *, ticker: Callable[[], fl
 
 
 @pytest.fixture
-def make_hall(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Callable[..., AppHandle]]:
+def make_hall(make_app: AppFactory) -> Callable[..., AppHandle]:  # noqa: F811
     """tests/server's make_app, with the business catalogue (the kiosk's menus) on."""
-    built: list[FastAPI] = []
 
     def factory(layout: Path = SMALL, *, catalogue: bool = True) -> AppHandle:
-        settings = Settings(layout_path=layout,
-                            catalogue_path=DEFAULT_CATALOGUE if catalogue else None,
-                            data_dir=tmp_path / "var", db_url=db_url)
-        app = create_app(settings, clock=clock)
-        built.append(app)
-        return AppHandle(app, settings, clock)
+        return make_app(layout, catalogue_path=DEFAULT_CATALOGUE if catalogue else None)
 
-    yield factory
-    for app in built:
-        app.state.store.engine.dispose()
+    return factory
 
 
 @pytest.fixture

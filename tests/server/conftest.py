@@ -61,7 +61,8 @@ def make_app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[AppFactory]:
 
     def factory(layout: Path = MINI, **overrides: object) -> AppHandle:
         overrides.setdefault("db_url", db_url)
-        settings = Settings(layout_path=layout, catalogue_path=None, data_dir=tmp_path / "var",
+        overrides.setdefault("catalogue_path", None)
+        settings = Settings(layout_path=layout, data_dir=tmp_path / "var",
                             **overrides)  # type: ignore[arg-type]
         app = create_app(settings, clock=clock)
         built.append(app)
