@@ -15,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HALLQ = [sys.executable, "-m", "hallq"]
 CODES = ("transfer", "mortgage", "tax", "query")
+FLOOR_TOKEN = "floor"  # noqa: S105 (what `_floor_app.py` accepts)
 
 
 def bench_layout(path: Path, windows: int = 96) -> Path:
@@ -62,8 +63,24 @@ class Served:
 def served(layout: Path, env: dict[str, str]) -> Iterator[Served]:
     """`hallq serve` on a free port until the block ends, once it answers."""
     port = free_port()
-    server = subprocess.Popen([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)],
-                              env=env, cwd=REPO)
+    with _answering([*HALLQ, "serve", "--layout", str(layout), "--port", str(port)], port,
+                    env, "hallq serve") as served_:
+        yield served_
+
+
+@contextmanager
+def floor_served() -> Iterator[Served]:
+    """FastAPI answering constants for the same requests (`_floor_app.py`), once it answers."""
+    port = free_port()
+    with _answering([sys.executable, str(REPO / "bench" / "_floor_app.py"), str(port)], port,
+                    dict(os.environ), "the floor app") as served_:
+        yield served_
+
+
+@contextmanager
+def _answering(command: list[str], port: int, env: dict[str, str], name: str
+               ) -> Iterator[Served]:
+    server = subprocess.Popen(command, env=env, cwd=REPO)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -72,7 +89,7 @@ def served(layout: Path, env: dict[str, str]) -> Iterator[Served]:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start") from None
+                    raise SystemExit(f"{name} did not start") from None
                 time.sleep(0.1)
         yield Served(port, server.pid)
     finally:
