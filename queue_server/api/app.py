@@ -109,6 +109,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.hub = hub
     app.state.auth = Authenticator(store)
     app.state.catalogue_view = catalogue_view(settings, layout)
+    app.state.kiosks = kiosks.KioskBoard(clock)
     errors.install(app)
     records.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from queue_server.api.routes.kiosks import STALE_SECONDS, KioskBoard
+from queue_server.api.routes.kiosks import STALE_SECONDS
 from queue_server.security import issue_token
 from tests.server.conftest import AppHandle
 
@@ -89,11 +89,14 @@ def test_a_named_token_speaks_only_for_its_own_kiosk(api: tuple[TestClient, AppH
     assert r.status_code == 403 and r.json()["error"]["code"] == "wrong_kiosk"
 
 
-def test_a_silent_kiosk_turns_stale() -> None:
-    now = [0.0]
-    board = KioskBoard(clock=lambda: now[0])
-    board.put("k-1", {"devices": [], "faults": []})
-    assert board.view()[0]["state"] == "ok"
-    now[0] = STALE_SECONDS + 1
-    [k] = board.view()
+def test_a_silent_kiosk_turns_stale_on_the_halls_clock(api: tuple[TestClient, AppHandle]
+                                                        ) -> None:
+    client, handle = api
+    client.post("/api/v1/kiosks/k-1/health", json={"devices": []},
+                headers=handle.headers("kiosk"))
+    guide = handle.headers("guide")
+    [k] = client.get("/api/v1/kiosks", headers=guide).json()
+    assert k["state"] == "ok" and not k["stale"]
+    handle.clock.advance(seconds=STALE_SECONDS + 1)
+    [k] = client.get("/api/v1/kiosks", headers=guide).json()
     assert k["stale"] and k["state"] == "stale" and k["age_seconds"] == STALE_SECONDS + 1

@@ -4,13 +4,12 @@ HTTP API with their own tokens; the server decides what is failed and what is st
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from queue_server.api.routes.kiosks import STALE_SECONDS, KioskBoard
+from queue_server.api.routes.kiosks import STALE_SECONDS
 from tests.pages.conftest import HallServer, wait_live
 
 pytestmark = pytest.mark.browser
@@ -35,12 +34,6 @@ HEALTHY = report()
 PAPER_OUT = report("failed", OUT_OF_PAPER, faults=("printer",))
 
 
-def board_on(hall: HallServer, clock: Callable[[], float]) -> None:
-    """The server's kiosk board on a clock the test moves: the board is made on first use,
-    so this goes in before any kiosk reports (the app's `clock` is for the hall's day)."""
-    hall.app.state.kiosks = KioskBoard(clock=clock)
-
-
 def kiosk_order(page: Any) -> list[tuple[str, str]]:
     rows = page.evaluate("[...document.querySelectorAll('#kiosks .kiosk')]"
                          ".map(li => [li.dataset.kiosk, li.dataset.state])")
@@ -58,7 +51,6 @@ def colour(page: Any, selector: str) -> tuple[int, ...]:
 
 def test_guide_sees_every_kiosk_broken_and_silent_first(hall: HallServer, open_page: Any,
                                                         pages_dir: Path) -> None:
-    board_on(hall, lambda: hall.clock().timestamp())
     hall.kiosk_report("K-03", HEALTHY)  # then silent: the server will call it stale
     hall.clock.advance(seconds=STALE_SECONDS + 60)
     hall.kiosk_report("K-01", HEALTHY)
@@ -188,10 +180,8 @@ def test_the_panel_polls_and_keeps_what_it_shows_when_a_poll_fails(hall: HallSer
 def test_kiosks_beside_a_busy_hall(hengyang: HallServer, open_page: Any, pages_dir: Path) -> None:
     # The 96-window hall on a desk monitor: a broken kiosk shows without scrolling, beside
     # the hall's queue alerts. Only this test touches the shared hall's kiosks.
-    now = [1000.0]
-    board_on(hengyang, lambda: now[0])
     hengyang.kiosk_report("entrance-3", HEALTHY)
-    now[0] += STALE_SECONDS + 300
+    hengyang.clock.advance(seconds=STALE_SECONDS + 300)
     for name in ("entrance-1", "entrance-2", "hall-north", "hall-south"):
         hengyang.kiosk_report(name, HEALTHY)
     hengyang.kiosk_report("entrance-4", PAPER_OUT)
