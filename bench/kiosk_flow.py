@@ -161,7 +161,7 @@ def run(n: int, ui: bool, seed: int) -> int:
     manager = DeviceManager.from_file(SIM_CONFIG).open()
     ticker = Ticker()
     settings = KioskSettings(name="bench")
-    flow = Flow(HallClient(server.url, server.token), Hardware(manager, None), settings,
+    flow = Flow(HallClient(server.url, server.token), Hardware(manager), settings,
                 clock=ticker)
     driver = FlowDriver(flow)
     stats = Stats()

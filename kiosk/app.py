@@ -26,8 +26,9 @@ from kivy.uix.widget import Widget
 
 from devices.idcard import DEMO_CARDS
 from devices.scanner import SlipKind, make_slip
+from devices.scanner.appointment import appointment_value
+from devices.scanner.slip import DEMO_KEY
 from kiosk import texts
-from kiosk.appointment import appointment_value
 from kiosk.codes import receipt_text
 from kiosk.driver import FlowDriver
 from kiosk.flow import Flow
@@ -239,10 +240,13 @@ class KioskApp(App):
             sim.lift()
 
     def demo_appointment(self) -> None:
-        """A slip booked for the slot that started ten minutes ago, for a common business."""
-        sim, hall, key = self.flow.hw.simulator("scanner"), self.flow.hall, self.flow.hw.slip_key
+        """A slip booked for the slot that started ten minutes ago, for a common business.
+
+        Signed with the demo key, as a booking system would sign with the hall's: a server
+        started with `--demo` accepts it, a real hall's server refuses it."""
+        sim, hall = self.flow.hw.simulator("scanner"), self.flow.hall
         state_hall = self.flow.state.hall
-        if sim is None or hall is None or not key or state_hall is None:
+        if sim is None or hall is None or state_hall is None:
             return
         items = state_hall.common_items
         if not items:
@@ -252,7 +256,7 @@ class KioskApp(App):
         end = start + timedelta(minutes=30)
         value = appointment_value(start.date(), start.time(), end.time(), items[0].business,
                                   f"D{now:%H%M%S}")
-        sim.present(make_slip(SlipKind.APPOINTMENT, value, key))
+        sim.present(make_slip(SlipKind.APPOINTMENT, value, DEMO_KEY))
 
     def demo_receipt(self) -> None:
         sim = self.flow.hw.simulator("scanner")

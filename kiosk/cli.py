@@ -13,8 +13,6 @@ import argparse
 import os
 import sys
 
-DEMO_SLIP_KEY = "hallq-demo-slip-key-not-secret"  # demo only: a real hall sets its own
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("kiosk", help="自助取号机 / the touchscreen kiosk")
@@ -25,8 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token", default=None, help="kiosk bearer token (or HALLQ_KIOSK_TOKEN)")
     p.add_argument("--name", default=os.environ.get("HALLQ_KIOSK_NAME", "kiosk-1"),
                    help="this kiosk's name in the server's kiosk list")
-    p.add_argument("--slip-key", default=None,
-                   help="the hall's QR slip key (or HALLQ_SLIP_KEY); without it slips are refused")
     p.add_argument("--idle", type=float, default=60.0,
                    help="seconds without a touch before the screen returns to the start (60)")
     p.add_argument("--demo", action="store_true", help="show the technician demo buttons")
@@ -66,8 +62,6 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     simulated = args.devices is None
     demo = args.demo or simulated
-    slip_key = args.slip_key or os.environ.get("HALLQ_SLIP_KEY") or (
-        DEMO_SLIP_KEY if demo else None)
     width, height = _size(args)
 
     from devices.manager import DeviceManager
@@ -105,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     from kiosk.hardware import Hardware
 
     client = HallClient(args.server, token)
-    flow = Flow(client, Hardware(manager, slip_key), settings)
+    flow = Flow(client, Hardware(manager), settings)
     try:
         KioskApp(flow, demo=demo, font=font).run()
     finally:

@@ -23,7 +23,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -32,6 +31,7 @@ from kiosk.models import (
     BadResponse,
     CaseProgress,
     Category,
+    CheckedSlip,
     HallInfo,
     Property,
     Ticket,
@@ -39,6 +39,7 @@ from kiosk.models import (
     parse_archive,
     parse_case,
     parse_catalogue,
+    parse_checked_slip,
     parse_hall,
     parse_ticket,
 )
@@ -214,10 +215,11 @@ class HallClient:
 
     def issue_ticket(self, business: str, *, id_number: str | None = None, name: str = "",
                      priority: str | None = None, journey: str | None = None,
-                     appointment: tuple[str, datetime, datetime] | None = None,
+                     appointment_slip: str | None = None,
                      request_key: str | None = None) -> Ticket:
         """`request_key` names this press of the button (a new one when not given): kept
-        across the retries here, and usable later with `ticket_by_request_key`."""
+        across the retries here, and usable later with `ticket_by_request_key`.
+        `appointment_slip` is the slip as scanned: the server reads the booking from it."""
         body: dict[str, Any] = {"business": business}
         if id_number:
             body["applicant"] = {"id_number": id_number, "name": name[:60]}
@@ -225,10 +227,8 @@ class HallClient:
             body["priority"] = priority
         if journey:
             body["journey"] = journey
-        if appointment is not None:
-            code, start, end = appointment
-            body["appointment"] = {"code": code, "slot_start": start.isoformat(),
-                                   "slot_end": end.isoformat()}
+        if appointment_slip is not None:
+            body["appointment"] = {"slip": appointment_slip}
         headers = {"Idempotency-Key": request_key or uuid.uuid4().hex}
         pauses = list(self.retry_pauses)
         while True:
@@ -255,6 +255,12 @@ class HallClient:
     def ticket(self, ticket_id: str) -> Ticket:
         return self._parse(parse_ticket,  # type: ignore[no-any-return]
                            self._request("GET", f"{API}/tickets/{ticket_id}"))
+
+    def check_slip(self, text: str) -> CheckedSlip:
+        """What a scanned slip is; the server holds the key (Refused `invalid_slip` when
+        it is not one of the hall's, `slips_unavailable` when the hall has no key)."""
+        data = self._request("POST", API + "/slips/check", json={"text": text})
+        return self._parse(parse_checked_slip, data, text)  # type: ignore[no-any-return]
 
     # --- cases and the archive --------------------------------------------------------
 

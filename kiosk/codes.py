@@ -2,6 +2,8 @@
 
 - `HQ1:<kind>:<value>:<signature>`: a slip signed with the hall's key
   (devices/scanner/slip.py); kind A is an appointment or pre-application, C a case.
+  Only the server holds the key, so the kiosk checks the form here and asks the server
+  (`POST /slips/check`) what the slip is.
 - `HQC1:<case_no>:<token>`: the acceptance receipt the registration back office prints
   (the case issue's format, queue_server/cases/proof.py); the token itself is the proof
   of being an applicant, so the server checks it, not the kiosk.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from devices.scanner import InvalidSlip, Slip, parse_slip
+from devices.scanner.slip import SLIP_RE
 
 RECEIPT_PREFIX = "HQC1"
 _RECEIPT_RE = re.compile(r"HQC1:([A-Za-z0-9][A-Za-z0-9_\-]{0,39}):([A-Za-z2-7 \-]{8,40})")
@@ -28,18 +30,22 @@ class Receipt:
     token: str
 
 
-def classify(text: str, slip_key: str | bytes | None) -> Slip | Receipt:
+@dataclass(frozen=True)
+class SlipText:
+    """In the form of the hall's signed slips; whether it is one, the server says."""
+
+    text: str
+
+
+def classify(text: str) -> SlipText | Receipt:
     text = text.strip()
     m = _RECEIPT_RE.fullmatch(text)
     if m is not None:
         return Receipt(m[1], m[2])
+    if SLIP_RE.fullmatch(text):
+        return SlipText(text)
     if text.startswith("HQ1:"):
-        if not slip_key:
-            raise UnknownCode("no slip key configured: signed slips cannot be checked")
-        try:
-            return parse_slip(text, slip_key)
-        except InvalidSlip as e:
-            raise UnknownCode(e.reason) from e
+        raise UnknownCode("not in HQ1:<kind>:<value>:<signature> form (damaged?)")
     raise UnknownCode("not a slip or receipt of this hall")
 
 

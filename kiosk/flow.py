@@ -27,15 +27,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from devices.health import HealthState
 from devices.idcard import CardIdentity
-from devices.scanner import Slip, SlipKind
 from kiosk import texts
-from kiosk.appointment import AppointmentSlip, BadAppointment, parse_appointment
 from kiosk.client import FeatureMissing, HallClient, Refused, ServerUnreachable
-from kiosk.codes import Receipt
+from kiosk.codes import Receipt, SlipText
 from kiosk.hardware import (
     CardProblem,
     Hardware,
@@ -45,7 +43,7 @@ from kiosk.hardware import (
     SlipProblem,
 )
 from kiosk.health import HealthWatch
-from kiosk.models import HallInfo, Item, Ticket
+from kiosk.models import Booking, CheckedSlip, HallInfo, Item, Ticket
 from kiosk.settings import KioskSettings
 from kiosk.state import (
     Applicant,
@@ -59,6 +57,7 @@ from kiosk.state import (
 from kiosk.ticketing import materials_print, ticket_print, window_hint
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 CASE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-")  # as case numbers are written
 CASE_MAX = 40
@@ -92,7 +91,7 @@ class Flow:
         # Keys of ticket requests whose answer never came: the server may hold the ticket.
         self._unsettled: list[str] = []
         self._spoken: tuple[Screen, str] | None = None
-        self._pending_appointment: AppointmentSlip | None = None  # waiting for the ID card
+        self._pending_appointment: Booking | None = None  # waiting for the ID card
 
     # === running ==========================================================================
 
@@ -171,7 +170,7 @@ class Flow:
         elif purpose is Purpose.APPOINTMENT:
             if not self.hw.has("scanner") or "scanner" in self._faults:
                 self._message("scanner_down")
-            elif not self.hw.slip_key:
+            elif not (self.hall and self.hall.slips):
                 self._message("feature_unavailable")
             else:
                 self._go(Screen.SCAN, purpose=purpose, notice="")
@@ -341,10 +340,7 @@ class Flow:
         except SlipProblem as e:
             log.info("code refused: %s", e)
             self._touch()
-            if self.state.screen is Screen.HOME:
-                self._go(Screen.SCAN, purpose=Purpose.APPOINTMENT, notice="slip_invalid")
-            else:
-                self._set(notice="slip_invalid")
+            self._slip_invalid()
             return
         if "scanner" in self._faults and self.hw.state_of("scanner") is HealthState.OK:
             self._faults.discard("scanner")
@@ -389,33 +385,53 @@ class Flow:
         elif purpose is Purpose.ARCHIVE:
             self._lookup_archive(applicant)
 
-    def _on_code(self, code: Slip | Receipt) -> None:
+    def _on_code(self, code: SlipText | Receipt) -> None:
         if self.server_problem is not None or self.hall is None:
             return
         if isinstance(code, Receipt):
             self._set(purpose=Purpose.CASE, case_input=code.case_no)
             self._lookup_case(code.case_no, receipt_token=code.token)
-        elif code.kind is SlipKind.APPOINTMENT:
-            try:
-                appt = parse_appointment(code.value, self.hall.timezone)
-            except BadAppointment as e:
-                log.info("appointment slip not readable: %s", e)
-                self._message("appointment_invalid")
-                return
+            return
+        # Only the server holds the slip key: it says whether the slip is the hall's.
+        slip = self._ask(lambda: self.client.check_slip(code.text), self._slip_refused)
+        if slip is not None:
+            self._set(busy=False)
+            self._on_slip(slip)
+
+    def _slip_refused(self, e: Refused) -> None:
+        log.info("slip refused: %s", e)
+        if e.code == "invalid_slip":
+            self._set(busy=False)
+            self._slip_invalid()
+        elif e.code == "slips_unavailable":
+            self._message("feature_unavailable")
+        else:
+            self._message(e.code if e.code in texts.MESSAGES else "slip_wrong_kind",
+                          e.message_zh, e.message_en)
+
+    def _on_slip(self, slip: CheckedSlip) -> None:
+        assert self.hall is not None
+        if slip.booking is not None:
             if self.state.applicant is None and not self.hall.allow_anonymous:
-                self._pending_appointment = appt
+                self._pending_appointment = slip.booking
                 self._go(Screen.CARD, purpose=Purpose.APPOINTMENT, notice="")
             else:
                 self._set(purpose=Purpose.APPOINTMENT)
-                self._check_in(appt)
-        elif code.kind is SlipKind.CASE:
+                self._check_in(slip.booking)
+        elif slip.kind == "case":
             # A case slip names the case; being its applicant is still to be proved.
             if not self._reader_ok():
                 self._message("reader_down")
             else:
-                self._go(Screen.CARD, purpose=Purpose.CASE, case_input=code.value, notice="")
+                self._go(Screen.CARD, purpose=Purpose.CASE, case_input=slip.value, notice="")
         else:
             self._set(notice="slip_wrong_kind")
+
+    def _slip_invalid(self) -> None:
+        if self.state.screen is Screen.HOME:
+            self._go(Screen.SCAN, purpose=Purpose.APPOINTMENT, notice="slip_invalid")
+        else:
+            self._set(notice="slip_invalid")
 
     def _check_devices(self, *, force: bool = False) -> None:
         if self.health.check(force=force):
@@ -438,8 +454,8 @@ class Flow:
             categories = self.client.categories()
             self.journeys = self.client.journeys()
             offers = {Purpose.TICKET}
-            scanner = self.hw.has("scanner") and bool(self.hw.slip_key)
-            if scanner:
+            scanner = self.hw.has("scanner")
+            if scanner and hall.slips:
                 offers.add(Purpose.APPOINTMENT)
             if self.client.has_cases() and (scanner or self.hw.has("idcard")):
                 offers.add(Purpose.CASE)
@@ -500,7 +516,7 @@ class Flow:
         return item.business, None
 
     def _issue(self, business: str, *, journey: str | None = None,
-               appointment: AppointmentSlip | None = None,
+               appointment: Booking | None = None,
                names: tuple[str, str] = ("", "")) -> None:
         s = self.state
         assert self.hall is not None and s.hall is not None
@@ -512,8 +528,7 @@ class Flow:
             ticket = self.client.issue_ticket(
                 business, id_number=applicant.id_number if applicant else None,
                 name=applicant.name if applicant else "", priority=priority, journey=journey,
-                appointment=(appointment.code, appointment.slot_start, appointment.slot_end)
-                if appointment else None, request_key=key)
+                appointment_slip=appointment.slip if appointment else None, request_key=key)
         except Refused as e:
             self.counters["refused"] += 1
             self._message(e.code, e.message_zh, e.message_en)
@@ -538,7 +553,7 @@ class Flow:
             self._take_back(ticket)
             raise
 
-    def _hand_out(self, ticket: Ticket, appointment: AppointmentSlip | None,
+    def _hand_out(self, ticket: Ticket, appointment: Booking | None,
                   names: tuple[str, str]) -> None:
         """Print the ticket, or, when the printer fails, keep it on screen to be noted."""
         assert self.hall is not None
@@ -567,7 +582,7 @@ class Flow:
                               hint, check_in)
         self._go(Screen.TICKET, result=result, busy=False)
 
-    def _check_in(self, appt: AppointmentSlip) -> None:
+    def _check_in(self, appt: Booking) -> None:
         self._pending_appointment = None
         self._issue(appt.business, appointment=appt)
 
@@ -608,11 +623,7 @@ class Flow:
 
     def _lookup_case(self, case_no: str, *, id_number: str | None = None,
                      receipt_token: str | None = None) -> None:
-        self._set(busy=True, notice="")
-        try:
-            case = self.client.case_progress(case_no, id_number=id_number,
-                                             receipt_token=receipt_token)
-        except Refused as e:
+        def refused(e: Refused) -> None:
             # The server gives one answer to "no such case" and "not its applicant", on
             # purpose; a malformed case number is, for the applicant, the same thing.
             if e.code in ("invalid_input", "not_found", "forbidden"):
@@ -622,35 +633,40 @@ class Flow:
             else:
                 code = "case_not_found" if e.status in (403, 404, 422) else e.code
             self._message(code, e.message_zh, e.message_en)
-            return
-        except FeatureMissing:
-            self._message("feature_unavailable")
-            return
-        except ServerUnreachable:
-            self._server_lost(show=True)
-            return
-        self.counters["cases_shown"] += 1
-        self._go(Screen.CASE, case=case, busy=False)
+
+        case = self._ask(lambda: self.client.case_progress(
+            case_no, id_number=id_number, receipt_token=receipt_token), refused)
+        if case is not None:
+            self.counters["cases_shown"] += 1
+            self._go(Screen.CASE, case=case, busy=False)
 
     def _lookup_archive(self, applicant: Applicant) -> None:
-        assert applicant.id_number is not None
-        self._set(busy=True, notice="")
-        try:
-            properties = self.client.archive(applicant.id_number)
-        except Refused as e:
-            self._message(e.code if e.code in texts.MESSAGES else "archive_refused",
-                          e.message_zh, e.message_en)
-            return
-        except FeatureMissing:
-            self._message("feature_unavailable")
-            return
-        except ServerUnreachable:
-            self._server_lost(show=True)
+        id_number = applicant.id_number
+        assert id_number is not None
+        properties = self._ask(lambda: self.client.archive(id_number), lambda e: self._message(
+            e.code if e.code in texts.MESSAGES else "archive_refused", e.message_zh,
+            e.message_en))
+        if properties is None:
             return
         self.counters["archives_shown"] += 1
         self._go(Screen.ARCHIVE, properties=properties, busy=False)
 
     # === helpers ==========================================================================
+
+    def _ask(self, call: Callable[[], R], refused: Callable[[Refused], None]) -> R | None:
+        """A question to the server while the applicant waits: its answer, or None once the
+        screen says why there is none (`refused` words a refusal for its purpose)."""
+        self._set(busy=True, notice="")
+        try:
+            return call()
+        except Refused as e:
+            refused(e)
+        except FeatureMissing:
+            self._message("feature_unavailable")
+        except ServerUnreachable as e:
+            log.warning("no answer from the server: %s", e)
+            self._server_lost(show=True)
+        return None
 
     def _reader_ok(self) -> bool:
         return self.hw.has("idcard") and "idcard" not in self._faults

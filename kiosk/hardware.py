@@ -4,7 +4,8 @@ Wraps a `devices.manager.DeviceManager` and turns the devices' many exception ty
 the few the flow acts on:
 - `ReaderDown`, `ScannerDown`: the device cannot work now (unplugged, failed, missing);
 - `CardProblem`: the reader works but this card could not be read (lay it again);
-- `SlipProblem`: a code was scanned but it is not one of our signed slips;
+- `SlipProblem`: a code was scanned but it is not in the form of the hall's slips or
+  receipts (whether a slip is genuine, only the server can say);
 - `PrinterProblem(code)`: "paper_out", "offline" or "failed" — nothing was printed.
 Voice prompts never raise: a mute kiosk still works.
 """
@@ -20,8 +21,7 @@ from devices.idcard import CardIdentity
 from devices.idcard.errors import CardDataError, CardStatusError, FrameError, SamFailed
 from devices.manager import DeviceManager
 from devices.printer import MaterialsPrint, PaperOut, PrinterOffline, TicketPrint
-from devices.scanner import Slip
-from kiosk.codes import Receipt, UnknownCode, classify
+from kiosk.codes import Receipt, SlipText, UnknownCode, classify
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,8 @@ class PrinterProblem(Exception):
 
 
 class Hardware:
-    def __init__(self, manager: DeviceManager, slip_key: str | bytes | None = None) -> None:
+    def __init__(self, manager: DeviceManager) -> None:
         self.manager = manager
-        self.slip_key = slip_key
 
     def has(self, kind: str) -> bool:
         return kind in self.manager.kinds
@@ -78,7 +77,7 @@ class Hardware:
 
     # --- slips ------------------------------------------------------------------------
 
-    def read_code(self, timeout: float = 0.0) -> Slip | Receipt | None:
+    def read_code(self, timeout: float = 0.0) -> SlipText | Receipt | None:
         """The next slip or receipt scanned, or None; SlipProblem if it is not the hall's."""
         if not self.has("scanner"):
             raise ScannerDown("no scanner configured")
@@ -89,7 +88,7 @@ class Hardware:
         if event is None:
             return None
         try:
-            return classify(event.text, self.slip_key)
+            return classify(event.text)
         except UnknownCode as e:
             raise SlipProblem(str(e)) from e
 

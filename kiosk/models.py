@@ -26,6 +26,7 @@ class HallInfo:
     green_age: int
     allow_anonymous: bool
     per_id_daily_limit: int
+    slips: bool = False  # the server checks QR slips (it holds the hall's slip key)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,24 @@ class Property:
     seizures: tuple[Encumbrance, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Booking:
+    """What an appointment slip the server checked books."""
+
+    slip: str  # as scanned: the check-in sends it back, and the server checks it again
+    code: str
+    business: str
+    slot_start: datetime
+    slot_end: datetime
+
+
+@dataclass(frozen=True)
+class CheckedSlip:
+    kind: str  # appointment, case or ticket
+    value: str
+    booking: Booking | None = None
+
+
 # --- parsing ----------------------------------------------------------------------------
 
 
@@ -159,9 +178,24 @@ def parse_hall(data: Any) -> HallInfo:
             green_age=int(d.get("green_age", 70)),
             allow_anonymous=bool(d.get("allow_anonymous", True)),
             per_id_daily_limit=int(d.get("per_id_daily_limit", 0)),
+            slips=d.get("slips") is True,
         )
     except (KeyError, ValueError, TypeError) as e:
         raise BadResponse(f"hall: {e}") from e
+
+
+def parse_checked_slip(data: Any, text: str) -> CheckedSlip:
+    d = _obj(data, "slip")
+    try:
+        booking = None
+        if (a := d.get("appointment")) is not None:
+            a = _obj(a, "appointment")
+            booking = Booking(text, str(a["code"]), str(a["business"]),
+                              datetime.fromisoformat(str(a["slot_start"])),
+                              datetime.fromisoformat(str(a["slot_end"])))
+        return CheckedSlip(str(d["kind"]), str(d["value"]), booking)
+    except (KeyError, ValueError, TypeError) as e:
+        raise BadResponse(f"slip: {e}") from e
 
 
 def parse_catalogue(data: Any) -> tuple[Category, ...]:

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true",
-                       help="issue fresh demo tokens and print the page links (make run)")
+                       help="issue fresh demo tokens and print the page links (make run); "
+                            "without HALLQ_SLIP_KEY, QR slips use the demo key")
     serve.set_defaults(func=_serve)
 
     token = sub.add_parser("token", help="令牌 / bearer tokens")
@@ -51,9 +52,15 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from queue_server.settings import Settings
-    return Settings.from_env(layout_path=getattr(args, "layout", None), data_dir=args.data,
-                             db_url=args.db, host=getattr(args, "host", None),
-                             port=getattr(args, "port", None))
+    settings = Settings.from_env(layout_path=getattr(args, "layout", None), data_dir=args.data,
+                                 db_url=args.db, host=getattr(args, "host", None),
+                                 port=getattr(args, "port", None))
+    if getattr(args, "demo", False) and settings.slip_key is None:
+        from dataclasses import replace
+
+        from devices.scanner.slip import DEMO_KEY
+        settings = replace(settings, slip_key=DEMO_KEY)
+    return settings
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -69,6 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from queue_server.api.app import create_app
     from queue_server.domain.layout import LayoutError
+    from queue_server.domain.slips import SlipKeyError
     settings = _settings(args)
     try:
         app = create_app(settings)
@@ -76,6 +84,9 @@ def _serve(args: argparse.Namespace) -> int:
         print("布局无效，服务器未启动 / invalid layout, the server did not start:", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return 1
+    except SlipKeyError as exc:
+        print(f"HALLQ_SLIP_KEY: {exc}; 服务器未启动 / the server did not start", file=sys.stderr)
         return 1
     base = f"http://{settings.host}:{settings.port}"
     print(f"hallq: {settings.layout_path} · {base}/api/docs", file=sys.stderr)

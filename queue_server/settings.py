@@ -23,6 +23,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024  # no request of the API needs more
     client_queue_size: int = 512  # events a display may fall behind before it is dropped
     turnover_check_seconds: float = 20.0
+    # The key QR slips are signed with, shared with whatever prints them (the booking
+    # system, the back office); only the server holds it. None: slips are refused.
+    slip_key: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -39,6 +42,8 @@ class Settings:
             env["data_dir"] = Path(v)
         if v := os.environ.get("HALLQ_DB"):
             env["db_url"] = v
+        if v := os.environ.get("HALLQ_SLIP_KEY"):
+            env["slip_key"] = v
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
 

@@ -19,8 +19,6 @@ from typing import Any
 
 from devices.config import DeviceConfigError
 from devices.health import Health, HealthState
-from devices.scanner.camera import CameraScanner, open_source
-from devices.scanner.decoders import DECODERS, DEFAULT_DECODER, make_decoder
 from devices.scanner.events import Clock, Deduplicator, ScanEvent, Scanner, ScannerUnavailable
 from devices.scanner.slip import InvalidSlip, Slip, SlipKind, make_slip, parse_slip
 from devices.scanner.wedge import SerialScanner, WedgeScanner
@@ -120,6 +118,11 @@ def from_config(section: Mapping[str, Any], clock: Clock = time.monotonic) -> Sc
     dedup = Deduplicator(float(window), clock)
 
     if driver == "camera":
+        # Here, not at the top: OpenCV takes a tenth of a second to load, and the server,
+        # which checks slips but has no camera, imports this package.
+        from devices.scanner.camera import CameraScanner, open_source
+        from devices.scanner.decoders import DECODERS, DEFAULT_DECODER, make_decoder
+
         decoder_name = section.get("decoder", DEFAULT_DECODER)
         if decoder_name not in DECODERS:
             raise _bad(

@@ -35,6 +35,7 @@ SIGNATURE_CHARS = SIGNATURE_BYTES * 8 // 5
 VALUE_RE = re.compile(r"[0-9A-Z./-]{1,64}")
 SLIP_RE = re.compile(rf"{PREFIX}:([CAT]):([0-9A-Z./-]{{1,64}}):([A-Z2-7]{{{SIGNATURE_CHARS}}})")
 MIN_KEY_BYTES = 16
+DEMO_KEY = "hallq-demo-slip-key-not-secret"  # `make run` only: a real hall sets its own
 
 
 class SlipKind(StrEnum):
@@ -62,8 +63,14 @@ class Slip:
 def _key_bytes(key: str | bytes) -> bytes:
     raw = key.encode() if isinstance(key, str) else key
     if len(raw) < MIN_KEY_BYTES:
-        raise ValueError(f"slip key must be at least {MIN_KEY_BYTES} bytes")
+        raise ValueError(f"二维码密钥至少 {MIN_KEY_BYTES} 字节 / the slip key must be at least "
+                         f"{MIN_KEY_BYTES} bytes")
     return raw
+
+
+def check_key(key: str | bytes) -> None:
+    """ValueError, in words, for a key too short to sign with (checked at start-up)."""
+    _key_bytes(key)
 
 
 def _signature(kind: str, value: str, key: bytes) -> str:

@@ -20,6 +20,7 @@ from queue_server.api.routes import (
     hall_info,
     health,
     kiosks,
+    slips,
     tickets,
     voice,
     windows,
@@ -31,6 +32,7 @@ from queue_server.broadcast import Hub
 from queue_server.cases.wiring import Records
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
+from queue_server.domain.slips import slip_key
 from queue_server.hall import Clock, Hall, utc_now
 from queue_server.pages import routes as pages
 from queue_server.security import Authenticator
@@ -72,6 +74,7 @@ async def _turnover_loop(hall: Hall, every: float) -> None:
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     layout = load_layout(settings.layout_path)
+    key = slip_key(settings.slip_key)
     engine = make_engine(settings.database_url)
     migrate(engine)
     store = Store(engine)
@@ -110,10 +113,12 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.auth = Authenticator(store)
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)
+    app.state.slip_key = key
     errors.install(app)
     records.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice):
+    for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
+                   slips):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (case_routes, archive_routes, notify_routes):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -22,7 +22,7 @@ from devices.config import SIM_CONFIG
 from devices.idcard import DEMO_CARDS
 from devices.manager import DeviceManager
 from devices.scanner import SlipKind, make_slip
-from kiosk.appointment import appointment_value
+from devices.scanner.appointment import appointment_value
 from kiosk.client import HallClient
 from kiosk.flow import Flow
 from kiosk.hardware import Hardware
@@ -160,17 +160,20 @@ def build_flow(handle: AppHandle, http: httpx.Client, *, ticker: Callable[[], fl
     token = handle.token("kiosk")
     client = HallClient(token=token, http=http) if isinstance(http, TestClient) else HallClient(
         str(http.base_url), token)
-    hw = Hardware(manager or open_devices(), SLIP_KEY)
+    hw = Hardware(manager or open_devices())
     flow = Flow(client, hw, settings or KioskSettings(name="k-test"), clock=ticker)
     return flow, hw
 
 
 @pytest.fixture
 def make_hall(make_app: AppFactory) -> Callable[..., AppHandle]:  # noqa: F811
-    """tests/server's make_app, with the business catalogue (the kiosk's menus) on."""
+    """tests/server's make_app, with the business catalogue (the kiosk's menus) on, and
+    the slip key the test slips are signed with (`slips=False`: a hall without one)."""
 
-    def factory(layout: Path = SMALL, *, catalogue: bool = True) -> AppHandle:
-        return make_app(layout, catalogue_path=DEFAULT_CATALOGUE if catalogue else None)
+    def factory(layout: Path = SMALL, *, catalogue: bool = True, slips: bool = True
+                ) -> AppHandle:
+        return make_app(layout, catalogue_path=DEFAULT_CATALOGUE if catalogue else None,
+                        slip_key=SLIP_KEY if slips else None)
 
     return factory
 
@@ -180,9 +183,9 @@ def rig_factory(make_hall: Callable[..., AppHandle]) -> Iterator[Callable[..., R
     """Build a kiosk against a fresh hall (in-process, through Starlette's TestClient)."""
     rigs: list[Rig] = []
 
-    def build(layout: Path = SMALL, *, catalogue: bool = True,
+    def build(layout: Path = SMALL, *, catalogue: bool = True, slips: bool = True,
               settings: KioskSettings | None = None, start: bool = True) -> Rig:
-        handle = make_hall(layout, catalogue=catalogue)
+        handle = make_hall(layout, catalogue=catalogue, slips=slips)
         client = TestClient(handle.app)
         client.__enter__()
         ticker = Ticker()

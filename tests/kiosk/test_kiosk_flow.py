@@ -15,6 +15,8 @@ import pytest
 
 from devices.idcard import DEMO_CARDS, Fault
 from devices.idcard import codec as idcodec
+from devices.scanner import SlipKind, make_slip
+from devices.scanner.appointment import appointment_value
 from kiosk import texts
 from kiosk.client import FeatureMissing, Refused, ServerUnreachable
 from kiosk.codes import receipt_text
@@ -23,6 +25,7 @@ from kiosk.state import Purpose, Screen
 from tests.kiosk.conftest import (
     ARCHIVE_ROUTE,
     CASE_ROUTE,
+    DAY,
     SLIP_KEY,
     SMALL,
     Rig,
@@ -499,7 +502,6 @@ def test_appointment_needs_the_card_where_the_hall_requires_it(rig_factory: RigF
 
 
 def test_appointment_slip_with_an_unreadable_value(rig: Rig) -> None:
-    from devices.scanner import SlipKind, make_slip
     rig.present(make_slip(SlipKind.APPOINTMENT, "JUNK-1", SLIP_KEY))
     assert rig.state.message is not None and rig.state.message.code == "appointment_invalid"
 
@@ -507,6 +509,58 @@ def test_appointment_slip_with_an_unreadable_value(rig: Rig) -> None:
 def test_appointment_for_a_business_this_hall_lacks(rig: Rig) -> None:
     rig.present(rig.appointment_slip("judicial", time(8, 50), time(9, 20)))
     assert rig.state.message is not None and rig.state.message.code == "unknown_business"
+
+
+def test_a_case_slip_asks_for_the_card_then_shows_the_case(rig: Rig) -> None:
+    need_route(rig.hall.app, CASE_ROUTE)
+    seed_case(rig.http, rig.headers("registry"), "BDC2026-000126", ZHANG_ID)
+    rig.present(make_slip(SlipKind.CASE, "BDC2026-000126", SLIP_KEY))
+    assert rig.state.screen is Screen.CARD and rig.state.purpose is Purpose.CASE
+    assert rig.state.case_input == "BDC2026-000126"
+    rig.lay("zhang")
+    assert rig.state.screen is Screen.CASE and rig.state.case is not None
+
+
+def test_a_slip_signed_with_another_key_is_refused_by_the_server(rig: Rig) -> None:
+    # The kiosk holds no key: a well-formed slip goes to the server, which refuses it.
+    rig.present(rig.appointment_slip("mortgage", time(8, 50), time(9, 20))
+                .rsplit(":", 1)[0] + ":" + "A" * 24)
+    assert rig.state.screen is Screen.SCAN and rig.state.notice == "slip_invalid"
+    assert not rig.state.busy and rig.printer.jobs == []
+    assert rig.issue_direct("query").json()["number"].endswith("1")  # nothing was issued
+
+
+def test_a_hall_without_a_slip_key_offers_no_check_in(rig_factory: RigFactory) -> None:
+    rig = rig_factory(slips=False)
+    assert Purpose.APPOINTMENT not in rig.state.hall.offers
+    rig.flow.start_purpose(Purpose.APPOINTMENT)
+    assert rig.state.message is not None and rig.state.message.code == "feature_unavailable"
+    rig.flow.home()
+    rig.present(rig.appointment_slip("mortgage", time(8, 50), time(9, 20)))
+    assert rig.state.message is not None and rig.state.message.code == "feature_unavailable"
+    assert rig.printer.jobs == []
+
+
+def test_server_away_while_a_slip_is_checked(make_hall: Callable[..., AppHandle]) -> None:
+    handle = make_hall(SMALL)
+    server = SwitchableServer(handle.app)
+    server.start()
+    with httpx.Client(base_url=server.url) as http:
+        flow, hw = build_flow(handle, http, ticker=Ticker())
+        try:
+            flow.start()
+            assert flow.state.screen is Screen.HOME
+            server.stop()
+            hw.simulator("scanner").present(make_slip(
+                SlipKind.APPOINTMENT, appointment_value(DAY, time(8, 50), time(9, 20),
+                                                        "mortgage", "P1"), SLIP_KEY))
+            flow.tick()
+            assert flow.state.message is not None
+            assert flow.state.message.code == "server_unreachable"
+            assert hw.simulator("printer").jobs == []
+        finally:
+            server.stop()
+            hw.close()
 
 
 # --- idle, language -------------------------------------------------------------------

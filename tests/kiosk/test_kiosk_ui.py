@@ -20,12 +20,14 @@ import pytest
 from devices.config import parse_device_config
 from devices.idcard import DEMO_CARDS
 from devices.manager import DeviceManager
+from devices.scanner.slip import DEMO_KEY
 from kiosk.client import HallClient
 from kiosk.flow import Flow
 from kiosk.hardware import Hardware
 from kiosk.models import CaseProgress, CaseStep, Encumbrance, Property
 from kiosk.settings import KioskSettings
 from kiosk.state import Screen
+from queue_server.settings import DEFAULT_CATALOGUE
 from tests.conftest import ARTIFACTS
 from tests.kiosk.conftest import (
     ARCHIVE_ROUTE,
@@ -38,7 +40,7 @@ from tests.kiosk.conftest import (
     seed_case,
     seed_unit,
 )
-from tests.server.conftest import AppHandle, LiveServer
+from tests.server.conftest import AppFactory, AppHandle, LiveServer
 
 pytestmark = pytest.mark.kivy
 
@@ -540,3 +542,20 @@ def test_every_screen_in_both_orientations_with_big_enough_targets(
     assert len(shots) == 2 * 19
     for name in shots:
         assert (SHOTS / name).stat().st_size > 10_000, name  # a drawn screen, not a blank
+
+
+def test_the_demo_slip_button_checks_in_against_a_demo_server(
+        ui: UI, make_app: AppFactory) -> None:
+    # `hallq serve --demo` checks slips with the demo key; the kiosk's demo button signs
+    # with it, as a booking system signs with a real hall's key. The kiosk holds no key.
+    handle = make_app(SMALL, catalogue_path=DEFAULT_CATALOGUE, slip_key=DEMO_KEY)
+    with LiveServer(handle.app) as server, httpx.Client(base_url=server.url) as http:
+        flow = ui.attach(handle, http)
+        ui.wait_screen(Screen.HOME)
+        ui.press("demo:slip:a")
+        ui.wait_screen(Screen.TICKET)
+        result = flow.state.result
+        assert result is not None and result.appointment in ("in_slot", "outside_slot")
+        ticket = http.get(f"/api/v1/tickets/{result.ticket.id}",
+                          headers=handle.headers("guide")).json()
+        assert ticket["priority_reason"] in ("appointment", "appointment_outside_slot")

@@ -155,5 +155,5 @@ def test_appointment_without_time_zone(api):
     client, h = api
     r = client.post("/api/v1/tickets", json={"business": "transfer", "appointment": {
         "code": "X", "slot_start": "2026-11-23T09:00:00", "slot_end": "2026-11-23T10:00:00"}},
-        headers=h.headers("kiosk"))
+        headers=h.headers("guide"))
     assert r.status_code == 422

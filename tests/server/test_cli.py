@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from devices.scanner import SlipKind, make_slip
+from devices.scanner.slip import DEMO_KEY
 from tests.conftest import FIXTURES, REPO
 from tests.server.conftest import free_port
 
@@ -44,6 +46,14 @@ def test_serve_refuses_an_invalid_layout(tmp_path: Path):
     assert "布局无效" in out.stderr and f"{bad}:2:" in out.stderr
 
 
+def test_serve_refuses_a_slip_key_too_short_to_be_safe(tmp_path: Path):
+    out = run("serve", "--data", str(tmp_path / "var"), "--port", str(free_port()),
+              env={"HALLQ_SLIP_KEY": "short"})
+    assert out.returncode == 1
+    assert "HALLQ_SLIP_KEY" in out.stderr and "至少 16 字节" in out.stderr
+    assert "the server did not start" in out.stderr
+
+
 def test_token_issue_prints_one_token_and_checks_the_role(tmp_path: Path):
     data = ["--data", str(tmp_path / "var")]
     out = run("token", "issue", "--role", "window", "--window", "3", *data)
@@ -75,6 +85,13 @@ def test_serve_demo_prints_links_that_work(tmp_path: Path):
             except httpx.ConnectError:
                 time.sleep(0.1)
         assert r.status_code == 200 and len(r.json()) == 96
+        # Without HALLQ_SLIP_KEY the demo checks slips with the demo key, which the kiosk's
+        # demo button signs with.
+        kiosk = next(line for line in lines if "--token" in line).split("--token")[1].strip()
+        slip = make_slip(SlipKind.CASE, "BDC1", DEMO_KEY)
+        r = httpx.post(f"{base}/api/v1/slips/check", json={"text": slip},
+                       headers={"Authorization": f"Bearer {kiosk}"})
+        assert r.status_code == 200 and r.json() == {"kind": "case", "value": "BDC1"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)

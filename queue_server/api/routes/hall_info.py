@@ -52,13 +52,16 @@ async def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
 
 
 @router.get("/hall")
-async def hall_info(hall: HallDep, _: AnyRole) -> dict[str, Any]:
+async def hall_info(request: Request, hall: HallDep, _: AnyRole) -> dict[str, Any]:
     h = hall.layout.hall
     return {"name": h.name, "name_en": h.name_en, "timezone": h.timezone,
             "clear_time": h.clear_time.isoformat("minutes"), "day": hall.state.day.isoformat(),
             "recall_limit": h.recall_limit, "per_id_daily_limit": h.per_id_daily_limit,
             "green_age": h.green_age, "allow_anonymous": h.allow_anonymous,
-            "routing_policy": hall.layout.routing.policy.value}
+            "routing_policy": hall.layout.routing.policy.value,
+            # Whether QR slips can be checked here (POST /slips/check): the kiosk offers
+            # appointment check-in only then.
+            "slips": request.app.state.slip_key is not None}
 
 
 @router.get("/catalogue")

@@ -6,8 +6,8 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import (
@@ -19,7 +19,9 @@ from queue_server.api.deps import (
 )
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
+from queue_server.api.routes.slips import appointment_from_slip
 from queue_server.domain.layout import Priority
+from queue_server.domain.slips import MAX_SLIP_CHARS
 from queue_server.domain.state import Appointment
 from queue_server.domain.tickets import Status
 from queue_server.hall import Hall
@@ -39,9 +41,22 @@ class ApplicantIn(Strict):
 
 
 class AppointmentIn(Strict):
-    code: str = Field(min_length=1, max_length=64)
-    slot_start: datetime
-    slot_end: datetime
+    """A kiosk sends the slip it scanned; a guide may check in a booking by hand instead."""
+
+    slip: str | None = Field(default=None, min_length=1, max_length=MAX_SLIP_CHARS,
+                             description="the appointment slip as scanned (`HQ1:A:…`)")
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+
+    @model_validator(mode="after")
+    def _slip_or_booking(self) -> AppointmentIn:
+        by_hand = (self.code, self.slot_start, self.slot_end)
+        if self.slip is not None and any(v is not None for v in by_hand):
+            raise ValueError("send either the slip or code, slot_start and slot_end")
+        if self.slip is None and any(v is None for v in by_hand):
+            raise ValueError("send the slip, or all of code, slot_start and slot_end")
+        return self
 
 
 class IssueIn(Strict):
@@ -62,7 +77,7 @@ class CallIn(Strict):
 
 
 @router.post("/tickets", status_code=201, response_class=Json)
-async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk,
+async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKiosk,
                 idempotency_key: Annotated[str | None, Header(
                     alias="Idempotency-Key", min_length=1, max_length=64,
                     pattern=r"^[A-Za-z0-9._:-]+$",
@@ -71,13 +86,8 @@ async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk,
                                 "key (the answer was lost), the request gets the same ticket "
                                 "back instead of a second one")] = None) -> Json:
     """取号 issue a ticket; with `Idempotency-Key`, safe to send again."""
-    appointment = None
-    if body.appointment is not None:
-        a = body.appointment
-        if a.slot_start.tzinfo is None or a.slot_end.tzinfo is None:
-            raise ApiError(422, "invalid_input",
-                           "预约时段须带时区 / appointment times need a time zone offset")
-        appointment = Appointment(a.code, a.slot_start, a.slot_end)
+    appointment = None if body.appointment is None else _appointment(
+        body.appointment, body.business, request, hall, who)
     # Keys are the caller's own: one kiosk's key never finds another's ticket.
     key = f"{who.token_id}:{idempotency_key}" if idempotency_key else None
     issue = partial(
@@ -95,6 +105,28 @@ async def issue(body: IssueIn, hall: HallDep, who: StaffOrKiosk,
     replayed, view = await in_hall(hall, issue_and_view)
     return Json(view, status_code=201,
                 headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,
+                 who: Principal) -> Appointment:
+    if a.slip is not None:
+        booked = appointment_from_slip(request, hall, a.slip)
+        if booked.business != business:
+            raise ApiError(422, "appointment_business_mismatch",
+                           f"预约的业务是 {booked.business}，不是 {business} / the slip books "
+                           f"{booked.business}, not {business}")
+        return Appointment(booked.code, booked.slot_start, booked.slot_end)
+    # By hand: only staff, who have seen the booking. A kiosk's token alone must not be
+    # able to claim an appointment's priority.
+    if who.role is Role.KIOSK:
+        raise ApiError(403, "slip_required",
+                       "自助机预约签到须扫描预约二维码 / a kiosk checks in an appointment by "
+                       "its slip")
+    assert a.code is not None and a.slot_start is not None and a.slot_end is not None
+    if a.slot_start.tzinfo is None or a.slot_end.tzinfo is None:
+        raise ApiError(422, "invalid_input",
+                       "预约时段须带时区 / appointment times need a time zone offset")
+    return Appointment(a.code, a.slot_start, a.slot_end)
 
 
 @router.get("/tickets", response_class=Json)

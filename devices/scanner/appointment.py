@@ -1,16 +1,16 @@
 """What an appointment (or pre-application) slip's value holds, and how to read it.
 
 A slip (devices/scanner/slip.py) carries one signed value of 1–64 characters from
-`0-9 A-Z - . /`. For kind `A` the kiosk reads that value as
+`0-9 A-Z - . /`. For kind `A` the queue server reads that value as
 
     YYYYMMDD-HHMM-HHMM-BUSINESS-SERIAL
     20261123-0930-1000-SECOND.HAND-P0042
 
 day and slot in the hall's local time, the business code upper-cased with `_` written
 as `.` (slip values have no `_`), and a serial from whatever booked it (pre-applications
-start with P by convention). Everything POST /tickets needs for a check-in (business and
-slot) is on the slip, so the kiosk needs no appointment service; the signature keeps it
-from being forged, and the server decides whether the slot is still good.
+start with P by convention). Everything a check-in needs (business and slot) is on the
+slip, so the hall needs no appointment service; the signature, which only the server can
+check, keeps it from being forged, and the server decides whether the slot is still good.
 """
 
 from __future__ import annotations
