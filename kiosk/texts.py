@@ -206,6 +206,9 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "foreign_card": ("这种证件请由工作人员协助办理", "Staff will help you with this kind of card",
                      *DESK),
     "appointment_invalid": ("预约二维码无法识别", "The appointment code could not be read", *DESK),
+    "appointment_used": ("这个预约已经取过号", "This booking already has its ticket",
+                         "请留意叫号屏幕和广播；号码遗失请到咨询台",
+                         "Please watch the screens; if the ticket is lost, go to the desk."),
     "case_not_found": ("没有找到相符的办件", "No matching case was found",
                        "请核对受理回执上的受理号；只有申请人本人可以查询。需要帮助请到咨询台",
                        "Please check the number on your receipt; only an applicant may look. "

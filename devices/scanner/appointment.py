@@ -10,7 +10,8 @@ day and slot in the hall's local time, the business code upper-cased with `_` wr
 as `.` (slip values have no `_`), and a serial from whatever booked it (pre-applications
 start with P by convention). Everything a check-in needs (business and slot) is on the
 slip, so the hall needs no appointment service; the signature, which only the server can
-check, keeps it from being forged, and the server decides whether the slot is still good.
+check, keeps it from being forged; the server decides whether the slot is still good, and
+checks a booking in once a day (the code is kept with its ticket).
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ class HallState:
         self.queues: dict[str, dict[str, Ticket]] = {}  # business → its queue (not parked)
         self.id_counts: Counter[str] = Counter()
         self.request_keys: dict[str, str] = {}  # request key → the ticket it issued today
+        self.appointments: dict[str, str] = {}  # booking code → its ticket today (not cancelled)
         self.windows: dict[int, WindowState] = {
             w.number: WindowState.from_layout(w) for w in layout.windows.values()}
         for w in windows or ():
@@ -100,6 +101,13 @@ class HallState:
             self.id_counts[t.id_hash] += 1
         if old is None and t.request_key:
             self.request_keys[t.request_key] = t.id
+        if t.appointment_code:
+            # A cancelled check-in (a ticket nobody received) frees its booking again.
+            if t.status is Status.CANCELLED:
+                if self.appointments.get(t.appointment_code) == t.id:
+                    del self.appointments[t.appointment_code]
+            else:
+                self.appointments[t.appointment_code] = t.id
         if old is not None:
             self.queues.get(old.business, {}).pop(t.id, None)
         self.tickets[t.id] = t
@@ -118,6 +126,7 @@ class HallState:
             self.queues.clear()
             self.id_counts.clear()
             self.request_keys.clear()
+            self.appointments.clear()
             self.sequences.clear()
         for t in change.tickets:
             if t.day != self.day:
@@ -239,6 +248,12 @@ class HallState:
         self.business(business)
         hall = self.layout.hall
         b = self.layout.businesses[business]
+        if appointment is not None and appointment.code in self.appointments:
+            # One slip, one ticket: else a slip passed along the queue jumps it again.
+            held = self.tickets[self.appointments[appointment.code]]
+            raise LimitReached(f"该预约已签到取号（{held.number}），请留意叫号",
+                               f"this booking has already checked in: ticket {held.number}",
+                               code="appointment_used")
         if journey is not None:
             j = self.layout.journeys.get(journey)
             if j is None:
@@ -297,9 +312,12 @@ class HallState:
             id_masked=applicant.id_masked if applicant else None,
             name_masked=applicant.name_masked if applicant else None,
             priority_reason=priority_reason, channel=channel, request_key=request_key,
+            appointment_code=appointment.code if appointment else None,
         )
-        event = Event(EventType.TICKET_ISSUED, now, actor, t.id, None,
-                      {"number": t.number, "business": business, "priority": priority.value})
+        data = {"number": t.number, "business": business, "priority": priority.value}
+        if appointment is not None:
+            data["appointment"] = appointment.code
+        event = Event(EventType.TICKET_ISSUED, now, actor, t.id, None, data)
         return Change(tickets=[t], events=[event], sequences={business: seq}, result=t)
 
     def _reissue(self, t: Ticket, business: str, applicant: Applicant | None) -> Change:

@@ -63,6 +63,8 @@ class Ticket:
     # The caller's key for the request that issued it: the same request again (its answer
     # was lost) gets this ticket back instead of a second one.
     request_key: str | None = None
+    # The booking it checked in (the slip's code): a booking checks in once a day.
+    appointment_code: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -50,6 +50,7 @@ def _ticket_row(t: Ticket) -> dict[str, Any]:
         "journey_step": t.journey_step, "id_hash": t.id_hash, "id_masked": t.id_masked,
         "name_masked": t.name_masked, "priority_reason": t.priority_reason,
         "closed_reason": t.closed_reason, "channel": t.channel, "request_key": t.request_key,
+        "appointment_code": t.appointment_code,
     }
 
 
@@ -69,6 +70,7 @@ def _ticket_from(row: Any) -> Ticket:
         journey_step=m["journey_step"], id_hash=m["id_hash"], id_masked=m["id_masked"],
         name_masked=m["name_masked"], priority_reason=m["priority_reason"],
         closed_reason=m["closed_reason"], channel=m["channel"], request_key=m["request_key"],
+        appointment_code=m["appointment_code"],
     )
 
 

@@ -80,6 +80,7 @@ tickets = Table(
     # The caller's key of the request that issued it ("token id:key"), so a repeated
     # request gets the same ticket back.
     Column("request_key", String(100)),
+    Column("appointment_code", String(64)),  # the booking it checked in, if any
     # Numbers are unique per hall per business day, whatever the concurrency.
     UniqueConstraint("day", "number", name="uq_tickets_day_number"),
     Index("ix_tickets_day_status", "day", "status"),

@@ -2,6 +2,9 @@
 
 from dataclasses import replace
 
+import pytest
+
+from queue_server.domain.errors import LimitReached
 from queue_server.domain.layout import Priority, RoutingPolicy, RoutingPolicyName
 from queue_server.domain.windows import WindowStatus
 from tests.domain.helpers import Driver, mini_layout
@@ -94,6 +97,22 @@ def test_appointment_inside_its_slot_gets_priority_outside_does_not():
     assert late.priority is Priority.NORMAL and late.priority_reason == "appointment_outside_slot"
     assert d.call(1).id == inside.id
     assert first is not None
+
+
+def test_a_booking_checks_in_once_unless_its_ticket_was_cancelled():
+    from datetime import timedelta
+
+    from queue_server.domain.state import Appointment
+    d = Driver()
+    booking = Appointment("AP1", d.now - timedelta(minutes=5), d.now + timedelta(minutes=25))
+    first = d.issue("transfer", appointment=booking)
+    with pytest.raises(LimitReached, match=first.number) as refused:
+        d.issue("transfer", appointment=booking)
+    assert refused.value.code == "appointment_used"
+    assert len(d.state.waiting) == 1
+    d.do("cancel", first, actor="kiosk:test")
+    again = d.issue("transfer", appointment=booking)
+    assert again.priority is Priority.APPOINTMENT and again.appointment_code == "AP1"
 
 
 def test_back_office_and_paused_windows_do_not_count_as_capacity():

@@ -491,6 +491,19 @@ def test_appointment_outside_the_slot_queues_as_usual(rig: Rig) -> None:
     assert rig.server_ticket(r.ticket.id)["priority_reason"] == "appointment_outside_slot"
 
 
+def test_the_same_slip_a_second_time_gets_no_second_ticket(rig: Rig) -> None:
+    slip = rig.appointment_slip("mortgage", time(8, 50), time(9, 20))
+    rig.present(slip)
+    r = rig.state.result
+    assert r is not None and r.appointment == "in_slot"
+    rig.flow.home()
+    rig.scanner.dedup = None  # the scanner's own repeat filter would hide the second scan
+    rig.present(slip)
+    m = rig.state.message
+    assert m is not None and m.code == "appointment_used" and r.ticket.number in m.detail_zh
+    assert len(rig.printer.jobs) == 1
+
+
 def test_appointment_needs_the_card_where_the_hall_requires_it(rig_factory: RigFactory,
                                                                tmp_path: Path) -> None:
     rig = rig_factory(layout_variant(tmp_path, **{"allow_anonymous = true": "allow_anonymous = false"}))

@@ -140,3 +140,29 @@ def test_a_guide_checks_in_a_booking_by_hand(keyed):
         "code": "PHONE-1", "slot_start": "2026-11-23T08:50:00+08:00",
         "slot_end": "2026-11-23T09:20:00+08:00"}}, role="guide")
     assert r.status_code == 201 and r.json()["priority"] == "appointment"
+
+
+def test_a_booking_checks_in_once_a_day_even_after_a_restart(make_app: AppFactory):
+    slip = {"business": "mortgage", "appointment": {"slip": booking()}}
+    handle = make_app(slip_key=KEY)
+    with TestClient(handle.app) as client:
+        first = issue(client, handle, slip)
+        assert first.status_code == 201
+        # The same slip again (passed along the queue, or scanned twice): refused, naming
+        # the ticket it already has.
+        again = issue(client, handle, slip)
+        assert again.status_code == 409 and again.json()["error"]["code"] == "appointment_used"
+        assert first.json()["number"] in again.json()["error"]["message"]
+        assert waiting(client, handle) == 1
+    handle = make_app(slip_key=KEY)  # restarted on the same database
+    with TestClient(handle.app) as client:
+        assert issue(client, handle, slip).json()["error"]["code"] == "appointment_used"
+        # A check-in whose ticket was taken back (nobody received it) frees the booking.
+        r = client.post(f"/api/v1/tickets/{first.json()['id']}/cancel",
+                        headers=handle.headers("kiosk"))
+        assert r.status_code == 200, r.text
+        second = issue(client, handle, slip)
+        assert second.status_code == 201 and second.json()["priority"] == "appointment"
+        history = client.get(f"/api/v1/tickets/{second.json()['id']}/history",
+                             headers=handle.headers("guide")).json()
+        assert history[0]["data"]["appointment"] == "20261123-0850-0920-MORTGAGE-P7"
