@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from devices.scanner.appointment import AppointmentSlip, BadAppointment, parse_appointment
 from devices.scanner.slip import InvalidSlip, Slip, SlipKind, check_key, parse_slip
+from queue_server.domain.errors import InvalidInput, NotFound
 
 MAX_SLIP_CHARS = 200  # the longest slip is 96 characters; more is not a slip
 
@@ -30,46 +31,38 @@ def slip_key(configured: str | None) -> str | None:
     return configured
 
 
-class SlipRefused(ValueError):
-    """The text is not a slip this hall signed, or not one its purpose can use."""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.code = code
-        self.message = f"{zh} / {en}"
-
-
 @dataclass(frozen=True)
 class CheckedSlip:
     slip: Slip
     appointment: AppointmentSlip | None  # for kind A
 
 
-def check_slip(text: str, key: str, timezone: str) -> CheckedSlip:
+def check_slip(text: str, key: str | None, timezone: str) -> CheckedSlip:
+    """What `text` is, if this hall signed it; `key` None: the hall has none (NotFound)."""
+    if key is None:
+        raise NotFound("本大厅未设置二维码密钥，不能核验二维码",
+                       "this hall has no slip key set, so QR slips cannot be checked",
+                       code="slips_unavailable")
     try:
         slip = parse_slip(text.strip(), key)
     except InvalidSlip as e:
-        raise SlipRefused("invalid_slip", "二维码无效或已损坏，请到咨询台",
-                          f"this QR slip is not valid ({e.reason}); please ask at the desk"
-                          ) from e
+        raise InvalidInput("二维码无效或已损坏，请到咨询台",
+                           f"this QR slip is not valid ({e.reason}); please ask at the desk",
+                           code="invalid_slip") from e
     if slip.kind is not SlipKind.APPOINTMENT:
         return CheckedSlip(slip, None)
     try:
         return CheckedSlip(slip, parse_appointment(slip.value, timezone))
     except BadAppointment as e:
-        raise SlipRefused("appointment_invalid", "预约码内容无法识别，请到咨询台",
-                          "this appointment slip cannot be read; please ask at the desk") from e
+        raise InvalidInput("预约码内容无法识别，请到咨询台",
+                           "this appointment slip cannot be read; please ask at the desk",
+                           code="appointment_invalid") from e
 
 
-def check_appointment(text: str, key: str, timezone: str) -> AppointmentSlip:
+def check_appointment(text: str, key: str | None, timezone: str) -> AppointmentSlip:
     """The appointment on a slip presented for a check-in; a case slip is refused."""
     checked = check_slip(text, key, timezone)
     if checked.appointment is None:
-        raise SlipRefused("slip_wrong_kind", "这不是预约二维码",
-                          "this QR slip is not an appointment slip")
+        raise InvalidInput("这不是预约二维码", "this QR slip is not an appointment slip",
+                           code="slip_wrong_kind")
     return checked.appointment
-
-
-def refuse_unconfigured() -> SlipRefused:
-    return SlipRefused("slips_unavailable", "本大厅未设置二维码密钥，不能核验二维码",
-                       "this hall has no slip key set, so QR slips cannot be checked")

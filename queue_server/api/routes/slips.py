@@ -7,17 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from devices.scanner.appointment import AppointmentSlip
 from queue_server.api.deps import HallDep, StaffOrKiosk
-from queue_server.api.errors import ApiError
-from queue_server.domain.slips import (
-    MAX_SLIP_CHARS,
-    SlipRefused,
-    check_appointment,
-    check_slip,
-    refuse_unconfigured,
-)
-from queue_server.hall import Hall
+from queue_server.domain.slips import MAX_SLIP_CHARS, check_slip
 
 router = APIRouter(tags=["slips"])
 
@@ -30,26 +21,6 @@ class SlipIn(BaseModel):
                       description="what the scanner read, as it read it")
 
 
-def _key(request: Request) -> str:
-    key: str | None = request.app.state.slip_key
-    if key is None:
-        raise refused(refuse_unconfigured())
-    return key
-
-
-def refused(e: SlipRefused) -> ApiError:
-    # No key is the hall's set-up, not the slip: the kiosk offers no check-in at all.
-    return ApiError(404 if e.code == "slips_unavailable" else 422, e.code, e.message)
-
-
-def appointment_from_slip(request: Request, hall: Hall, text: str) -> AppointmentSlip:
-    """The appointment a slip presented for a check-in holds, or the refusal in words."""
-    try:
-        return check_appointment(text, _key(request), hall.layout.hall.timezone)
-    except SlipRefused as e:
-        raise refused(e) from e
-
-
 @router.post("/slips/check")
 async def check(body: SlipIn, request: Request, hall: HallDep,
                 _: StaffOrKiosk) -> dict[str, Any]:
@@ -57,10 +28,7 @@ async def check(body: SlipIn, request: Request, hall: HallDep,
 
     An appointment slip also says what it books; whether the slot is still good is decided
     when the ticket is issued."""
-    try:
-        checked = check_slip(body.text, _key(request), hall.layout.hall.timezone)
-    except SlipRefused as e:
-        raise refused(e) from e
+    checked = check_slip(body.text, request.app.state.slip_key, hall.layout.hall.timezone)
     out: dict[str, Any] = {"kind": KIND_NAMES[checked.slip.kind.value],
                            "value": checked.slip.value}
     if (a := checked.appointment) is not None:

@@ -19,9 +19,8 @@ from queue_server.api.deps import (
 )
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
-from queue_server.api.routes.slips import appointment_from_slip
 from queue_server.domain.layout import Priority
-from queue_server.domain.slips import MAX_SLIP_CHARS
+from queue_server.domain.slips import MAX_SLIP_CHARS, check_appointment
 from queue_server.domain.state import Appointment
 from queue_server.domain.tickets import Status
 from queue_server.hall import Hall
@@ -110,7 +109,8 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
 def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,
                  who: Principal) -> Appointment:
     if a.slip is not None:
-        booked = appointment_from_slip(request, hall, a.slip)
+        booked = check_appointment(a.slip, request.app.state.slip_key,
+                                   hall.layout.hall.timezone)
         if booked.business != business:
             raise ApiError(422, "appointment_business_mismatch",
                            f"预约的业务是 {booked.business}，不是 {business} / the slip books "
