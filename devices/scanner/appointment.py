@@ -26,7 +26,7 @@ _VALUE_RE = re.compile(
 
 
 class BadAppointment(ValueError):
-    """The slip is genuine but its value is not an appointment the kiosk can read."""
+    """The slip is genuine but its value is not an appointment hallq can read."""
 
 
 @dataclass(frozen=True)
