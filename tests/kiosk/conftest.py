@@ -3,8 +3,6 @@ simulators (ID reader on a pty, sim printer, sim scanner, sim voice), and the fl
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -29,7 +26,7 @@ from kiosk.hardware import Hardware
 from kiosk.settings import KioskSettings
 from queue_server.settings import DEFAULT_CATALOGUE
 from tests.conftest import REPO
-from tests.server.conftest import AppFactory, AppHandle, free_port, make_app  # noqa: F401 (a fixture)
+from tests.server.conftest import AppFactory, AppHandle, make_app  # noqa: F401 (a fixture)
 
 SMALL = REPO / "layouts" / "small.toml"
 SLIP_KEY = "kiosk-test-slip-key-0123456789"
@@ -206,36 +203,6 @@ def rig_factory(make_hall: Callable[..., AppHandle]) -> Iterator[Callable[..., R
 @pytest.fixture
 def rig(rig_factory: Callable[..., Rig]) -> Rig:
     return rig_factory()
-
-
-class SwitchableServer:
-    """uvicorn on a fixed port that a test can stop and start again: the server going away
-    and coming back, as the kiosk sees it (connection refused, then answers)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-            self._server = self._thread = None
 
 
 # --- the case and archive routes -------------------------------------------------------

@@ -29,7 +29,6 @@ from tests.kiosk.conftest import (
     SLIP_KEY,
     SMALL,
     Rig,
-    SwitchableServer,
     Ticker,
     build_flow,
     has_route,
@@ -39,7 +38,7 @@ from tests.kiosk.conftest import (
     seed_unit,
 )
 from tests.netfaults import AnswerDropper
-from tests.server.conftest import MINI, AppHandle
+from tests.server.conftest import MINI, AppHandle, LiveServer
 
 ZHANG_ID = DEMO_CARDS["zhang"].id_number  # type: ignore[union-attr]
 RigFactory = Callable[..., Rig]
@@ -235,7 +234,7 @@ def test_business_closed(rig: Rig) -> None:
 
 def test_server_away_at_start_mid_flow_and_back(make_hall: Callable[..., AppHandle]) -> None:
     handle = make_hall(SMALL)
-    server = SwitchableServer(handle.app)
+    server = LiveServer(handle.app)
     ticker = Ticker()
     with httpx.Client(base_url=server.url) as http:
         flow, hw = build_flow(handle, http, ticker=ticker)
@@ -276,7 +275,7 @@ def test_a_ticket_whose_answer_was_lost_is_printed_once(
     """The server issues the ticket but the connection dies before the kiosk hears: the
     kiosk asks again with the same key and prints that ticket; the hall holds one."""
     handle = make_hall(SMALL)
-    server = SwitchableServer(handle.app)
+    server = LiveServer(handle.app)
     server.start()
     try:
         with AnswerDropper(server.port) as proxy, httpx.Client(base_url=proxy.url) as http:
@@ -306,7 +305,7 @@ def test_a_ticket_issued_while_every_answer_was_lost_is_cancelled_once_back(
     """No answer came to any attempt, so the applicant was told the server is away and
     left; the server had issued the ticket. Once it answers again the kiosk cancels it."""
     handle = make_hall(SMALL)
-    server = SwitchableServer(handle.app)
+    server = LiveServer(handle.app)
     server.start()
     guide = handle.headers("guide")
     try:
@@ -556,7 +555,7 @@ def test_a_hall_without_a_slip_key_offers_no_check_in(rig_factory: RigFactory) -
 
 def test_server_away_while_a_slip_is_checked(make_hall: Callable[..., AppHandle]) -> None:
     handle = make_hall(SMALL)
-    server = SwitchableServer(handle.app)
+    server = LiveServer(handle.app)
     server.start()
     with httpx.Client(base_url=server.url) as http:
         flow, hw = build_flow(handle, http, ticker=Ticker())

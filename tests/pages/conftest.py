@@ -3,33 +3,24 @@ one headless Chromium for the whole session."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from queue_server.api.app import create_app
 from queue_server.security import issue_token
 from queue_server.settings import Settings
 from tests.conftest import FIXTURES, REPO, Clock
+from tests.server.conftest import LiveServer, free_port
 
 MINI = FIXTURES / "mini.toml"
 HENGYANG = REPO / "layouts" / "hengyang.toml"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class HallServer:
@@ -44,29 +35,19 @@ class HallServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tokens: dict[tuple[str, int | None], str] = {}
-        self.server: uvicorn.Server | None = None
+        self.live: LiveServer | None = None
         self.client = httpx.Client(timeout=10)  # keep-alive: set-up traffic stays quick
 
     def start(self) -> HallServer:
         self.app = create_app(self.settings, clock=self.clock)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        self.live = LiveServer(self.app, self.port).start()
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-            self.thread.join(timeout=10)
+        if self.live is not None:
+            self.live.stop()
             self.app.state.store.engine.dispose()
-            self.server = None
+            self.live = None
             self.client.close()
             self.client = httpx.Client(timeout=10)
 

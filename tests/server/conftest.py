@@ -87,25 +87,38 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """uvicorn serving an app on a real socket in a background thread."""
+    """uvicorn serving an app on a real socket in a background thread. It can stop and
+    start again on the same port: the server going away and coming back, as a client sees
+    it (connection refused, then answers)."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
+    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+        self.app = app
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
+    def start(self) -> LiveServer:
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
         deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline:
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         return self
 
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = self._thread = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.stop()
