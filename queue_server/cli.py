@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     tsub = token.add_subparsers(dest="token_command", required=True)
     issue = tsub.add_parser("issue", help="issue one token; prints it on stdout")
     issue.add_argument("--role", required=True,
-                       help="kiosk, window, guide, admin, display, registry, judicial")
+                       help="kiosk, window, guide, admin, display, registry, judicial, manager, "
+                       "pad, portal")
     issue.add_argument("--window", type=int, default=None)
     issue.add_argument("--name", default="")
     _data_args(issue)

@@ -21,9 +21,14 @@ class Role(StrEnum):
     DISPLAY = "display"
     REGISTRY = "registry"
     JUDICIAL = "judicial"  # court liaison: archive lookups with seizures, under its own token
+    MANAGER = "manager"  # reports, work orders, call-backs
+    PAD = "pad"  # the evaluation pad facing the applicant at one window
+    PORTAL = "portal"  # the online service portal, booking on applicants' behalf
 
 
-STAFF = frozenset({Role.GUIDE, Role.ADMIN})
+# Roles whose token belongs to one window.
+WINDOW_BOUND = frozenset({Role.WINDOW, Role.PAD})
+
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,11 @@ def issue_token(store: Store, role: str, window: int | None = None, name: str = 
     except ValueError:
         raise TokenError(f"未知角色 unknown role '{role}' (use: {', '.join(x.value for x in Role)})"
                          ) from None
-    if r is Role.WINDOW and window is None:
-        raise TokenError("窗口角色需要 --window / the window role needs --window N")
-    if r is not Role.WINDOW and window is not None:
-        raise TokenError("只有窗口角色绑定窗口 / only the window role takes --window")
+    if r in WINDOW_BOUND and window is None:
+        raise TokenError(f"{r.value} 角色需要 --window / the {r.value} role needs --window N")
+    if r not in WINDOW_BOUND and window is not None:
+        raise TokenError("只有 window、pad 角色绑定窗口 / only the window and pad roles take "
+                         "--window")
     token = "hq_" + secrets.token_urlsafe(32)
     store.add_token(secrets.token_hex(6), hash_token(token), r.value, window, name,
                     datetime.now(UTC))

@@ -97,7 +97,10 @@ events = Table(
     Column("ticket_id", String(32)),
     Column("window", Integer),
     Column("data", JSON, nullable=False),
+    # Who was on duty at the event's window (migration 0005): reports by staff read it.
+    Column("staff", String(16)),
     Index("ix_events_ticket", "ticket_id"),
+    Index("ix_events_at", "at"),
 )
 
 windows = Table(
@@ -111,6 +114,8 @@ windows = Table(
     Column("green_channel", Boolean, nullable=False),
     Column("label", String(80), nullable=False, default=""),
     Column("current", String(32)),
+    Column("staff", String(16)),  # the staff number signed in at the window, if anyone
+    Column("staff_since", UTCDateTime()),
 )
 
 tokens = Table(
@@ -265,4 +270,71 @@ ticket_watch = Table(
     Column("called_sent_at", UTCDateTime()),
     Column("closed_at", UTCDateTime()),
     Index("ix_ticket_watch_day", "day"),
+)
+
+
+# --- the quality loop (migration 0005): staff, 好差评 evaluations, 差评整改 work orders ----
+
+staff = Table(
+    "staff", metadata,
+    Column("number", String(16), primary_key=True),  # 工号
+    Column("name", String(40), nullable=False),
+    Column("department", String(60), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime()),
+)
+
+# One row per rated service: a journey's ticket has one service per window it passed.
+evaluations = Table(
+    "evaluations", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("ticket_id", String(32), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("service_seq", Integer, nullable=False),  # the event that ended the service
+    Column("window", Integer, nullable=False),
+    Column("staff", String(16)),
+    Column("business", String(40), nullable=False),
+    Column("case_no", String(40)),
+    Column("channel", String(12), nullable=False),  # pad | kiosk | phone
+    Column("rating", Integer, nullable=False),  # 5 非常满意 … 1 非常不满意
+    Column("efficiency", Integer),
+    Column("competence", Integer),
+    Column("attitude", Integer),
+    Column("reason", String(24)),
+    Column("comment", String(400), nullable=False, default=""),
+    Column("at", UTCDateTime(), nullable=False),
+    UniqueConstraint("ticket_id", "service_seq", name="uq_evaluations_service"),
+    Index("ix_evaluations_day", "day"),
+)
+
+work_orders = Table(
+    "work_orders", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("evaluation_id", String(32), ForeignKey("evaluations.id"), nullable=False,
+           unique=True),
+    Column("ticket_id", String(32), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("window", Integer, nullable=False),
+    Column("staff", String(16)),
+    Column("business", String(40), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("status", String(12), nullable=False),  # open → verified → rectified → replied → closed
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("replied_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Index("ix_work_orders_status_due", "status", "due_date"),
+)
+
+work_order_steps = Table(
+    "work_order_steps", metadata,
+    Column("order_id", String(32), ForeignKey("work_orders.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("step", String(12), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("note", String(1000), nullable=False, default=""),
+    PrimaryKeyConstraint("order_id", "seq", name="pk_work_order_steps"),
 )
