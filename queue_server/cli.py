@@ -39,6 +39,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     _data_args(revoke)
     revoke.set_defaults(func=_token_revoke)
 
+    staff = sub.add_parser("staff", help="工作人员登记 / the staff register (工号)")
+    ssub = staff.add_subparsers(dest="staff_command", required=True)
+    add = ssub.add_parser("add", help="register a staff member")
+    add.add_argument("--number", required=True, help="工号 staff number")
+    add.add_argument("--name", required=True)
+    add.add_argument("--department", default="")
+    _data_args(add)
+    add.set_defaults(func=_staff_add)
+    slist = ssub.add_parser("list", help="list the register")
+    slist.add_argument("--json", action="store_true")
+    _data_args(slist)
+    slist.set_defaults(func=_staff_list)
+    for verb, active in (("disable", False), ("enable", True)):
+        p = ssub.add_parser(verb, help=f"{verb} a staff number")
+        p.add_argument("number")
+        _data_args(p)
+        p.set_defaults(func=_staff_set_active, active=active)
+
     layout = sub.add_parser("layout", help="大厅布局 / hall layouts")
     lsub = layout.add_subparsers(dest="layout_command", required=True)
     check = lsub.add_parser("check", help="validate a layout file")
@@ -119,6 +137,54 @@ def _token_list(args: argparse.Namespace) -> int:
         state = "revoked" if t["revoked_at"] else "active"
         window = f" window {t['window']}" if t["window"] else ""
         print(f"{t['id']}  {t['role']}{window}  {t['name']}  {t['created_at']:%Y-%m-%d %H:%M}  {state}")
+    return 0
+
+
+def _register(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from queue_server.store.staff import StaffRegister
+    return StaffRegister(_store(args).engine)
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from queue_server.domain.errors import DomainError
+    from queue_server.domain.staff import new_member
+    try:
+        member = new_member(args.number, args.name, args.department, at=datetime.now(UTC))
+        _register(args).add(member)
+    except DomainError as exc:
+        print(f"hallq staff add: {exc}", file=sys.stderr)
+        return 1
+    print(f"{member.number}  {member.name}  {member.department}")
+    return 0
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    import json
+
+    from queue_server.store.staff import member_view
+    members = _register(args).all()
+    if args.json:
+        print(json.dumps([member_view(m) for m in members], ensure_ascii=False))
+        return 0
+    for m in members:
+        state = "在岗 active" if m.active else "停用 disabled"
+        print(f"{m.number}  {m.name}  {m.department or '-'}  {state}")
+    return 0
+
+
+def _staff_set_active(args: argparse.Namespace) -> int:
+    """The register only: a disabled number can sign in nowhere from now on, but one already
+    signed in at a running server stays until signed out (the API's disable signs it out)."""
+    from datetime import UTC, datetime
+
+    from queue_server.domain.errors import DomainError
+    try:
+        _register(args).set_active(args.number, args.active, datetime.now(UTC))
+    except DomainError as exc:
+        print(f"hallq staff {'enable' if args.active else 'disable'}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

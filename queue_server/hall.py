@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from queue_server.domain.events import CALL_EVENTS
 from queue_server.domain.identity import Applicant
 from queue_server.domain.layout import Layout, Priority
+from queue_server.domain.staff import StaffMember
 from queue_server.domain.state import Appointment, Change, HallState
 from queue_server.domain.tickets import Ticket, business_day
 from queue_server.domain.windows import WindowStatus
@@ -157,7 +158,7 @@ class Hall:
         now = self.clock()
         self._turn_over(now)
         change = decide(self.state, now)  # a refusal raises here, before anything is written
-        self._record(change, now)
+        self._record(self.state.on_duty(change), now)
         return change
 
     def _turn_over(self, now: datetime) -> Change | None:
@@ -308,6 +309,15 @@ class Hall:
                           acting_window: int | None) -> None:
         self.run(lambda s, now: s.set_window_status(window, status, now, actor=actor,
                                                     acting_window=acting_window))
+
+    def sign_in(self, window: int, member: StaffMember, *, actor: str,
+                acting_window: int | None) -> None:
+        self.run(lambda s, now: s.sign_in(window, member, now, actor=actor,
+                                          acting_window=acting_window))
+
+    def sign_out(self, window: int, *, actor: str, acting_window: int | None) -> None:
+        self.run(lambda s, now: s.sign_out(window, now, actor=actor,
+                                           acting_window=acting_window))
 
     def reskill(self, window: int, businesses: list[str], *, actor: str,
                 kind: str | None = None) -> None:

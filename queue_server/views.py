@@ -76,4 +76,6 @@ def window_view(w: WindowState, state: HallState) -> dict[str, Any]:
         "current": {"id": current.id, "number": current.number, "status": current.status.value,
                     "business": current.business} if current else None,
         "parked": [t.number for t in state.waiting.values() if t.parked and t.window == w.number],
+        "staff": {"number": w.staff, "name": w.staff_name, "since": iso(w.staff_since)}
+        if w.staff else None,
     }

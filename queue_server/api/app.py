@@ -21,6 +21,7 @@ from queue_server.api.routes import (
     health,
     kiosks,
     slips,
+    staff,
     tickets,
     voice,
     windows,
@@ -39,6 +40,7 @@ from queue_server.security import Authenticator
 from queue_server.settings import Settings, load_secret
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.repository import Store
+from queue_server.store.staff import StaffRegister
 
 log = logging.getLogger("hallq")
 API_PREFIX = "/api/v1"
@@ -111,6 +113,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.store = store
     app.state.hub = hub
     app.state.auth = Authenticator(store)
+    app.state.staff = StaffRegister(engine)
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)
     app.state.slip_key = key
@@ -118,7 +121,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     records.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
-                   slips):
+                   slips, staff):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (case_routes, archive_routes, notify_routes):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -25,6 +25,9 @@ class EventType(StrEnum):
     WINDOW_PAUSED = "window.paused"
     WINDOW_RESUMED = "window.resumed"
     WINDOW_RESKILLED = "window.reskilled"
+    STAFF_SIGNED_IN = "staff.signed_in"
+    STAFF_SIGNED_OUT = "staff.signed_out"
+    EVALUATION_RECORDED = "evaluation.recorded"
     DAY_CLOSED = "day.closed"
 
 
@@ -40,3 +43,4 @@ class Event:
     ticket_id: str | None = None
     window: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    staff: str | None = None  # the staff number on duty at `window` when it happened

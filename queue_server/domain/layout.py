@@ -49,6 +49,11 @@ class HallInfo:
     per_id_daily_limit: int = 5
     green_age: int = 70
     allow_anonymous: bool = True
+    # Window staff must sign in with their 工号 before the window calls; off, a window
+    # with nobody signed in still calls and its events record nobody on duty.
+    staff_sign_in_required: bool = False
+    # 差评整改: a bad review's work order is due this many working days after it.
+    followup_working_days: int = 15
 
     @property
     def tz(self) -> ZoneInfo:
@@ -139,7 +144,8 @@ class LayoutError(Exception):
 def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
     t = Table(data, ("hall",), p, {
         "name", "name_en", "timezone", "clear_time", "number_width", "recall_limit",
-        "per_id_daily_limit", "green_age", "allow_anonymous"})
+        "per_id_daily_limit", "green_age", "allow_anonymous", "staff_sign_in_required",
+        "followup_working_days"})
     tz = t.str("timezone", "Asia/Shanghai")
     try:
         ZoneInfo(tz)
@@ -162,6 +168,8 @@ def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
         per_id_daily_limit=t.int("per_id_daily_limit", 5),
         green_age=t.int("green_age", 70),
         allow_anonymous=t.bool("allow_anonymous", True),
+        staff_sign_in_required=t.bool("staff_sign_in_required", False),
+        followup_working_days=t.int("followup_working_days", 15, minimum=1),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from queue_server.domain.errors import (
@@ -31,6 +31,7 @@ from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant, age_on
 from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.routing import choose_next, queue_minutes, routing_key
+from queue_server.domain.staff import StaffMember
 from queue_server.domain.tickets import (
     AT_WINDOW,
     OPEN_STATUSES,
@@ -347,6 +348,10 @@ class HallState:
             raise IllegalTransition(f"{w.number} 号窗口{zh}，不能叫号",
                                     f"window {w.number} is {w.status.value}; it cannot call",
                                     code=f"window_{w.status.value}")
+        if w.staff is None and self.layout.hall.staff_sign_in_required:
+            raise IllegalTransition(f"{w.number} 号窗口还没有工作人员签到，请先用工号签到",
+                                    f"nobody is signed in at window {w.number}; sign in with "
+                                    "your staff number first", code="staff_not_signed_in")
         if w.current is not None:
             held = self.tickets.get(w.current)
             number = held.number if held else w.current
@@ -560,6 +565,57 @@ class HallState:
                       {"businesses": list(businesses), "kind": new.kind})
         return Change(windows=[new], events=[event])
 
+    # --- staff on duty ------------------------------------------------------------------
+
+    def sign_in(self, window: int, member: StaffMember, now: datetime, *, actor: str,
+                acting_window: int | None = ANY_STAFF) -> Change:
+        """`member` takes over the window: a shift change signs the one before out, and a
+        person still signed in at another window (who forgot) is signed out there."""
+        w = self.window(window)
+        self._check_window_actor(w, acting_window)
+        if not member.active:
+            raise IllegalTransition(f"工号 {member.number} 已停用，请联系管理员",
+                                    f"staff number {member.number} is disabled",
+                                    code="staff_disabled")
+        if w.staff == member.number:
+            return Change()
+        change = Change()
+        for other in self.windows.values():
+            if other.number != window and other.staff == member.number:
+                change.windows.append(other.with_(staff=None, staff_name="", staff_since=None))
+                change.events.append(self._signed_out(other, now, actor, "moved"))
+        if w.staff is not None:
+            change.events.append(self._signed_out(w, now, actor, "shift_change"))
+        change.windows.append(w.with_(staff=member.number, staff_name=member.name,
+                                      staff_since=now))
+        change.events.append(Event(EventType.STAFF_SIGNED_IN, now, actor, w.current, w.number,
+                                   {"staff": member.number, "name": member.name},
+                                   staff=member.number))
+        return change
+
+    def sign_out(self, window: int, now: datetime, *, actor: str,
+                 acting_window: int | None = ANY_STAFF, reason: str = "sign_out") -> Change:
+        w = self.window(window)
+        self._check_window_actor(w, acting_window)
+        if w.staff is None:
+            return Change()  # signing out twice is not an error a person should see
+        return Change(windows=[w.with_(staff=None, staff_name="", staff_since=None)],
+                      events=[self._signed_out(w, now, actor, reason)])
+
+    def _signed_out(self, w: WindowState, now: datetime, actor: str, reason: str) -> Event:
+        return Event(EventType.STAFF_SIGNED_OUT, now, actor, w.current, w.number,
+                     {"staff": w.staff, "name": w.staff_name, "reason": reason}, staff=w.staff)
+
+    def on_duty(self, change: Change) -> Change:
+        """The change with each window event naming who was on duty at its window then."""
+        if not any(e.window is not None and e.staff is None for e in change.events):
+            return change
+        change.events = [
+            replace(e, staff=self.windows[e.window].staff)
+            if e.staff is None and e.window in self.windows else e
+            for e in change.events]
+        return change
+
     # --- the daily clear --------------------------------------------------------------
 
     def close_day(self, now: datetime, new_day: date, *, actor: str = "system") -> Change:
@@ -571,6 +627,9 @@ class HallState:
                                               closed_reason="abandoned"))
                 change.events.append(Event(EventType.TICKET_ABANDONED, now, actor, t.id, t.window,
                                            {"number": t.number, "business": t.business}))
+        for w in self.windows.values():
+            if w.staff is not None:  # a new day starts with nobody on duty
+                change.events.append(self._signed_out(w, now, actor, "day_closed"))
         change.windows = [WindowState.from_layout(w) for w in self.layout.windows.values()]
         change.report = day_report(self.day, [*self.tickets.values()], change.tickets)
         change.events.append(Event(EventType.DAY_CLOSED, now, actor, None, None,

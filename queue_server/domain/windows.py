@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from queue_server.domain.layout import Window
@@ -28,6 +29,10 @@ class WindowState:
     green_channel: bool = False
     label: str = ""
     current: str | None = None  # id of the ticket called to or served at this window
+    # Who is on duty (工号 and name as signed in), and since when; None: nobody signed in.
+    staff: str | None = None
+    staff_name: str = ""
+    staff_since: datetime | None = None
 
     @classmethod
     def from_layout(cls, w: Window) -> WindowState:

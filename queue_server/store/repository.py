@@ -77,7 +77,8 @@ def _ticket_from(row: Any) -> Ticket:
 def _window_row(w: WindowState, day: date) -> dict[str, Any]:
     return {"number": w.number, "day": day, "zone": w.zone, "businesses": list(w.businesses),
             "status": w.status.value, "kind": w.kind, "green_channel": w.green_channel,
-            "label": w.label, "current": w.current}
+            "label": w.label, "current": w.current, "staff": w.staff,
+            "staff_name": w.staff_name, "staff_since": w.staff_since}
 
 
 def _window_from(row: Any) -> WindowState:
@@ -88,7 +89,8 @@ def _window_from(row: Any) -> WindowState:
     return WindowState(number=m["number"], zone=m["zone"], businesses=tuple(businesses),
                        status=WindowStatus(m["status"]), kind=m["kind"],
                        green_channel=bool(m["green_channel"]), label=m["label"],
-                       current=m["current"])
+                       current=m["current"], staff=m["staff"], staff_name=m["staff_name"] or "",
+                       staff_since=m["staff_since"])
 
 
 @dataclass
@@ -135,7 +137,7 @@ class Store:
             rows = conn.execute(select(events).where(events.c.ticket_id == ticket_id)
                                 .order_by(events.c.seq)).all()
         return [{"seq": r.seq, "at": r.at, "type": r.type, "actor": r.actor, "window": r.window,
-                 "data": r.data} for r in rows]
+                 "staff": r.staff, "data": r.data} for r in rows]
 
     def recent_events(self, types: list[str], ticket_ids: Collection[str], limit: int
                       ) -> list[StoredEvent]:
@@ -148,7 +150,8 @@ class Store:
                                      events.c.ticket_id.in_(list(ticket_ids)))
                 .order_by(events.c.seq.desc()).limit(limit)).all()
         return [StoredEvent(r.seq, Event(EventType(r.type), r.at, r.actor, r.ticket_id,
-                                         r.window, dict(r.data))) for r in reversed(rows)]
+                                         r.window, dict(r.data), r.staff))
+                for r in reversed(rows)]
 
     def last_event_seq(self) -> int:
         with self.engine.connect() as conn:
@@ -260,7 +263,7 @@ class ChangeBatch:
             self.seq += 1
             self.events.append({"seq": self.seq, "at": e.at, "type": e.type.value,
                                 "actor": e.actor, "ticket_id": e.ticket_id, "window": e.window,
-                                "data": e.data})
+                                "data": e.data, "staff": e.staff})
             out.append(StoredEvent(self.seq, e))
         if change.report is not None:
             self.reports.append({"day": day, "closed_at": now, "report": change.report})

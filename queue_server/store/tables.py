@@ -115,6 +115,7 @@ windows = Table(
     Column("label", String(80), nullable=False, default=""),
     Column("current", String(32)),
     Column("staff", String(16)),  # the staff number signed in at the window, if anyone
+    Column("staff_name", String(40)),  # as signed in, so the day's screens need no lookup
     Column("staff_since", UTCDateTime()),
 )
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("windows") as b:
         b.add_column(sa.Column("staff", sa.String(16)))
+        b.add_column(sa.Column("staff_name", sa.String(40)))
         b.add_column(sa.Column("staff_since", sa.DateTime(timezone=True)))
     with op.batch_alter_table("events") as b:
         b.add_column(sa.Column("staff", sa.String(16)))
@@ -92,5 +93,6 @@ def downgrade() -> None:
         b.drop_column("staff")
     with op.batch_alter_table("windows") as b:
         b.drop_column("staff_since")
+        b.drop_column("staff_name")
         b.drop_column("staff")
     op.drop_table("staff")
