@@ -3,6 +3,9 @@
 Each client has its own bounded queue, filled from the event loop; a client that falls
 too far behind is dropped (it reconnects and reloads the snapshot) instead of slowing
 anyone else. Messages are serialised once, not once per client.
+
+An evaluation pad faces the public: it hears only its own window's events, in a short
+form that carries no applicant's data (`pad_message`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,25 @@ class Client:
     role: str
     queue: asyncio.Queue[tuple[int, str | None]]
     overflowed: bool = False
+    window: int | None = None  # set for a pad: only this window's events, in pad form
+
+
+PAD_TYPES = frozenset({"ticket.called", "ticket.started", "ticket.completed", "ticket.forwarded",
+                       "ticket.no_show", "ticket.transferred", "ticket.parked",
+                       "staff.signed_in", "staff.signed_out", "evaluation.recorded"})
+
+
+def pad_message(m: dict[str, Any]) -> dict[str, Any] | None:
+    """What a pad may hear of an event: the window's staff on duty and the ticket's number."""
+    if m.get("type") not in PAD_TYPES:
+        return None
+    w = m.get("window_state") or {}
+    t = m.get("ticket") or {}
+    return {"type": m["type"], "seq": m.get("seq"), "at": m.get("at"), "window": m.get("window"),
+            "staff": w.get("staff"),
+            "ticket": {"id": t.get("id"), "number": t.get("number"), "status": t.get("status"),
+                       "business_name": t.get("business_name"),
+                       "business_name_en": t.get("business_name_en")} if t else None}
 
 
 class Hub:
@@ -32,8 +54,8 @@ class Hub:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
 
-    def subscribe(self, role: str) -> Client:
-        client = Client(role, asyncio.Queue(self.queue_size))
+    def subscribe(self, role: str, window: int | None = None) -> Client:
+        client = Client(role, asyncio.Queue(self.queue_size), window=window)
         self.clients.add(client)
         return client
 
@@ -45,13 +67,21 @@ class Hub:
         if self.loop is None or self.loop.is_closed():
             return
         encoded = [(int(m.get("seq") or 0), json.dumps(m, ensure_ascii=False)) for m in messages]
-        self.loop.call_soon_threadsafe(self._dispatch, encoded)
+        pads: dict[int, list[tuple[int, str]]] = {}
+        for m in messages:
+            short = pad_message(m) if m.get("window") is not None else None
+            if short is not None:
+                pads.setdefault(m["window"], []).append(
+                    (int(m.get("seq") or 0), json.dumps(short, ensure_ascii=False)))
+        self.loop.call_soon_threadsafe(self._dispatch, encoded, pads)
 
-    def _dispatch(self, encoded: list[tuple[int, str]]) -> None:
+    def _dispatch(self, encoded: list[tuple[int, str]],
+                  pads: dict[int, list[tuple[int, str]]] | None = None) -> None:
         for client in list(self.clients):
             if client.overflowed:
                 continue
-            for item in encoded:
+            items = encoded if client.window is None else (pads or {}).get(client.window, [])
+            for item in items:
                 try:
                     client.queue.put_nowait(item)
                 except asyncio.QueueFull:

@@ -261,6 +261,15 @@ class Hall:
                 "waiting": [ticket_view(t, s, ahead.get(t.id)) for t in waiting],
             }
 
+    def pad_snapshot(self, window: int | None) -> dict[str, Any]:
+        """What an evaluation pad starts from: its window and who is on duty, nobody's data."""
+        with self.lock:
+            w = self.state.windows.get(window or 0)
+            return {"type": "snapshot", "seq": self.last_seq, "at": iso(self.clock()),
+                    "hall": {"name": self.layout.hall.name, "name_en": self.layout.hall.name_en},
+                    "window": w.number if w else window,
+                    "staff": window_view(w, self.state)["staff"] if w else None}
+
     # --- use cases ----------------------------------------------------------------------
 
     def issue(self, business: str, *, actor: str, id_number: str | None = None,

@@ -16,6 +16,7 @@ from queue_server.api.limits import BodyLimit
 from queue_server.api.routes import (
     admin,
     advice,
+    evaluations,
     events,
     hall_info,
     health,
@@ -39,6 +40,7 @@ from queue_server.pages import routes as pages
 from queue_server.security import Authenticator
 from queue_server.settings import Settings, load_secret
 from queue_server.store.db import make_engine, migrate
+from queue_server.store.quality import Quality
 from queue_server.store.repository import Store
 from queue_server.store.staff import StaffRegister
 
@@ -114,6 +116,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.hub = hub
     app.state.auth = Authenticator(store)
     app.state.staff = StaffRegister(engine)
+    app.state.quality = Quality(engine)
+    app.state.calendar = records.config.calendar
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)
     app.state.slip_key = key
@@ -121,7 +125,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     records.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
-                   slips, staff):
+                   slips, staff, evaluations):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (case_routes, archive_routes, notify_routes):
         app.include_router(module.router, prefix=API_PREFIX)

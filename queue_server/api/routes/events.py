@@ -7,6 +7,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from queue_server.broadcast import Client
+from queue_server.security import Role
 
 router = APIRouter(tags=["events"])
 
@@ -23,11 +24,14 @@ async def events(ws: WebSocket) -> None:
         await ws.close(code=CLOSE_UNAUTHORIZED, reason="需要有效的令牌 / a valid token is required")
         return
     hub = app.state.hub
+    pad = principal.role is Role.PAD
     # Subscribe before the snapshot: no event can fall between them, and any event the
     # snapshot already holds is skipped by its sequence number.
-    client = hub.subscribe(principal.role.value)
+    client = hub.subscribe(principal.role.value, principal.window if pad else None)
     try:
-        snapshot = await run_in_threadpool(app.state.hall.snapshot)
+        hall = app.state.hall
+        snapshot = await run_in_threadpool(
+            (lambda: hall.pad_snapshot(principal.window)) if pad else hall.snapshot)
         await ws.send_json(snapshot)
         # Two tasks for the life of the connection: one sends, one notices a disconnect;
         # whichever ends first ends both.

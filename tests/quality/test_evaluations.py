@@ -1,0 +1,120 @@
+"""好差评 through the API: one rating per service, bound to ticket, window, staff and
+business; bad ratings open work orders at once; the refusals (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi.testclient import TestClient
+
+from tests.quality.helpers import API, add_staff, serve, sign_in
+from tests.server.conftest import AppHandle
+
+
+def _rate(client: TestClient, h: AppHandle, ticket_id: str, body: dict, role: str = "pad",
+          window: int | None = 1):
+    headers = h.headers(role, window if role in ("pad", "window") else None)
+    return client.post(f"{API}/tickets/{ticket_id}/evaluation", json=body, headers=headers)
+
+
+def test_a_pad_rates_its_windows_service_once(api: tuple[TestClient, AppHandle]):
+    client, h = api
+    add_staff(client, h, "1001", "张伟")
+    sign_in(client, h, 1, "1001")
+    t = serve(client, h, 1)
+    r = _rate(client, h, t["id"], {"rating": 5, "dimensions": {"efficiency": 4, "attitude": 5}})
+    assert r.status_code == 201, r.text
+    ev = r.json()
+    assert (ev["number"], ev["window"], ev["staff"], ev["business"], ev["rating"],
+            ev["rating_name"], ev["channel"]) == ("A001", 1, "1001", "transfer", 5, "非常满意",
+                                                  "pad")
+    assert ev["dimensions"] == {"efficiency": 4, "competence": None, "attitude": 5}
+    assert ev["work_order"] is None
+    again = _rate(client, h, t["id"], {"rating": 1})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_evaluated"
+    # From the kiosk too: the same service is the same service.
+    kiosk = _rate(client, h, t["id"], {"rating": 3}, role="kiosk")
+    assert kiosk.status_code == 409 and kiosk.json()["error"]["code"] == "already_evaluated"
+    listed = client.get(f"{API}/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
+                        headers=h.headers("manager")).json()
+    assert [(e["number"], e["rating"], e["staff"], e["efficiency"]) for e in listed] == [
+        ("A001", 5, "1001", 4)]
+
+
+def test_a_journey_is_one_visit_with_one_rating_per_window(api):
+    client, h = api
+    kiosk = h.headers("kiosk")
+    t = client.post(f"{API}/tickets", json={"business": "tax", "journey": "sale"},
+                    headers=kiosk).json()
+    w3, w1 = h.headers("window", 3), h.headers("window", 1)
+    assert client.post(f"{API}/windows/3/call-next", headers=w3).json()["ticket"]["id"] == t["id"]
+    # Not served yet anywhere: nothing to rate.
+    early = _rate(client, h, t["id"], {"rating": 5}, role="kiosk")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "not_served"
+    assert client.post(f"{API}/tickets/{t['id']}/forward", headers=w3).status_code == 200
+    # Window 1's pad cannot rate a service window 1 has not given.
+    other = _rate(client, h, t["id"], {"rating": 5}, window=1)
+    assert other.status_code == 403 and other.json()["error"]["code"] == "wrong_window"
+    tax = _rate(client, h, t["id"], {"rating": 4}, window=3)
+    assert tax.status_code == 201 and tax.json()["business"] == "tax"
+    client.post(f"{API}/windows/1/call-next", headers=w1)
+    client.post(f"{API}/tickets/{t['id']}/complete", headers=w1)
+    # The kiosk rates the one service left unrated: window 1's transfer.
+    last = _rate(client, h, t["id"], {"rating": 5}, role="kiosk")
+    assert last.status_code == 201
+    assert (last.json()["window"], last.json()["business"], last.json()["channel"]) == (
+        1, "transfer", "kiosk")
+    done = _rate(client, h, t["id"], {"rating": 5}, role="kiosk")
+    assert done.status_code == 409 and done.json()["error"]["code"] == "already_evaluated"
+
+
+def test_a_bad_rating_opens_a_work_order_due_in_working_days(api):
+    client, h = api
+    add_staff(client, h, "1001", "张伟")
+    sign_in(client, h, 1, "1001")
+    t = serve(client, h, 1)
+    r = _rate(client, h, t["id"], {"rating": 2, "reason": "slow", "comment": "等了  一小时"})
+    assert r.status_code == 201
+    order = r.json()["work_order"]
+    # Reviewed Monday 2026-11-23: 15 working days later, weekends not counted.
+    assert order["due_date"] == date(2026, 12, 14).isoformat()
+    listed = client.get(f"{API}/followups", headers=h.headers("manager")).json()
+    assert [(o["id"], o["number"], o["rating"], o["status"], o["staff"], o["window"])
+            for o in listed] == [(order["id"], "A001", 2, "open", "1001", 1)]
+    one = client.get(f"{API}/followups/{order['id']}", headers=h.headers("manager")).json()
+    assert one["evaluation"]["reason"] == "slow" and one["evaluation"]["comment"] == "等了 一小时"
+    assert [e["type"] for e in one["history"]][:2] == ["ticket.issued", "ticket.called"]
+    assert one["history"][-1]["type"] == "evaluation.recorded"
+
+
+def test_bad_input_is_refused_and_stores_nothing(api):
+    client, h = api
+    t = serve(client, h, 1)
+    cases = [({"rating": 6}, 422, "invalid_rating"), ({"rating": 0}, 422, "invalid_rating"),
+             ({"rating": True}, 422, "invalid_input"), ({"rating": "5"}, 422, "invalid_input"),
+             ({"rating": 4, "dimensions": {"attitude": 9}}, 422, "invalid_rating"),
+             ({"rating": 4, "dimensions": {"looks": 3}}, 422, "invalid_input"),
+             ({"rating": 2, "reason": "weather"}, 422, "unknown_reason"),
+             ({"rating": 2, "comment": "长" * 401}, 422, "comment_too_long"),
+             ({"rating": "good"}, 422, "invalid_input"),
+             ({}, 422, "invalid_input")]
+    for body, status, code in cases:
+        r = _rate(client, h, t["id"], body)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), body
+    assert _rate(client, h, "nope", {"rating": 5}).status_code == 404
+    # Who may rate: the pad and the kiosk, never the staff rated nor a display.
+    for role, window in (("window", 1), ("guide", None), ("display", None), ("manager", None)):
+        r = client.post(f"{API}/tickets/{t['id']}/evaluation", json={"rating": 5},
+                        headers=h.headers(role, window))
+        assert r.status_code == 403, role
+    assert client.get(f"{API}/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
+                      headers=h.headers("manager")).json() == []
+    assert _rate(client, h, t["id"], {"rating": 5}).status_code == 201
+
+
+def test_yesterdays_service_is_not_rated_at_the_pad(api):
+    client, h = api
+    t = serve(client, h, 1)
+    h.clock.advance(days=1)
+    r = _rate(client, h, t["id"], {"rating": 5})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "evaluation_closed"
