@@ -98,6 +98,13 @@ async def window_console(request: Request, number: WindowNumber) -> HTMLResponse
     return _page("console.html")
 
 
+@router.get("/pad/window/{number}")
+async def evaluation_pad(request: Request, number: WindowNumber) -> HTMLResponse:
+    if not _known_window(request, number):
+        return _not_found(f"没有 {number} 号窗口", f"There is no window {number}")
+    return _page("pad.html")
+
+
 @router.get("/console/guide")
 async def guide_console() -> HTMLResponse:
     return _page("guide.html")
