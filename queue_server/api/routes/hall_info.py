@@ -58,6 +58,8 @@ async def hall_info(request: Request, hall: HallDep, _: AnyRole) -> dict[str, An
             "clear_time": h.clear_time.isoformat("minutes"), "day": hall.state.day.isoformat(),
             "recall_limit": h.recall_limit, "per_id_daily_limit": h.per_id_daily_limit,
             "green_age": h.green_age, "allow_anonymous": h.allow_anonymous,
+            "staff_sign_in_required": h.staff_sign_in_required,
+            "followup_working_days": h.followup_working_days,
             "routing_policy": hall.layout.routing.policy.value,
             # Whether QR slips can be checked here (POST /slips/check): the kiosk offers
             # appointment check-in only then.

@@ -22,7 +22,7 @@ const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); 
 const cur = () => state.ticket;
 const ACTIONS = [
   { id: 'call', key: 'N', zh: '叫号', en: 'Call next', cls: 'primary big',
-    enabled: () => state.window?.status === 'open' && !cur(), run: callNext },
+    enabled: () => state.window?.status === 'open' && !cur() && staffReady(), run: callNext },
   { id: 'recall', key: 'R', zh: '重呼', en: 'Recall', enabled: () => cur()?.status === 'called',
     run: () => ticketAction('recall') },
   { id: 'start', key: 'S', zh: '开始办理', en: 'Start', enabled: () => cur()?.status === 'called',
@@ -126,9 +126,50 @@ function scheduleRefresh() {
 // --- rendering ----------------------------------------------------------------------------
 const bizName = (code) => state.businesses.find((b) => b.code === code);
 
+// A hall may require the staff number before calling; the server refuses otherwise.
+const staffReady = () => !state.hall?.staff_sign_in_required || !!state.window?.staff;
+
+// Who is on duty: the staff number signs in on top of the window token, so calls,
+// services and ratings name a person. A shift change is the next person signing in.
+function renderStaff() {
+  const box = $('#wstaff');
+  const s = state.window?.staff;
+  if (box.contains(document.activeElement) && document.activeElement.tagName === 'INPUT') return;
+  if (s) {
+    box.replaceChildren(
+      h('span', { class: 'staff-who', id: 'staff-who' }, `${s.name} `, h('small', {}, `工号 No. ${s.number}`)),
+      h('button', { class: 'btn small', id: 'staff-change', type: 'button', onclick: () => askStaff(true) }, '换班 ', h('small', {}, 'Change')),
+      h('button', { class: 'btn small', id: 'staff-out', type: 'button',
+        onclick: () => perform(() => request('POST', `/windows/${n}/sign-out`)) }, '签退 ', h('small', {}, 'Off duty')));
+    return;
+  }
+  askStaff(false);
+}
+
+function askStaff(change) {
+  const input = h('input', { id: 'staff-number', class: 'staff-input', autocomplete: 'off', inputmode: 'text',
+    maxlength: '16', placeholder: '工号 Staff No.', 'aria-label': '工号 staff number' });
+  const go = async () => {
+    const number = input.value.trim();
+    if (!number) { input.focus(); return; }
+    input.blur();
+    await perform(() => request('POST', `/windows/${n}/sign-in`, { staff: number }));
+  };
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); go(); }
+    if (e.key === 'Escape' && change) { input.blur(); renderStaff(); }
+  });
+  $('#wstaff').replaceChildren(
+    h('span', { class: 'staff-none' }, change ? '换班：' : '未签到 ', h('small', {}, change ? 'Next on duty' : 'Nobody signed in')),
+    input,
+    h('button', { class: 'btn small primary', id: 'staff-go', type: 'button', onclick: go }, '签到 ', h('small', {}, 'Sign in')));
+  if (change) input.focus();
+}
+
 function render() {
   const w = state.window;
   if (!w) return;
+  renderStaff();
   const [zh, en] = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] }[w.status];
   const pill = $('#wstatus');
   pill.className = `pill ${w.status}`;

@@ -10,7 +10,9 @@ const KIND = 'guide';
 const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] };
 const state = { token: null, hall: null, zones: [], windows: new Map(), queues: new Map(),
   businesses: [], selected: null, draft: null, busy: false,
-  kiosks: null, kioskAt: null, kioskError: null, kioskRead: 0, kioskPending: false };
+  kiosks: null, kioskAt: null, kioskError: null, kioskRead: 0, kioskPending: false,
+  followups: [] };
+const FOLLOWUP_POLL_MS = 60_000;
 
 const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
 
@@ -74,7 +76,12 @@ function renderAlerts() {
     h('span', { class: 'alert-item kiosk-alert', dataset: { kiosk: k.name }, title: '查看自助机 Show the kiosks',
       onclick: () => $('#kiosk-card').scrollIntoView({ block: 'nearest' }) },
     h('b', {}, `自助机 ${k.name}`), `：${zh}`, h('small', {}, ` Kiosk ${k.name}: ${en}`)));
-  const items = [...kiosks, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
+  // 差评整改 work orders near or past their due date: every bad review must get its reply.
+  const orders = state.followups.filter((o) => o.urgency).map((o) => h('span', {
+    class: `alert-item followup-alert ${o.urgency}`, dataset: { order: o.id } },
+  h('b', {}, `差评整改 ${o.number}`), `：${o.urgency_name}（${o.window} 号窗口，截止 ${o.due_date}）`,
+  h('small', {}, ` Bad-review work order ${o.number}: ${o.urgency === 'overdue' ? 'overdue' : 'due soon'} (window ${o.window}, due ${o.due_date})`)));
+  const items = [...kiosks, ...orders, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
     h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))))];
   const box = $('#alerts');
   box.hidden = items.length === 0;
@@ -107,6 +114,7 @@ function tile(w) {
   h('span', { class: 'wt-num num' }, String(w.number)),
   h('span', { class: `wt-current num${w.current ? '' : ' none'}` }, w.current ? w.current.number : '—'),
   h('span', { class: 'wt-status' }, zh),
+  h('span', { class: `wt-staff${w.staff ? '' : ' none'}` }, w.staff ? w.staff.name : '未签到'),
   h('span', { class: 'wt-load' }, h('b', {}, String(load(w))), h('span', { class: 'wt-biz' }, ` ${prefixes}`)));
 }
 
@@ -150,6 +158,12 @@ function renderPanel() {
     h('p', { class: 'panel-facts' }, w.label ? `${w.label} · ` : '', w.kind === 'back' ? '后台 back office · ' : '',
       '当前 ', h('small', {}, 'current '), h('b', { class: 'num' }, w.current ? w.current.number : '—'),
       w.parked.length ? ` · 挂起 ${w.parked.join(' ')}` : ''),
+    h('p', { class: 'panel-staff', id: 'panel-staff' }, ...(w.staff
+      ? ['在岗 ', h('small', {}, 'On duty '), h('b', {}, w.staff.name), ` 工号 ${w.staff.number}`,
+        w.staff.since ? h('small', {}, ` · 自 since ${new Date(w.staff.since).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', timeZone: state.hall?.timezone })}`) : null,
+        ' ', h('button', { type: 'button', id: 'win-signout', class: 'btn small', disabled: state.busy,
+          onclick: () => perform(() => request('POST', `/windows/${w.number}/sign-out`)) }, '签退', h('small', {}, ' Sign out'))]
+      : [h('span', { class: 'staff-none' }, '无人签到', h('small', {}, ' Nobody signed in'))])),
     h('div', { class: 'row' },
       button('win-open', '开放', 'Open', 'open', w.status === 'closed'),
       button('win-pause', '暂停', 'Pause', 'pause', w.status === 'open'),
@@ -374,6 +388,13 @@ function fillSelects() {
   if (state.businesses.length > 1) $('#move-to').value = state.businesses[1].code;
 }
 
+async function loadFollowups() {
+  const r = await api(state.token, 'GET', '/followups?status=open');
+  if (!r.ok) return; // shown again on the next poll; the alerts keep what they had
+  state.followups = r.data;
+  renderAlerts();
+}
+
 async function main() {
   $('#signout').addEventListener('click', () => { forgetToken(KIND); location.reload(); });
   // A guide-only read: a report for a day that has none answers 404 to a guide, 403 to others.
@@ -385,6 +406,8 @@ async function main() {
   setInterval(tick, 1000);
   loadKiosks();
   setInterval(loadKiosks, KIOSK_POLL_MS);
+  loadFollowups();
+  setInterval(loadFollowups, FOLLOWUP_POLL_MS);
   $('#move-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const from = $('#move-from').value, to = $('#move-to').value, count = Number($('#move-count').value);
