@@ -118,3 +118,34 @@ def test_yesterdays_service_is_not_rated_at_the_pad(api):
     h.clock.advance(days=1)
     r = _rate(client, h, t["id"], {"rating": 5})
     assert r.status_code == 409 and r.json()["error"]["code"] == "evaluation_closed"
+
+
+ID = "110105198001010016"
+OTHER = "110105198001010024"
+
+
+def test_the_kiosk_finds_the_card_holders_services_to_rate(api):
+    client, h = api
+    add_staff(client, h, "1001", "张伟")
+    sign_in(client, h, 1, "1001")
+    kiosk, win = h.headers("kiosk"), h.headers("window", 1)
+    mine = client.post(f"{API}/tickets", json={"business": "transfer", "applicant": {
+        "id_number": ID, "name": "王小明"}}, headers=kiosk).json()
+    client.post(f"{API}/tickets", json={"business": "mortgage", "applicant": {
+        "id_number": OTHER, "name": "李四"}}, headers=kiosk)
+    pending = lambda number: client.post(f"{API}/evaluations/pending",  # noqa: E731
+                                         json={"id_number": number}, headers=kiosk)
+    assert pending(ID).json() == []  # waiting: nothing to rate yet
+    client.post(f"{API}/windows/1/call-next", headers=win)
+    client.post(f"{API}/tickets/{mine['id']}/complete", headers=win)
+    [one] = pending(ID).json()
+    assert (one["ticket"], one["number"], one["window"], one["staff"], one["staff_name"],
+            one["business_name"]) == (mine["id"], "A001", 1, "1001", "张伟", "转移登记")
+    assert pending(OTHER).json() == []
+    r = _rate(client, h, one["ticket"], {"rating": 4, "window": one["window"]}, role="kiosk")
+    assert r.status_code == 201 and r.json()["channel"] == "kiosk"
+    assert pending(ID).json() == []
+    bad = pending("123")
+    assert bad.status_code == 422
+    assert client.post(f"{API}/evaluations/pending", json={"id_number": ID},
+                       headers=h.headers("pad", 1)).status_code == 403

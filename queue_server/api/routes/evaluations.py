@@ -28,6 +28,7 @@ from queue_server.domain.evaluation import (
     services_of,
 )
 from queue_server.domain.events import Event, EventType
+from queue_server.domain.identity import Applicant
 from queue_server.domain.state import Change
 from queue_server.domain.workorders import (
     STATUS_NAMES,
@@ -43,6 +44,7 @@ from queue_server.store.quality import Quality
 
 router = APIRouter(tags=["evaluations"])
 Rater = Annotated[Principal, Depends(require(Role.PAD, Role.KIOSK))]
+Kiosk = Annotated[Principal, Depends(require(Role.KIOSK))]
 Managers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN))]
 Watchers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN, Role.GUIDE))]
 
@@ -62,6 +64,11 @@ class EvaluationIn(BaseModel):
     reason: str | None = Field(default=None, max_length=24)
     comment: str = Field(default="", max_length=2000)
     window: int | None = None  # a kiosk may name which window's service it rates
+
+
+class PendingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(min_length=15, max_length=18)
 
 
 class StepIn(BaseModel):
@@ -143,6 +150,36 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: H
                 "work_order": {"id": order["id"], "due_date": order["due_date"].isoformat()}
                 if order else None}
     return JSONResponse(body_out, status_code=201)
+
+
+@router.post("/evaluations/pending")
+async def pending(body: PendingIn, request: Request, hall: HallDep, store: StoreDep,
+                  _: Kiosk) -> list[dict[str, Any]]:
+    """The card holder's services of today not yet rated, newest first: what the kiosk
+    offers to rate after the applicant lays the ID card. Only today's, only numbers,
+    services, windows and staff: nothing the applicant did not see at the window."""
+    key = Applicant.from_id(body.id_number, "", hall.secret).id_hash
+
+    def theirs() -> list[Any]:
+        today = hall.state.business_day_of(hall.clock())
+        return [t for t in hall.state.tickets.values() if t.id_hash == key and t.day == today]
+    tickets = await in_hall(hall, theirs)
+    quality = quality_of(request)
+    names = {m.number: m.name for m in await off_loop(request.app.state.staff.all)}
+    out: list[dict[str, Any]] = []
+    for t in tickets:
+        rated = await off_loop(quality.rated, t.id)
+        history = await off_loop(store.history, t.id)
+        for s in services_of(t.id, t.number, t.day, history):
+            if s.seq in rated:
+                continue
+            b = hall.layout.businesses.get(s.business)
+            out.append({"ticket": t.id, "number": t.number, "window": s.window,
+                        "staff": s.staff, "staff_name": names.get(s.staff or "", ""),
+                        "business": s.business, "business_name": b.name if b else s.business,
+                        "business_name_en": b.name_en if b else "",
+                        "ended_at": s.ended_at.isoformat()})
+    return sorted(out, key=lambda x: x["ended_at"], reverse=True)
 
 
 @router.get("/evaluations")
