@@ -210,6 +210,23 @@ def _layout_check(args: argparse.Namespace) -> int:
 DEMO_PREFIX = "demo-"
 
 
+DEMO_STAFF = (("1001", "张伟", "登记一科"), ("1002", "刘芳", "登记一科"), ("1003", "陈静", "交易科"))
+
+
+def _demo_staff(store, now) -> str:  # type: ignore[no-untyped-def]
+    """The demo's staff register, so a window console has numbers to sign in with."""
+    from queue_server.domain.errors import DomainError
+    from queue_server.domain.staff import new_member
+    from queue_server.store.staff import StaffRegister
+    register = StaffRegister(store.engine)
+    for number, name, department in DEMO_STAFF:
+        try:
+            register.add(new_member(number, name, department, at=now))
+        except DomainError:  # kept from an earlier demo start
+            pass
+    return "、".join(f"{number} {name}" for number, name, _ in DEMO_STAFF)
+
+
 def demo_links(store, base: str, layout) -> list[str]:  # type: ignore[no-untyped-def]
     """Revoke the last demo set, issue a new one, and return the links to open.
 
@@ -226,11 +243,15 @@ def demo_links(store, base: str, layout) -> list[str]:  # type: ignore[no-untype
     tokens = {role: issue_token(store, role, name=f"{DEMO_PREFIX}{role}")
               for role in ("display", "guide", "kiosk", "admin")}
     window = issue_token(store, "window", first, name=f"{DEMO_PREFIX}window")
+    pad = issue_token(store, "pad", first, name=f"{DEMO_PREFIX}pad")
+    staff = _demo_staff(store, now)
     return [
         "演示令牌（每次 --demo 启动重新生成）/ demo tokens, new at every --demo start:",
         f"  综合屏 hall screen      {base}/display/hall?token={tokens['display']}",
         f"  窗口屏 window display   {base}/display/window/{first}?token={tokens['display']}",
         f"  窗口工作台 window console {base}/console/window/{first}?token={window}",
+        f"  评价器 evaluation pad   {base}/pad/window/{first}?token={pad}",
+        f"  演示工号 demo staff numbers: {staff}",
         f"  引导员工作台 guide console {base}/console/guide?token={tokens['guide']}",
         f"  自助机 kiosk            hallq kiosk --server {base} --token {tokens['kiosk']}",
         f"  管理员 admin token      {tokens['admin']}",

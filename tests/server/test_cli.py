@@ -92,6 +92,11 @@ def test_serve_demo_prints_links_that_work(tmp_path: Path):
         r = httpx.post(f"{base}/api/v1/slips/check", json={"text": slip},
                        headers={"Authorization": f"Bearer {kiosk}"})
         assert r.status_code == 200 and r.json() == {"kind": "case", "value": "BDC1"}
+        # The pad link opens window 1's pad, and the demo register has numbers to sign in.
+        pad = next(line for line in lines if "/pad/window/" in line).split("token=")[1].strip()
+        me = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {pad}"}).json()
+        assert (me["role"], me["window"]) == ("pad", 1)
+        assert any("1001 张伟" in line for line in lines)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
