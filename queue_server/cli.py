@@ -215,15 +215,15 @@ DEMO_STAFF = (("1001", "张伟", "登记一科"), ("1002", "刘芳", "登记一�
 
 def _demo_staff(store, now) -> str:  # type: ignore[no-untyped-def]
     """The demo's staff register, so a window console has numbers to sign in with."""
+    import contextlib
+
     from queue_server.domain.errors import DomainError
     from queue_server.domain.staff import new_member
     from queue_server.store.staff import StaffRegister
     register = StaffRegister(store.engine)
     for number, name, department in DEMO_STAFF:
-        try:
+        with contextlib.suppress(DomainError):  # kept from an earlier demo start
             register.add(new_member(number, name, department, at=now))
-        except DomainError:  # kept from an earlier demo start
-            pass
     return "、".join(f"{number} {name}" for number, name, _ in DEMO_STAFF)
 
 

@@ -74,7 +74,11 @@ def window_view(w: WindowState, state: HallState) -> dict[str, Any]:
         "green_channel": w.green_channel,
         "label": w.label,
         "current": {"id": current.id, "number": current.number, "status": current.status.value,
-                    "business": current.business} if current else None,
+                    "business": current.business, "called_at": iso(current.called_at),
+                    "started_at": iso(current.started_at),
+                    # A service past twice this is overtime (超时警示) on the consoles.
+                    "typical_minutes": round(state.stats.mean(current.business), 1)}
+        if current else None,
         "parked": [t.number for t in state.waiting.values() if t.parked and t.window == w.number],
         "staff": {"number": w.staff, "name": w.staff_name, "since": iso(w.staff_since)}
         if w.staff else None,

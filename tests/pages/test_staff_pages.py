@@ -78,3 +78,31 @@ def test_the_guide_console_shows_who_is_on_duty_and_overdue_work_orders(
     page.wait_for_function(
         "document.querySelector(\".wtile[data-window='1'] .wt-staff\").textContent === '未签到'")
     assert hall.window(1)["staff"] is None
+
+
+def test_overtime_services_and_long_waits_are_flagged(hall: HallServer, open_page: Any,
+                                                      pages_dir: Path):
+    # Transfer's typical service is 10 minutes in the small hall: past 20 is overtime.
+    t = hall.issue("transfer")
+    hall.ok("POST", "/windows/1/call-next", role="window", window=1)
+    hall.ok("POST", f"/tickets/{t['id']}/start", role="window", window=1)
+    waiting = hall.issue("mortgage")
+    guide = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
+    console = open_page(f"{hall.url}/console/window/2?token={hall.token('window', 2)}",
+                        1366, 768)
+    one = open_page(f"{hall.url}/console/window/1?token={hall.token('window', 1)}", 1366, 768)
+    for page in (guide, console, one):
+        wait_live(page)
+    assert guide.locator(".overtime-alert").count() == 0
+    hall.clock.advance(minutes=25)
+    hall.issue("query")  # any event brings the server's time to the pages
+    guide.wait_for_selector(".overtime-alert")
+    assert "1 号窗口 A001" in guide.inner_text(".overtime-alert")
+    assert "25 分钟" in guide.inner_text(".overtime-alert")
+    assert "overtime" in guide.get_attribute(".wtile[data-window='1']", "class")
+    one.wait_for_selector("#overtime")
+    assert "已办理 25 分钟" in one.inner_text("#overtime")
+    # Window 2 lists the mortgage ticket that has waited past its 20-minute target.
+    console.wait_for_selector(f"tr.late[data-id='{waiting['id']}']")
+    one.screenshot(path=str(pages_dir / "window-console-overtime.png"))
+    guide.screenshot(path=str(pages_dir / "guide-console-overtime.png"))

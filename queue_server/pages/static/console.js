@@ -200,7 +200,27 @@ function renderCurrent() {
       h('dt', {}, '重呼 ', h('small', {}, 'Recalls')), h('dd', {}, recallLimit ? `${t.recalls} / ${recallLimit}` : String(t.recalls)),
       t.priority !== 'normal' ? [h('dt', {}, '类别 ', h('small', {}, 'Type')), h('dd', {}, priorityBadge(t))] : null,
       t.journey_next ? [h('dt', {}, '下一环节 ', h('small', {}, 'Next step')), h('dd', {}, bizName(t.journey_next)?.name || t.journey_next)] : null,
-      t.applicant ? [h('dt', {}, '申请人 ', h('small', {}, 'Applicant')), h('dd', {}, `${t.applicant.name_masked || ''} ${t.applicant.id_masked || ''}`)] : null));
+      t.applicant ? [h('dt', {}, '申请人 ', h('small', {}, 'Applicant')), h('dd', {}, `${t.applicant.name_masked || ''} ${t.applicant.id_masked || ''}`)] : null),
+    overtimeNote());
+}
+
+// 超时警示: past twice the typical time of this business, the clerk sees it here and the
+// guides on their console.
+function overtimeNote() {
+  const c = state.window?.current;
+  const since = c && (c.started_at || c.called_at);
+  if (!since || !c.typical_minutes) return null;
+  const minutes = Math.round(minutesSince(since));
+  if (minutes <= 2 * c.typical_minutes) return null;
+  return h('p', { class: 'overtime', id: 'overtime', role: 'status' }, `⚠ 已办理 ${minutes} 分钟，超过通常用时（${Math.round(c.typical_minutes)} 分钟）的两倍`,
+    h('small', {}, ` Serving for ${minutes} min, over twice the usual ${Math.round(c.typical_minutes)} min`));
+}
+
+// Waiting past its business's target: the row says so, so the clerk can see who has waited too long.
+function late(t) {
+  const target = bizName(t.business)?.wait_target_minutes;
+  const waited = minutesSince(t.issued_at);
+  return target && waited !== null && waited > target;
 }
 
 function priorityBadge(t) {
@@ -236,10 +256,10 @@ function trigger(action) {
 function renderLists() {
   const canCall = state.window?.status === 'open' && !cur() && !state.busy;
   $('#waiting-count').textContent = `${state.waiting.length} 人 waiting`;
-  $('#waiting tbody').replaceChildren(...state.waiting.slice(0, 60).map((t, i) => h('tr', { dataset: { id: t.id } },
+  $('#waiting tbody').replaceChildren(...state.waiting.slice(0, 60).map((t, i) => h('tr', { dataset: { id: t.id }, class: late(t) ? 'late' : '' },
     h('td', { class: 'num strong' }, t.number),
     h('td', {}, t.business_name),
-    h('td', { class: 'num' }, `${minutesSince(t.issued_at) ?? '—'} 分`),
+    h('td', { class: 'num' }, `${minutesSince(t.issued_at) ?? '—'} 分`, late(t) ? h('small', { class: 'late-tag' }, ' 超时 over target') : null),
     h('td', {}, priorityBadge(t), t.journey ? h('span', { class: 'badge journey' }, '联办', h('small', {}, ' Journey')) : null),
     h('td', {}, h('button', { type: 'button', class: 'btn small', disabled: !canCall,
       onclick: () => perform(() => callTicket(t)) }, '叫此号 ', h('small', {}, 'Call'), i < 9 ? h('kbd', {}, String(i + 1)) : null)))));
@@ -298,7 +318,7 @@ async function main() {
   if (b.ok) state.businesses = b.data;
   if (hall.ok) state.hall = hall.data;
   setInterval(tick, 1000);
-  setInterval(() => { if (!state.busy) renderLists(); }, 30000); // waited minutes move on
+  setInterval(() => { if (!state.busy) { renderLists(); renderCurrent(); } }, 30000); // waited minutes move on
   new LiveHall(state.token, {
     onSnapshot: () => { tick(); refresh(); },
     onEvent: (msg) => { if (msg.type === 'queues' || msg.window === n) scheduleRefresh(); },

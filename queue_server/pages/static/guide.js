@@ -43,6 +43,15 @@ function onEvent(msg) {
 }
 
 const biz = (code) => state.businesses.find((b) => b.code === code);
+// 超时警示: a service running past twice the business's typical time (the server's
+// running mean of call-to-finish) is overtime; minutes, or null when it is not.
+function overtime(w) {
+  const c = w.current;
+  const since = c && (c.started_at || c.called_at);
+  if (!since || !c.typical_minutes) return null;
+  const minutes = (serverNow() - Date.parse(since)) / 60000;
+  return minutes > 2 * c.typical_minutes ? Math.round(minutes) : null;
+}
 const load = (w) => w.businesses.reduce((n, c) => n + (state.queues.get(c)?.waiting || 0), 0);
 
 function alertsOf(q) {
@@ -81,7 +90,11 @@ function renderAlerts() {
     class: `alert-item followup-alert ${o.urgency}`, dataset: { order: o.id } },
   h('b', {}, `差评整改 ${o.number}`), `：${o.urgency_name}（${o.window} 号窗口，截止 ${o.due_date}）`,
   h('small', {}, ` Bad-review work order ${o.number}: ${o.urgency === 'overdue' ? 'overdue' : 'due soon'} (window ${o.window}, due ${o.due_date})`)));
-  const items = [...kiosks, ...orders, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
+  const slow = [...state.windows.values()].filter(overtime).map((w) => h('span', {
+    class: 'alert-item overtime-alert', dataset: { window: w.number } },
+  h('b', {}, `${w.number} 号窗口 ${w.current.number}`), `：已办理 ${overtime(w)} 分钟（通常 ${Math.round(w.current.typical_minutes)} 分钟）`,
+  h('small', {}, ` Window ${w.number}: serving for ${overtime(w)} min (typically ${Math.round(w.current.typical_minutes)})`)));
+  const items = [...kiosks, ...orders, ...slow, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
     h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))))];
   const box = $('#alerts');
   box.hidden = items.length === 0;
@@ -108,7 +121,7 @@ function renderMap() {
 function tile(w) {
   const [zh] = STATUS[w.status];
   const prefixes = w.businesses.map((c) => biz(c)?.prefix || c).join(' ');
-  return h('button', { type: 'button', class: `wtile ${w.status}${w.kind === 'back' ? ' back' : ''}${w.number === state.selected ? ' selected' : ''}`,
+  return h('button', { type: 'button', class: `wtile ${w.status}${w.kind === 'back' ? ' back' : ''}${w.number === state.selected ? ' selected' : ''}${overtime(w) ? ' overtime' : ''}`,
     dataset: { window: w.number }, title: w.businesses.map((c) => biz(c)?.name || c).join('、'),
     onclick: () => select(w.number) },
   h('span', { class: 'wt-num num' }, String(w.number)),
@@ -408,6 +421,7 @@ async function main() {
   setInterval(loadKiosks, KIOSK_POLL_MS);
   loadFollowups();
   setInterval(loadFollowups, FOLLOWUP_POLL_MS);
+  setInterval(() => { renderMap(); renderAlerts(); }, 30_000); // services run into overtime between events
   $('#move-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const from = $('#move-from').value, to = $('#move-to').value, count = Number($('#move-count').value);
