@@ -58,6 +58,9 @@ class CaseIn:
     time_limit_days: int | None = None
     due_date: date | None = None
     receipt_code: str | None = None
+    # The queue ticket the case was accepted at, when the back office knows it: the
+    # visit's evaluation and work order then name the case.
+    ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class CaseRecord:
     applicants: tuple[ApplicantRecord, ...]
     steps: tuple[StepIn, ...]
     receipt_token: str | None  # only when hallq derived it: returned once to the back office
+    ticket: str | None = None
 
 
 def check_case_no(case_no: str) -> str:
@@ -121,7 +125,7 @@ def _content_hash(key: bytes, case: CaseIn, time_limit: int, due: date) -> str:
     canonical = json.dumps({
         "item": case.item, "item_name": case.item_name, "hall": case.hall,
         "accepted_at": case.accepted_at.isoformat(), "limit": time_limit, "due": due.isoformat(),
-        "receipt": case.receipt_code or "",
+        "receipt": case.receipt_code or "", "ticket": case.ticket or "",
         "applicants": [[a.id_number.strip().upper(), a.name.strip(), a.phone or "",
                         a.wechat_openid or "", a.role] for a in case.applicants],
     }, ensure_ascii=False, sort_keys=True)
@@ -190,5 +194,5 @@ def protect(case: CaseIn, *, key: bytes, box: SecretBox, calendar: WorkCalendar,
         item_name=case.item_name or (known[0] if known else ""), hall=case.hall,
         accepted_at=case.accepted_at, time_limit_days=limit, due_date=due,
         receipt_hash=r_hash, content_hash=_content_hash(key, case, limit, due),
-        applicants=applicants, steps=case.steps, receipt_token=token)
+        applicants=applicants, steps=case.steps, receipt_token=token, ticket=case.ticket)
 

@@ -49,7 +49,7 @@ def _header(rec: CaseRecord, now: datetime) -> dict[str, Any]:
     return {"version": rec.version, "content_hash": rec.content_hash, "item": rec.item,
             "item_name": rec.item_name, "hall": rec.hall, "accepted_at": rec.accepted_at,
             "time_limit_days": rec.time_limit_days, "due_date": rec.due_date,
-            "receipt_hash": rec.receipt_hash, "updated_at": now}
+            "receipt_hash": rec.receipt_hash, "ticket_id": rec.ticket, "updated_at": now}
 
 
 def upsert(conn: Connection, rec: CaseRecord, now: datetime) -> Outcome:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from queue_server.domain.errors import IllegalTransition, NotFound
 from queue_server.domain.evaluation import Rating, Service, already_evaluated
 from queue_server.domain.workorders import OrderStatus, Step
-from queue_server.store.tables import evaluations, work_order_steps, work_orders
+from queue_server.store.tables import cases, evaluations, work_order_steps, work_orders
 
 
 def _order_missing(order_id: str) -> NotFound:
@@ -24,18 +24,24 @@ class Quality:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def case_of(self, ticket_id: str) -> str | None:
+        """The case the back office said was accepted at this ticket, the newest if several."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(cases.c.case_no).where(cases.c.ticket_id == ticket_id)
+                                .order_by(cases.c.accepted_at.desc()).limit(1)).scalar()
+
     def rated(self, ticket_id: str) -> set[int]:
         with self.engine.connect() as conn:
             return set(conn.execute(select(evaluations.c.service_seq)
                                     .where(evaluations.c.ticket_id == ticket_id)).scalars())
 
     def add(self, evaluation_id: str, service: Service, rating: Rating, channel: str,
-            at: datetime, order: dict[str, Any] | None) -> None:
+            at: datetime, order: dict[str, Any] | None, case_no: str | None = None) -> None:
         """The evaluation, and its work order when `order` is given; a second rating of
         the same service (a race included) is refused by the unique key."""
         row = {"id": evaluation_id, "ticket_id": service.ticket_id, "number": service.number,
                "day": service.day, "service_seq": service.seq, "window": service.window,
-               "staff": service.staff, "business": service.business, "case_no": None,
+               "staff": service.staff, "business": service.business, "case_no": case_no,
                "channel": channel, "at": at, **asdict(rating)}
         row["rating"] = row.pop("overall")
         try:

@@ -160,7 +160,9 @@ cases = Table(
     Column("status_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("ticket_id", String(32)),  # the queue ticket it was accepted at (migration 0005)
     Index("ix_cases_due_date", "due_date"),
+    Index("ix_cases_ticket_id", "ticket_id"),
 )
 
 case_applicants = Table(

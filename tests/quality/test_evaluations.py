@@ -149,3 +149,22 @@ def test_the_kiosk_finds_the_card_holders_services_to_rate(api):
     assert bad.status_code == 422
     assert client.post(f"{API}/evaluations/pending", json={"id_number": ID},
                        headers=h.headers("pad", 1)).status_code == 403
+
+
+def test_a_case_the_back_office_pushed_for_the_ticket_is_named_in_its_evaluation(api):
+    from tests.cases.helpers import case_body
+    client, h = api
+    t = serve(client, h, 1)
+    r = client.put(f"{API}/cases/BDC20261123001", json=case_body(ticket=t["id"]),
+                   headers=h.headers("registry"))
+    assert r.status_code in (200, 201), r.text
+    ev = _rate(client, h, t["id"], {"rating": 2})
+    assert ev.status_code == 201 and ev.json()["case_no"] == "BDC20261123001"
+    order = client.get(f"{API}/followups/{ev.json()['work_order']['id']}",
+                       headers=h.headers("manager")).json()
+    assert order["evaluation"]["case_no"] == "BDC20261123001"
+    # Without a case, the evaluation names none rather than guessing.
+    other = serve(client, h, 1)
+    assert _rate(client, h, other["id"], {"rating": 5}).json()["case_no"] is None
+    bad = client.put(f"{API}/cases/BDC2", json=case_body(ticket=""), headers=h.headers("registry"))
+    assert bad.status_code == 422

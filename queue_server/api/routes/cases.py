@@ -67,6 +67,7 @@ class CaseBody(Strict):
     time_limit_days: int | None = Field(default=None, ge=0, le=365)
     due_date: date | None = None
     receipt_code: str | None = Field(default=None, min_length=6, max_length=64)
+    ticket: str | None = Field(default=None, min_length=1, max_length=32)  # the queue ticket's id
     applicants: list[ApplicantBody] = Field(min_length=1, max_length=20)
     steps: list[StepBody] = Field(default_factory=list, max_length=100)
 
@@ -90,7 +91,7 @@ def to_case(case_no: str, body: CaseBody) -> CaseIn:
         steps=tuple(StepIn(s.seq, s.step, s.at, s.note.strip(), s.reason.strip())
                     for s in body.steps),
         item_name=body.item_name, hall=body.hall, time_limit_days=body.time_limit_days,
-        due_date=body.due_date, receipt_code=body.receipt_code)
+        due_date=body.due_date, receipt_code=body.receipt_code, ticket=body.ticket)
 
 
 @router.put("/cases/{case_no}")

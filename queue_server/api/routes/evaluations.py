@@ -132,7 +132,8 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: H
                  "due_date": due_on(reviewed, hall.layout.hall.followup_working_days,
                                     calendar_of(request))}
     channel = "pad" if who.role is Role.PAD else "kiosk"
-    await off_loop(quality.add, evaluation_id, service, rating, channel, now, order)
+    case_no = await off_loop(quality.case_of, ticket.id)
+    await off_loop(quality.add, evaluation_id, service, rating, channel, now, order, case_no)
     data = {"evaluation": evaluation_id, "number": ticket.number, "rating": rating.overall,
             "business": service.business, "service_seq": service.seq,
             "work_order": order["id"] if order else None}
@@ -143,6 +144,7 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: H
     body_out = {"id": evaluation_id, "ticket": ticket.id, "number": ticket.number,
                 "window": service.window, "staff": service.staff, "business": service.business,
                 "rating": rating.overall, "rating_name": LEVELS[rating.overall][0],
+                "case_no": case_no,
                 "dimensions": {"efficiency": rating.efficiency, "competence": rating.competence,
                                "attitude": rating.attitude},
                 "reason": rating.reason, "comment": rating.comment, "channel": channel,

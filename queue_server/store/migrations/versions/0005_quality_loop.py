@@ -31,6 +31,9 @@ def upgrade() -> None:
     with op.batch_alter_table("events") as b:
         b.add_column(sa.Column("staff", sa.String(16)))
     op.create_index("ix_events_at", "events", ["at"])
+    with op.batch_alter_table("cases") as b:
+        b.add_column(sa.Column("ticket_id", sa.String(32)))
+    op.create_index("ix_cases_ticket_id", "cases", ["ticket_id"])
     op.create_table(
         "evaluations",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -88,6 +91,9 @@ def downgrade() -> None:
     op.drop_table("work_orders")
     op.drop_index("ix_evaluations_day", "evaluations")
     op.drop_table("evaluations")
+    op.drop_index("ix_cases_ticket_id", "cases")
+    with op.batch_alter_table("cases") as b:
+        b.drop_column("ticket_id")
     op.drop_index("ix_events_at", "events")
     with op.batch_alter_table("events") as b:
         b.drop_column("staff")
