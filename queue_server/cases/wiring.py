@@ -21,6 +21,7 @@ from queue_server.cases.service import CaseService
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.hall import Hall
 from queue_server.notify.config import NotifyConfig
+from queue_server.notify.reseal import reseal_all
 from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.service import Composer, Notifier, build_gateways
 from queue_server.notify.templates import Templates
@@ -50,6 +51,7 @@ class Records:
         config = RecordsConfig.from_env(env)
         ncfg = NotifyConfig.from_env(data_dir, env)
         box = SecretBox(hall.secret)
+        reseal_all(engine, box)  # values sealed the old way become AES-GCM once
         gateways = build_gateways(ncfg)
         templates = Templates.load(ncfg.sign or hall.layout.hall.name, ncfg.templates_path)
         composer = Composer(box, templates, ncfg, gateways)
