@@ -23,7 +23,7 @@ from queue_server.cases.steps import parse_step
 REQUIRED = ("case_no", "version", "item", "accepted_at", "applicant_ids", "applicant_names")
 OPTIONAL = ("item_name", "hall", "time_limit_days", "due_date", "receipt_code",
             "applicant_phones", "applicant_roles", "applicant_wechat", "step_seq", "step",
-            "step_at", "step_note", "step_reason")
+            "step_at", "step_note", "step_reason", "ticket")
 HEADER_COLUMNS = ("version", "item", "item_name", "hall", "accepted_at", "time_limit_days",
                   "due_date", "receipt_code", "applicant_ids", "applicant_names",
                   "applicant_phones", "applicant_roles", "applicant_wechat")
@@ -115,7 +115,8 @@ def _case(case_no: str, rows: list[dict[str, str]]) -> CaseIn:
                   applicants=applicants, steps=tuple(steps), item_name=_cell(first, "item_name"),
                   hall=_cell(first, "hall"),
                   time_limit_days=_int(limit, "time_limit_days") if limit else None,
-                  due_date=due_day, receipt_code=_cell(first, "receipt_code") or None)
+                  due_date=due_day, receipt_code=_cell(first, "receipt_code") or None,
+                  ticket=_cell(first, "ticket") or None)
 
 
 def parse(text: str) -> list[Parsed]:
@@ -129,6 +130,10 @@ def parse(text: str) -> list[Parsed]:
     missing = [c for c in REQUIRED if c not in fields]
     if missing:
         raise CsvError(1, f"缺少列 {', '.join(missing)} / missing columns: {', '.join(missing)}")
+    # A misspelt column would otherwise be dropped without a word, and its data with it.
+    unknown = [c for c in fields if c not in REQUIRED and c not in OPTIONAL]
+    if unknown:
+        raise CsvError(1, f"未知的列 {', '.join(unknown)} / unknown columns: {', '.join(unknown)}")
     groups: dict[str, tuple[int, list[dict[str, str]]]] = {}
     for row in reader:
         case_no = _cell(row, "case_no")

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, or_, select, update
 
 from queue_server.cases.model import ApplicantRecord, CaseRecord, StepIn
 from queue_server.cases.sqlutil import insert_ignore
-from queue_server.cases.steps import FINISHED, Step
+from queue_server.cases.steps import FINISHED
 from queue_server.domain.errors import DomainError
 from queue_server.store.tables import case_applicants, case_steps, cases
 
@@ -140,14 +140,6 @@ def steps(conn: Connection, case_no: str) -> list[dict[str, Any]]:
     rows = conn.execute(select(case_steps).where(case_steps.c.case_no == case_no)
                         .order_by(case_steps.c.seq)).all()
     return [dict(r._mapping) for r in rows]
-
-
-def step_at(conn: Connection, case_no: str, seq: int) -> StepIn | None:
-    row = conn.execute(select(case_steps).where(case_steps.c.case_no == case_no,
-                                                case_steps.c.seq == seq)).first()
-    if row is None:
-        return None
-    return StepIn(row.seq, Step(row.step), row.at, row.note, row.reason)
 
 
 def case_nos_of_applicant(conn: Connection, id_hash: str, limit: int) -> list[str]:

@@ -66,10 +66,6 @@ class Ticket:
     # The booking it checked in (the slip's code): a booking checks in once a day.
     appointment_code: str | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
     def moved(self, **changes: object) -> Ticket:
         return replace(self, **changes)
 

@@ -12,7 +12,6 @@ from dataclasses import replace
 from queue_server.domain.layout import Layout, RoutingPolicyName
 
 POLICIES: tuple[str, ...] = ("dedicated", "own_first", "oldest_eligible", "full_pooling")
-DEFAULT_POLICIES = POLICIES
 
 
 def full_pooling(layout: Layout) -> Layout:

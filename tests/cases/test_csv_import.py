@@ -57,6 +57,9 @@ def test_rows_of_one_case_must_agree():
 def test_missing_columns_and_encodings():
     with pytest.raises(csv_import.CsvError, match="applicant_ids"):
         csv_import.parse("case_no,version,item,accepted_at,applicant_names\n")
+    # A misspelt column is refused by name rather than dropped with its data.
+    with pytest.raises(csv_import.CsvError, match="未知的列 step_time"):
+        csv_import.parse(HEADER.replace("step_at", "step_time"))
     assert csv_import.decode("\ufeffcase_no".encode()) == "case_no"
     assert csv_import.decode("受理号".encode("gb18030")) == "受理号"
 
