@@ -96,7 +96,14 @@ def _serve(args: argparse.Namespace) -> int:
     from queue_server.api.app import create_app
     from queue_server.domain.layout import LayoutError
     from queue_server.domain.slips import SlipKeyError
+    from queue_server.logs import LEVELS, configure
     settings = _settings(args)
+    if settings.log_level not in LEVELS or settings.log_format not in ("text", "json"):
+        print(f"HALLQ_LOG_LEVEL 应为 {'、'.join(LEVELS)}，HALLQ_LOG_FORMAT 应为 text 或 json "
+              f"/ HALLQ_LOG_LEVEL is one of {', '.join(LEVELS)} and HALLQ_LOG_FORMAT text or "
+              f"json, not '{settings.log_level}' / '{settings.log_format}'", file=sys.stderr)
+        return 1
+    configure(settings.log_level, settings.log_format)
     try:
         app = create_app(settings)
     except LayoutError as exc:
@@ -118,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                ws_max_size=64 * 1024)
+                log_config=None, ws_max_size=64 * 1024)  # our logging, set up above
     return 0
 
 

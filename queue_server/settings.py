@@ -26,6 +26,8 @@ class Settings:
     # The key QR slips are signed with, shared with whatever prints them (the booking
     # system, the back office); only the server holds it. None: slips are refused.
     slip_key: str | None = None
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
+    log_format: str = "text"  # text | json: one line per record either way
 
     @property
     def database_url(self) -> str:
@@ -44,6 +46,10 @@ class Settings:
             env["db_url"] = v
         if v := os.environ.get("HALLQ_SLIP_KEY"):
             env["slip_key"] = v
+        if v := os.environ.get("HALLQ_LOG_LEVEL"):
+            env["log_level"] = v.upper()
+        if v := os.environ.get("HALLQ_LOG_FORMAT"):
+            env["log_format"] = v.lower()
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
 

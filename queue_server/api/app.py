@@ -36,6 +36,7 @@ from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
 from queue_server.domain.slips import slip_key
 from queue_server.hall import Clock, Hall, utc_now
+from queue_server.logs import RequestLog
 from queue_server.pages import routes as pages
 from queue_server.security import Authenticator
 from queue_server.settings import Settings, load_secret
@@ -124,6 +125,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     errors.install(app)
     records.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog)  # outermost: the request id covers every line
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
                    slips, staff, evaluations):
         app.include_router(module.router, prefix=API_PREFIX)
