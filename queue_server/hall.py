@@ -84,9 +84,12 @@ class Hall:
             self.recent_calls.append(self._message(stored, self.state.tickets))
 
     def turn_over_if_due(self) -> Change | None:
-        """Run the daily clear when the business day has ended; returns what it did."""
-        with self.lock:
-            return self._alone(lambda: self._turn_over(self.clock()))
+        """Run the daily clear when the business day has ended; returns what it did.
+
+        Called from a worker thread: `run_many` takes the hall's lock, so the clear never
+        interleaves with a use case on the event loop (tests/server/test_daily_clear.py).
+        """
+        return self._alone(lambda: self._turn_over(self.clock()))
 
     # --- running a use case -------------------------------------------------------------
 
