@@ -1,0 +1,121 @@
+"""Stored rows → simulator arrivals, on hand-written tickets and events (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from queue_server.simulation.engine import simulate
+from queue_server.simulation.replay import (
+    compare_replay,
+    extra_windows,
+    rebuild,
+    replay_day,
+    replay_layout,
+)
+from tests.domain.helpers import mini_layout
+
+DAY = date(2026, 11, 23)
+NINE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: minute 540
+
+
+def at(minute: float) -> datetime:
+    return NINE + timedelta(minutes=minute)
+
+
+def ticket(tid: str, business: str, issued: float, *, status: str = "done",
+           journey: str | None = None, priority: str = "normal", **row: Any) -> dict[str, Any]:
+    return {"id": tid, "business": business, "origin_business": business, "status": status,
+            "priority": priority, "journey": journey, "issued_at": at(issued),
+            "called_at": None, "started_at": None, "finished_at": None, "window": None,
+            "closed_reason": None, **row}
+
+
+def ev(tid: str | None, kind: str, minute: float, window: int | None = None,
+       **data: Any) -> dict[str, Any]:
+    return {"ticket_id": tid, "type": f"ticket.{kind}" if tid else kind, "at": at(minute),
+            "window": window, "data": data, "seq": 0}
+
+
+def test_a_journey_is_forwarded_with_each_steps_recorded_time():
+    layout = mini_layout()
+    rows = [ticket("t1", "tax", 0, journey="sale")]
+    events = [ev("t1", "issued", 0, priority="normal"), ev("t1", "called", 1, 3),
+              ev("t1", "started", 2, 3), ev("t1", "forwarded", 7, 3, to="transfer"),
+              ev("t1", "called", 9, 1), ev("t1", "started", 9.5, 1),
+              ev("t1", "completed", 21, 1)]
+    r = rebuild(layout, DAY, rows, events)
+    a = r.arrivals[0]
+    assert a.steps == ("tax", "transfer") and a.journey == "sale" and a.moves == ()
+    assert a.services == pytest.approx((6.0, 12.0))  # call → forward, call → complete
+    assert [(v.business, v.entered - 540, v.wait) for v in r.actual] == \
+        [("tax", 0, 1.0), ("transfer", 7, 2.0)]
+    assert r.staffed == (1, 3)
+
+
+def test_transfers_parks_and_moves_while_waiting():
+    layout = mini_layout()
+    rows = [ticket("t1", "mortgage", 0), ticket("t2", "query", 1), ticket("t3", "tax", 2)]
+    events = [
+        # t1 is served at window 2, found to need a transfer, and is sent on.
+        ev("t1", "issued", 0), ev("t1", "called", 0, 2), ev("t1", "transferred", 4, 2,
+                                                           to="transfer"),
+        ev("t1", "called", 10, 1), ev("t1", "completed", 20, 1),
+        # t2 waits in the wrong queue; a guide moves it to tax before anyone calls it.
+        ev("t2", "issued", 1), ev("t2", "transferred", 3, to="tax"),
+        ev("t2", "called", 8, 3), ev("t2", "completed", 13, 3),
+        # t3 is parked for a missing paper and called back: both spans held window 3.
+        ev("t3", "issued", 2), ev("t3", "called", 3, 3), ev("t3", "parked", 5, 3),
+        ev("t3", "called", 13, 3), ev("t3", "completed", 16, 3),
+    ]
+    r = rebuild(layout, DAY, rows, events)
+    t1, t2, t3 = r.arrivals
+    assert t1.steps == ("mortgage", "transfer") and t1.moves == ("transfer",)
+    assert t1.services == pytest.approx((4.0, 10.0))
+    assert t2.steps == ("tax",) and t2.services == pytest.approx((5.0,))
+    assert t3.services == pytest.approx((5.0,))  # 2 + 3 minutes at the window
+    waits = {(v.ticket_id, v.step): v.wait for v in r.actual}
+    assert waits == {("t1", 0): 0.0, ("t1", 1): 6.0, ("t2", 0): 7.0, ("t3", 0): 1.0}
+    # The same policy replays the transfer through HallState.transfer.
+    run = simulate(replay_layout(layout, r), replay_day(layout, r), "oldest_eligible")
+    assert [(v.step, v.business) for v in run.visits if v.arrival == 0] == \
+        [(0, "mortgage"), (1, "transfer")]
+    assert all(v.called is not None for v in run.visits)
+
+
+def test_unserved_tickets_take_the_typical_time_and_old_rows_still_replay():
+    layout = mini_layout()
+    rows = [ticket("t1", "tax", 0, status="cancelled", closed_reason="abandoned"),
+            # No events stored for this one: its row's times are used.
+            ticket("t2", "query", 1, called_at=at(2), started_at=at(2.5), finished_at=at(6),
+                   window=4),
+            ticket("t3", "query", 2, status="no_show", called_at=at(6), finished_at=at(9),
+                   window=4, priority="green")]
+    events = [ev("t1", "issued", 0), ev("t1", "abandoned", 600),
+              ev("t3", "issued", 2, priority="green"), ev("t3", "called", 6, 4),
+              ev("t3", "no_show", 9, 4)]
+    r = rebuild(layout, DAY, rows, events)
+    t1, t2, t3 = r.arrivals
+    assert t1.services == (layout.businesses["tax"].service_minutes,)
+    assert t2.services == pytest.approx((4.0,))
+    assert t3.no_show and t3.green and t3.hold_minutes == pytest.approx(3.0)
+    doc, _ = compare_replay(layout, r, policies=["oldest_eligible"])
+    assert doc["actual"]["served"] == 1 and doc["actual"]["no_shows"] == 1
+    assert doc["actual"]["called"] == 2  # t1 was never called
+
+
+def test_extra_windows_clone_a_window_of_the_business():
+    layout = mini_layout()
+    rows = [ticket("t1", "mortgage", 0)]
+    events = [ev("t1", "issued", 0), ev("t1", "called", 5, 2), ev("t1", "completed", 10, 2)]
+    r = rebuild(layout, DAY, rows, events)
+    added = extra_windows(layout, r, 2, "mortgage")
+    assert [w.number for w in added] == [7, 8]
+    assert all(w.businesses == ("mortgage", "transfer") and not w.green_channel for w in added)
+    staffed = replay_layout(layout, r, added)
+    # Window 2 called someone, so it works; windows nobody called from are closed, except
+    # where a business of the day would otherwise have no window at all.
+    assert staffed.windows[2].open and not staffed.windows[3].open
+    assert staffed.windows[7].open and staffed.windows[8].open
