@@ -136,6 +136,9 @@ def _replay(args: argparse.Namespace, policies: tuple[str, ...]) -> int:
     except ReplayError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    if replay.skipped:
+        print(f"跳过 {replay.skipped} 张号：其业务已不在布局中 / skipped {replay.skipped} tickets "
+              "of businesses no longer in the layout", file=sys.stderr)
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, sort_keys=False))
         return 0

@@ -29,7 +29,7 @@ busiest business (the one whose applicants waited longest in total), or of a nam
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -64,6 +64,7 @@ class Replay:
     open: float  # minute of the first arrival
     close: float  # minute of the last recorded event
     cancelled: int = 0
+    skipped: int = 0  # tickets of businesses the layout no longer has
 
 
 def local_midnight(layout: Layout, day: date) -> datetime:
@@ -72,8 +73,11 @@ def local_midnight(layout: Layout, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
+Minute = Callable[[datetime], float]
+
+
 def _story(index: int, ticket: Row, events: Sequence[Row], layout: Layout,
-           minute: Any) -> tuple[Arrival, list[Visit], bool]:
+           minute: Minute) -> tuple[Arrival, list[Visit], bool]:
     """One ticket's arrival and real queue entries, read from its events in order."""
     tid = str(ticket["id"])
     issued = next((e for e in events if e["type"] == "ticket.issued"), None)
@@ -138,7 +142,8 @@ def _story(index: int, ticket: Row, events: Sequence[Row], layout: Layout,
             if journey is None or forwards >= len(journey.steps) or \
                     journey.steps[forwards] != steps[k + 1]:
                 moves[k] = "transfer"
-    typical = [layout.businesses[s].service_minutes if s in layout.businesses else 10.0
+    # A business gone from the layout gets 0 here; rebuild skips such tickets anyway.
+    typical = [layout.businesses[s].service_minutes if s in layout.businesses else 0.0
                for s in steps]
     arrival = Arrival(
         index, entries[0].entered, tuple(steps),
@@ -191,23 +196,31 @@ def rebuild(layout: Layout, day: date, tickets: Iterable[Row], events: Iterable[
             window_events.append(e)
     arrivals: list[Arrival] = []
     actual: list[Visit] = []
-    cancelled = 0
+    cancelled = skipped = 0
     last = 0.0
-    for i, t in enumerate(rows):
+    for t in rows:
         evs = by_ticket.get(str(t["id"])) or _row_events(t)
-        a, entries, gone = _story(i, t, evs, layout, minute)
+        a, entries, gone = _story(len(arrivals), t, evs, layout, minute)
+        if any(s not in layout.businesses for s in a.steps):
+            # The layout has changed since that day: neither the simulation nor the
+            # figures (each business's wait target) can place this ticket.
+            skipped += 1
+            continue
         arrivals.append(a)
         actual.extend(entries)
         cancelled += gone
         last = max([last, *(minute(e["at"]) for e in evs)])
+    if not arrivals:
+        raise ReplayError(f"{day.isoformat()} 的号所属业务不在该布局中 / none of {day.isoformat()}'s "
+                          f"businesses is in the layout {layout.source}")
     staffed = sorted({int(v.window) for v in actual if v.window is not None
                       and v.window in layout.windows and layout.windows[v.window].public})
     first = arrivals[0].minute
     return Replay(day, tuple(arrivals), actual, _pauses(window_events, minute, first, layout),
-                  tuple(staffed), first, max(last, arrivals[-1].minute), cancelled)
+                  tuple(staffed), first, max(last, arrivals[-1].minute), cancelled, skipped)
 
 
-def _pauses(events: Sequence[Row], minute: Any, first: float, layout: Layout
+def _pauses(events: Sequence[Row], minute: Minute, first: float, layout: Layout
             ) -> dict[int, tuple[tuple[float, float], ...]]:
     """Each window's spans out of service (paused or closed), from its window events."""
     clear = layout.hall.clear_time.hour * 60.0 + layout.hall.clear_time.minute
@@ -340,6 +353,7 @@ def compare_replay(layout: Layout, replay: Replay, *, policies: Sequence[str] = 
         "layout_policy": layout.routing.policy.value,
         "tickets": len(replay.arrivals),
         "queue_entries": len(replay.actual),
+        "skipped": replay.skipped,
         "windows": list(replay.staffed),
         "extra_business": code if added else None,
         "extra_window_numbers": [w.number for w in added],

@@ -119,3 +119,14 @@ def test_extra_windows_clone_a_window_of_the_business():
     # where a business of the day would otherwise have no window at all.
     assert staffed.windows[2].open and not staffed.windows[3].open
     assert staffed.windows[7].open and staffed.windows[8].open
+
+
+def test_tickets_of_businesses_gone_from_the_layout_are_skipped_and_counted():
+    layout = mini_layout()
+    rows = [ticket("t1", "tax", 0), ticket("t2", "demolished", 1)]
+    events = [ev("t1", "issued", 0), ev("t1", "called", 1, 3), ev("t1", "completed", 4, 3),
+              ev("t2", "issued", 1), ev("t2", "called", 2, 3), ev("t2", "completed", 5, 3)]
+    r = rebuild(layout, DAY, rows, events)
+    assert len(r.arrivals) == 1 and r.skipped == 1
+    doc, _ = compare_replay(layout, r, policies=["dedicated"])
+    assert doc["skipped"] == 1 and doc["actual"]["served"] == 1
