@@ -228,12 +228,18 @@ def _pauses(events: Sequence[Row], minute: Minute, first: float, layout: Layout
         clear += 24 * 60.0
     spans: dict[int, list[tuple[float, float]]] = {}
     since: dict[int, float] = {}
+    seen: set[int] = set()
     for e in events:
         n, kind = int(e["window"]), str(e["type"])
         if kind in _OFF and n not in since:
             since[n] = minute(e["at"])
         elif kind in _ON and n in since:
             spans.setdefault(n, []).append((since.pop(n), minute(e["at"])))
+        elif kind in _ON and n not in seen:
+            # Opened (a window the layout keeps closed, staffed later that morning): it was
+            # out of service from the start of the day until then.
+            spans.setdefault(n, []).append((min(first, minute(e["at"])), minute(e["at"])))
+        seen.add(n)
     for n, start in since.items():  # never came back that day
         spans.setdefault(n, []).append((start, clear))
     return {n: tuple(s) for n, s in sorted(spans.items())}

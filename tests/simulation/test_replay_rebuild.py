@@ -174,3 +174,16 @@ def test_a_whole_simulated_hengyang_day_replays_to_itself():
     assert real.keys() == sim.keys()
     assert all(w is None and sim[k] is None or abs((sim[k] or 0) - (w or 0)) < 1e-6
                for k, w in real.items())
+
+
+def test_a_window_opened_later_serves_only_from_then():
+    # Window 6 (query) is closed in the layout; staff open it at 09:30 and it serves.
+    layout = mini_layout()
+    rows = [ticket("t1", "query", 0), ticket("t2", "query", 1)]
+    events = [ev("t1", "issued", 0), ev("t1", "called", 0, 4), ev("t1", "completed", 45, 4),
+              ev(None, "window.opened", 30, 6),
+              ev("t2", "issued", 1), ev("t2", "called", 30, 6), ev("t2", "completed", 33, 6)]
+    r = rebuild(layout, DAY, rows, events)
+    assert r.staffed == (4, 6) and r.pauses == {6: ((540.0, 570.0),)}
+    doc, _ = compare_replay(layout, r, policies=["oldest_eligible"])
+    assert doc["variants"][0]["max_wait_min"] == doc["actual"]["max_wait_min"] == 29.0
