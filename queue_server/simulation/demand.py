@@ -274,7 +274,14 @@ class Arrival:
     services: tuple[float, ...]  # minutes at the window, one per step
     journey: str | None = None
     green: bool = False
-    no_show: bool = False  # does not answer the first call
+    no_show: bool = False  # does not answer the call of step `no_show_step`
+    # The fields below are set only by a replayed stored day (simulation/replay.py); their
+    # defaults keep drawn days exactly as they were.
+    no_show_step: int = 0
+    hold_minutes: float | None = None  # the window's wait on a no-show (None: the demand's)
+    moves: tuple[str, ...] = ()  # how step k+1 is reached: "forward" (default) or "transfer"
+    cancel_minute: float | None = None  # leaves the queue then if still waiting
+    appointment: bool = False  # checked in a booking at its slot (appointment head start)
 
     @property
     def business(self) -> str:

@@ -23,7 +23,7 @@ import simpy
 from queue_server.domain.errors import DomainError
 from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.routing import business_rank
-from queue_server.domain.state import Change, HallState
+from queue_server.domain.state import Appointment, Change, HallState
 from queue_server.domain.tickets import Status, Ticket
 from queue_server.domain.windows import WindowStatus
 from queue_server.simulation.demand import Arrival, Day
@@ -141,6 +141,10 @@ class HallDay:
 
     def _issue(self, a: Arrival) -> None:
         tid = f"t{a.index}"
+        # A replayed booking checks in inside its slot, so it gets the appointment head
+        # start as it did on the day.
+        booking = (Appointment(tid, self.now, self.now + timedelta(hours=1))
+                   if a.appointment and not a.green else None)
         try:
             change = self.state.issue(
                 a.business, self.now, ticket_id=tid, actor="kiosk:" + ACTOR,
@@ -148,13 +152,24 @@ class HallDay:
                 priority_reason="age" if a.green else None,
                 # The desk grants the green channel here, as it does for applicants
                 # without an ID card; routing treats it the same as the kiosk's.
-                channel="guide" if a.green else "kiosk", journey=a.journey)
+                channel="guide" if a.green else "kiosk", journey=a.journey,
+                appointment=booking)
         except DomainError as exc:
             self.refused[exc.code] = self.refused.get(exc.code, 0) + 1
             return
         self.run_case(change)
         self.arrivals[tid] = a
         self._enter(change.result, a, 0)  # type: ignore[arg-type]
+        if a.cancel_minute is not None:
+            self.env.process(self._cancel(tid, a.cancel_minute))
+
+    def _cancel(self, tid: str, minute: float):  # type: ignore[no-untyped-def]
+        """A replayed applicant who gave up: gone at that minute unless called before."""
+        if minute > self.env.now:
+            yield self.env.timeout(minute - self.env.now)
+        if self.state.tickets[tid].status is Status.WAITING:
+            self.run_case(self.state.cancel(tid, self.now, actor=ACTOR))
+            self.current.pop(tid, None)
 
     def _enter(self, t: Ticket, a: Arrival, step: int) -> None:
         """Record a queue entry with the estimate the server would show, then wake windows."""
@@ -214,16 +229,22 @@ class HallDay:
         v = self.current.pop(t.id)
         v.called, v.window = self.env.now, number
         start = self.env.now
-        if a.no_show and v.step == 0:
+        if a.no_show and v.step == a.no_show_step:
             v.no_show = True
-            yield self.env.timeout(self.demand.no_show_minutes)
+            hold = self.demand.no_show_minutes if a.hold_minutes is None else a.hold_minutes
+            yield self.env.timeout(hold)
             self.run_case(self.state.no_show(t.id, self.now, actor=ACTOR))
         else:
             self.run_case(self.state.start(t.id, self.now, actor=ACTOR))
             yield self.env.timeout(a.services[v.step])
             v.served_minutes = a.services[v.step]
             if v.step + 1 < len(a.steps):
-                moved = self.run_case(self.state.forward(t.id, self.now, actor=ACTOR)).result
+                if a.moves and a.moves[v.step] == "transfer":
+                    # A replayed transfer: sent on to another business, keeping its issue time.
+                    change = self.state.transfer(t.id, a.steps[v.step + 1], self.now, actor=ACTOR)
+                else:
+                    change = self.state.forward(t.id, self.now, actor=ACTOR)
+                moved = self.run_case(change).result
                 self._enter(moved, a, v.step + 1)  # type: ignore[arg-type]
             else:
                 self.run_case(self.state.complete(t.id, self.now, actor=ACTOR))
