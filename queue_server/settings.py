@@ -26,6 +26,9 @@ class Settings:
     # The key QR slips are signed with, shared with whatever prints them (the booking
     # system, the back office); only the server holds it. None: slips are refused.
     slip_key: str | None = None
+    # The address applicants' phones reach the server at, for the follow links printed on
+    # tickets ("https://hall.example"); empty: links are given as paths ("/t/…").
+    public_url: str = ""
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"  # text | json: one line per record either way
 
@@ -46,6 +49,8 @@ class Settings:
             env["db_url"] = v
         if v := os.environ.get("HALLQ_SLIP_KEY"):
             env["slip_key"] = v
+        if v := os.environ.get("HALLQ_PUBLIC_URL"):
+            env["public_url"] = v.rstrip("/")
         if v := os.environ.get("HALLQ_LOG_LEVEL"):
             env["log_level"] = v.upper()
         if v := os.environ.get("HALLQ_LOG_FORMAT"):

@@ -105,6 +105,12 @@ async def evaluation_pad(request: Request, number: WindowNumber) -> HTMLResponse
     return _page("pad.html")
 
 
+@router.get("/t/{ref}")
+async def follow_page(ref: str) -> HTMLResponse:
+    """The applicant's phone: the link is checked by the API the page calls."""
+    return _page("follow.html")
+
+
 @router.get("/console/guide")
 async def guide_console() -> HTMLResponse:
     return _page("guide.html")

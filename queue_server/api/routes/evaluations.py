@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from queue_server.api.batching import in_hall, off_loop
-from queue_server.api.deps import HallDep, StoreDep, require
+from queue_server.api.deps import HallDep, require
 from queue_server.cases.deadline import URGENCY_NAMES, WorkCalendar
 from queue_server.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from queue_server.domain.evaluation import (
@@ -30,6 +30,7 @@ from queue_server.domain.evaluation import (
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant
 from queue_server.domain.state import Change
+from queue_server.domain.tickets import Ticket
 from queue_server.domain.workorders import (
     STATUS_NAMES,
     STEP_NAMES,
@@ -96,8 +97,22 @@ async def levels() -> dict[str, Any]:
 
 
 @router.post("/tickets/{ticket_id}/evaluation", status_code=201)
-async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: HallDep,
-                   store: StoreDep, who: Rater) -> JSONResponse:
+async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, who: Rater
+                   ) -> JSONResponse:
+    pad = who.role is Role.PAD
+    if pad and body.window not in (None, who.window):
+        raise InvalidInput("评价器只能评价本窗口的服务", "a pad rates its own window only",
+                           code="wrong_window")
+    out = await record_evaluation(request, ticket_id, body, channel="pad" if pad else "kiosk",
+                                  actor=who.actor, pad_window=who.window if pad else None)
+    return JSONResponse(out, status_code=201)
+
+
+async def record_evaluation(request: Request, ticket_id: str, body: EvaluationIn, *,
+                            channel: str, actor: str, pad_window: int | None) -> dict[str, Any]:
+    """One rating of one service of today's visit, from a pad, a kiosk or the phone."""
+    hall: Hall = request.app.state.hall
+    store = request.app.state.store
     rating = check_rating(body.rating, body.dimensions.model_dump() if body.dimensions else None,
                           body.reason, body.comment)
     ticket = await in_hall(hall, hall.ticket, ticket_id)
@@ -107,19 +122,16 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: H
     if ticket.day != today:
         raise IllegalTransition("只能评价当天的服务，请拨打服务热线反映",
                                 "only today's services can be rated here", code="evaluation_closed")
-    if who.role is Role.PAD and body.window not in (None, who.window):
-        raise InvalidInput("评价器只能评价本窗口的服务", "a pad rates its own window only",
-                           code="wrong_window")
-    window = who.window if who.role is Role.PAD else body.window
     quality = quality_of(request)
     events = await off_loop(store.history, ticket_id)
     rated = await off_loop(quality.rated, ticket_id)
     services = services_of(ticket.id, ticket.number, ticket.day, events)
-    if who.role is Role.PAD and services and all(s.window != who.window for s in services):
-        raise Forbidden(f"这张号不是在 {who.window} 号窗口办理的，请在办理窗口评价",
-                        f"this ticket was not served at window {who.window}",
+    if pad_window is not None and services and all(s.window != pad_window for s in services):
+        raise Forbidden(f"这张号不是在 {pad_window} 号窗口办理的，请在办理窗口评价",
+                        f"this ticket was not served at window {pad_window}",
                         code="wrong_window")
-    service = choose_service(services, rated, window=window)
+    service = choose_service(services, rated,
+                             window=pad_window if pad_window is not None else body.window)
     now = hall.clock()
     evaluation_id = hall.new_id()
     order = None
@@ -131,7 +143,6 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: H
                  "status": OrderStatus.OPEN.value, "opened_at": now,
                  "due_date": due_on(reviewed, hall.layout.hall.followup_working_days,
                                     calendar_of(request))}
-    channel = "pad" if who.role is Role.PAD else "kiosk"
     case_no = await off_loop(quality.case_of, ticket.id)
     await off_loop(quality.add, evaluation_id, service, rating, channel, now, order, case_no)
     data = {"evaluation": evaluation_id, "number": ticket.number, "rating": rating.overall,
@@ -139,48 +150,54 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, hall: H
             "work_order": order["id"] if order else None}
     # Displays and consoles hear of it like any other event, named for the staff rated.
     await in_hall(hall, hall.run, lambda s, at: Change(events=[Event(
-        EventType.EVALUATION_RECORDED, at, who.actor, ticket.id, service.window, data,
+        EventType.EVALUATION_RECORDED, at, actor, ticket.id, service.window, data,
         staff=service.staff)]))
-    body_out = {"id": evaluation_id, "ticket": ticket.id, "number": ticket.number,
-                "window": service.window, "staff": service.staff, "business": service.business,
-                "rating": rating.overall, "rating_name": LEVELS[rating.overall][0],
-                "case_no": case_no,
-                "dimensions": {"efficiency": rating.efficiency, "competence": rating.competence,
-                               "attitude": rating.attitude},
-                "reason": rating.reason, "comment": rating.comment, "channel": channel,
-                "at": now.isoformat(),
-                "work_order": {"id": order["id"], "due_date": order["due_date"].isoformat()}
-                if order else None}
-    return JSONResponse(body_out, status_code=201)
+    return {"id": evaluation_id, "ticket": ticket.id, "number": ticket.number,
+            "window": service.window, "staff": service.staff, "business": service.business,
+            "rating": rating.overall, "rating_name": LEVELS[rating.overall][0],
+            "case_no": case_no,
+            "dimensions": {"efficiency": rating.efficiency, "competence": rating.competence,
+                           "attitude": rating.attitude},
+            "reason": rating.reason, "comment": rating.comment, "channel": channel,
+            "at": now.isoformat(),
+            "work_order": {"id": order["id"], "due_date": order["due_date"].isoformat()}
+            if order else None}
+
+
+async def unrated_services(request: Request, ticket: Ticket) -> list[dict[str, Any]]:
+    """A ticket's services not yet rated, newest first, as the kiosk and the phone offer
+    them: numbers, services, windows and staff, nothing the applicant did not see."""
+    hall: Hall = request.app.state.hall
+    quality = quality_of(request)
+    names = {m.number: m.name for m in await off_loop(request.app.state.staff.all)}
+    rated = await off_loop(quality.rated, ticket.id)
+    history = await off_loop(request.app.state.store.history, ticket.id)
+    out: list[dict[str, Any]] = []
+    for s in services_of(ticket.id, ticket.number, ticket.day, history):
+        if s.seq in rated:
+            continue
+        b = hall.layout.businesses.get(s.business)
+        out.append({"ticket": ticket.id, "number": ticket.number, "window": s.window,
+                    "staff": s.staff, "staff_name": names.get(s.staff or "", ""),
+                    "business": s.business, "business_name": b.name if b else s.business,
+                    "business_name_en": b.name_en if b else "",
+                    "ended_at": s.ended_at.isoformat()})
+    return out
 
 
 @router.post("/evaluations/pending")
-async def pending(body: PendingIn, request: Request, hall: HallDep, store: StoreDep,
-                  _: Kiosk) -> list[dict[str, Any]]:
+async def pending(body: PendingIn, request: Request, hall: HallDep, _: Kiosk
+                  ) -> list[dict[str, Any]]:
     """The card holder's services of today not yet rated, newest first: what the kiosk
-    offers to rate after the applicant lays the ID card. Only today's, only numbers,
-    services, windows and staff: nothing the applicant did not see at the window."""
+    offers to rate after the applicant lays the ID card."""
     key = Applicant.from_id(body.id_number, "", hall.secret).id_hash
 
-    def theirs() -> list[Any]:
+    def theirs() -> list[Ticket]:
         today = hall.state.business_day_of(hall.clock())
         return [t for t in hall.state.tickets.values() if t.id_hash == key and t.day == today]
-    tickets = await in_hall(hall, theirs)
-    quality = quality_of(request)
-    names = {m.number: m.name for m in await off_loop(request.app.state.staff.all)}
     out: list[dict[str, Any]] = []
-    for t in tickets:
-        rated = await off_loop(quality.rated, t.id)
-        history = await off_loop(store.history, t.id)
-        for s in services_of(t.id, t.number, t.day, history):
-            if s.seq in rated:
-                continue
-            b = hall.layout.businesses.get(s.business)
-            out.append({"ticket": t.id, "number": t.number, "window": s.window,
-                        "staff": s.staff, "staff_name": names.get(s.staff or "", ""),
-                        "business": s.business, "business_name": b.name if b else s.business,
-                        "business_name_en": b.name_en if b else "",
-                        "ended_at": s.ended_at.isoformat()})
+    for t in await in_hall(hall, theirs):
+        out += await unrated_services(request, t)
     return sorted(out, key=lambda x: x["ended_at"], reverse=True)
 
 

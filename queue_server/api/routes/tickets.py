@@ -19,6 +19,7 @@ from queue_server.api.deps import (
 )
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
+from queue_server.domain.follow import follow_ref
 from queue_server.domain.layout import Priority
 from queue_server.domain.slips import MAX_SLIP_CHARS, check_appointment
 from queue_server.domain.state import Appointment
@@ -102,6 +103,7 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
         return replayed, hall.view(issue())
 
     replayed, view = await in_hall(hall, issue_and_view)
+    view["follow_url"] = follow_url(request, view["id"])
     return Json(view, status_code=201,
                 headers={"Idempotent-Replayed": "true"} if replayed else None)
 
@@ -172,11 +174,19 @@ def _list(hall: Hall, status: Status | None, business: str | None, window: int |
 
 
 @router.get("/tickets/{ticket_id}", response_class=Json)
-async def get_ticket(ticket_id: str, hall: HallDep, _: NotDisplay) -> Json:
+async def get_ticket(ticket_id: str, request: Request, hall: HallDep, _: NotDisplay) -> Json:
     t = await in_hall(hall, hall.ticket, ticket_id)
     if t is None:
         raise ApiError(404, "not_found", "没有这个号 / no such ticket")
-    return Json(await in_hall(hall, hall.view, t))
+    view = await in_hall(hall, hall.view, t)
+    view["follow_url"] = follow_url(request, t.id)
+    return Json(view)
+
+
+def follow_url(request: Request, ticket_id: str) -> str:
+    """The applicant's link to this ticket: for who issued it, never for the displays."""
+    hall = request.app.state.hall
+    return f"{request.app.state.settings.public_url}/t/{follow_ref(ticket_id, hall.secret)}"
 
 
 @router.get("/tickets/{ticket_id}/history")
