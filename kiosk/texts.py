@@ -245,8 +245,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "proof_required": ("需要身份证或受理回执", "An ID card or the receipt is needed", *DESK),
     "archive_refused": ("暂时无法查询档案", "The records cannot be shown now", *DESK),
     "nothing_to_rate": ("今天没有可评价的服务", "No service of yours today is waiting for a rating",
-                        "服务在窗口办结后才能评价，每项服务评价一次。\n请取回身份证；有意见或建议请到咨询台",
-                        "A service can be rated once the window has finished it, and once only.\n"
+                        "服务办结后，才能在这里评价\n已经评价过的服务，不用再评\n请取回身份证；有意见请到咨询台",
+                        "A service can be rated here once the window has finished it, and once only.\n"
                         "Please take your ID card; for comments, please go to the consultation desk."),
     "already_evaluated": ("这项服务已经评价过了", "This service has already been rated",
                           "每项服务只能评价一次，谢谢您！有意见请到咨询台",

@@ -414,7 +414,7 @@ class MessageScreen(KScreen):
 def level_label(app: KioskApp, rating: int, *, wide: bool) -> str:
     """Chinese first, English under it, whatever the language: the level is read at a
     glance in either, as on the pads."""
-    big, small = (60, 36) if wide else (46, 30)
+    big, small = (60, 36) if wide else (42, 30)  # 非常不满意 on one line, side by side
     return (f"[size={int(app.s * big)}][b]{texts.t(f'rate.level.{rating}', 'zh')}[/b][/size]\n"
             f"[size={int(app.s * small)}]{texts.t(f'rate.level.{rating}', 'en')}[/size]")
 
