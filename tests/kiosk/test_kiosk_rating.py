@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from devices.idcard import DEMO_CARDS
+from kiosk.models import BadResponse, parse_evaluated, parse_pending
 from kiosk.settings import KioskSettings
 from kiosk.state import Purpose, Screen
 from tests.kiosk.conftest import DAY, SMALL, Rig, Ticker, build_flow
@@ -55,6 +57,11 @@ def evaluations(http: httpx.Client, hall: AppHandle) -> list[dict[str, Any]]:
     return r.json()  # type: ignore[no-any-return]
 
 
+def said(rig: Rig) -> list[str]:
+    rig.hw.manager.get("voice").wait_idle(2)  # type: ignore[attr-defined]
+    return [a.text for a in rig.voice.said]
+
+
 def to_rating_screen(rig: Rig) -> None:
     rig.flow.start_purpose(Purpose.RATE)
     assert rig.state.screen is Screen.CARD and rig.state.purpose is Purpose.RATE
@@ -70,6 +77,7 @@ def test_a_served_ticket_rated_from_the_kiosk(rig: Rig) -> None:
     [service] = s.to_rate
     assert (service.ticket, service.window, service.staff, service.staff_name,
             service.business_name) == (ticket_id, 6, "1001", "张伟", "信息查询")
+    assert "请为刚才的服务评价" in said(rig)[-1]
     rig.flow.rate(5)
     s = rig.state
     assert s.screen is Screen.RATE_THANKS and s.rated == 5 and s.to_rate == ()
@@ -117,6 +125,7 @@ def test_a_journey_rated_window_after_window(rig: Rig) -> None:
     rig.flow.rate(4)
     s = rig.state
     assert s.screen is Screen.RATE_THANKS and [x.window for x in s.to_rate] == [5]
+    assert "还有一项服务可以评价" in said(rig)[-1]
     rig.ticker.advance(KioskSettings().thanks_seconds + 1)
     rig.tick()  # an offer is waiting: no early return home
     assert rig.state.screen is Screen.RATE_THANKS
@@ -248,3 +257,16 @@ def test_the_server_away(make_hall: Callable[..., AppHandle]) -> None:
         finally:
             server.stop()
             hw.close()
+
+
+def test_answers_the_kiosk_cannot_use_are_a_server_away() -> None:
+    with pytest.raises(BadResponse):
+        parse_pending({"not": "a list"})
+    with pytest.raises(BadResponse):
+        parse_pending([{"number": "A001"}])  # no ticket, no window
+    [one] = parse_pending([{"ticket": "t1", "number": "A001", "window": 3, "staff": None,
+                            "staff_name": "", "business": "tax", "business_name": "",
+                            "ended_at": "2026-11-23T09:30:00+08:00"}])
+    assert (one.staff, one.business_name) == ("", "tax")  # no name: the code, not blank
+    assert parse_evaluated({"id": "e1", "rating": 2, "work_order": {"id": "w",
+                            "due_date": "2026-12-14"}}).work_order_due == "2026-12-14"
