@@ -383,6 +383,38 @@ def test_property_archive_after_laying_the_card(
     assert "解放大道88号" not in ui.text(everywhere=True)
 
 
+def test_a_rating_left_half_way_sends_nothing_and_leaves_nothing_on_glass(
+        ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
+    handle, _server, http = live
+    add_staff(http, handle, "3003", "赵敏")  # type: ignore[arg-type]
+    sign_in(http, handle, 6, "3003")  # type: ignore[arg-type]
+    ticket = http.post("/api/v1/tickets", json={"business": "query", "applicant": {
+        "id_number": ZHANG_ID, "name": "张伟"}}, headers=handle.headers("kiosk")).json()
+    window = handle.headers("window", 6)
+    assert http.post("/api/v1/windows/6/call-next", headers=window).status_code == 200
+    assert http.post(f"/api/v1/tickets/{ticket['id']}/complete",
+                     headers=window).status_code == 200
+    ticker = Ticker()
+    flow = ui.attach(handle, http, ticker=ticker)
+    ui.wait_screen(Screen.HOME)
+    ui.press("home:rate")
+    ui.wait_screen(Screen.CARD)
+    ui.press("demo:card:zhang")
+    ui.wait_screen(Screen.RATE)
+    text = ui.text()
+    assert ticket["number"] in text and "赵敏" in text and "3003" in text and "6号窗口" in text
+    ui.press("rate:1")
+    ui.wait_screen(Screen.RATE_REASON)
+    assert "服务态度不好" in ui.text()
+    ticker.advance(flow.settings.idle_seconds + 1)
+    ui.wait_screen(Screen.HOME)
+    everything = ui.text(everywhere=True)
+    assert "赵敏" not in everything and ticket["number"] not in everything
+    rated = http.get("/api/v1/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
+                     headers=handle.headers("manager")).json()
+    assert rated == []
+
+
 # --- every screen, both orientations ------------------------------------------------------
 
 
