@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).with_name("screens")
 KV_FILES = ("common.kv", "home.kv", "card.kv", "choose.kv", "materials.kv", "ticket.kv",
-            "case.kv", "archive.kv", "message.kv")
+            "case.kv", "archive.kv", "rate.kv", "message.kv")
 
 # Per screen: is "back" offered (it differs from "home"), and what the home button says.
 NAV: dict[Screen, tuple[bool, str] | None] = {
@@ -51,7 +51,9 @@ NAV: dict[Screen, tuple[bool, str] | None] = {
     Screen.ITEMS: (True, "nav.home"), Screen.MATERIALS: (True, "nav.home"),
     Screen.TICKET: (False, "nav.done"), Screen.SCAN: (False, "nav.home"),
     Screen.CASE_ENTRY: (False, "nav.home"), Screen.CASE: (False, "nav.done"),
-    Screen.ARCHIVE: (False, "nav.done"), Screen.MESSAGE: (False, "nav.home"),
+    Screen.ARCHIVE: (False, "nav.done"), Screen.RATE: (False, "nav.home"),
+    Screen.RATE_REASON: (True, "nav.home"), Screen.RATE_THANKS: (False, "nav.done"),
+    Screen.MESSAGE: (False, "nav.home"),
 }
 DEMO_CASE = ("BDC2026-000123", "DEMOTOKENABCDEFG")
 DEMO_SWAP_SECONDS = 0.8  # several reader polls

@@ -32,15 +32,21 @@ from kiosk.models import (
     CaseProgress,
     Category,
     CheckedSlip,
+    Evaluated,
     HallInfo,
     Property,
+    Reason,
+    Service,
     Ticket,
     categories_from_businesses,
     parse_archive,
     parse_case,
     parse_catalogue,
     parse_checked_slip,
+    parse_evaluated,
     parse_hall,
+    parse_pending,
+    parse_reasons,
     parse_ticket,
 )
 
@@ -54,6 +60,12 @@ API = "/api/v1"
 CASE_LOOKUP = API + "/cases/lookup"
 ARCHIVE_LOOKUP = API + "/archive/lookup"
 KIOSK_HEALTH = API + "/kiosks/{name}/health"
+# 好差评 (queue_server/api/routes/evaluations.py). The ID number, again, only in a body.
+#   POST /evaluations/pending      {"id_number"} → today's services not yet rated
+#   POST /tickets/{id}/evaluation  {"rating", "window", "reason"?} → 201
+#   GET  /evaluation/levels        the levels, dimensions and bad-review reasons
+EVALUATIONS_PENDING = API + "/evaluations/pending"
+EVALUATION_LEVELS = API + "/evaluation/levels"
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # Pauses before asking again for a ticket whose answer did not come: short, because an
@@ -115,6 +127,7 @@ class HallClient:
         http.headers.update(headers)
         self.http = http
         self._routes: dict[str, bool] = {}
+        self._reasons: tuple[Reason, ...] | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -204,12 +217,16 @@ class HallClient:
     def forget_routes(self) -> None:
         """Ask again next time: the server may have been upgraded."""
         self._routes.clear()
+        self._reasons = None
 
     def has_cases(self) -> bool:
         return self._probe(CASE_LOOKUP)
 
     def has_archive(self) -> bool:
         return self._probe(ARCHIVE_LOOKUP)
+
+    def has_evaluations(self) -> bool:
+        return self._probe(EVALUATIONS_PENDING)
 
     # --- tickets --------------------------------------------------------------------------
 
@@ -277,6 +294,31 @@ class HallClient:
         """The units where the card holder holds rights (the server audits every lookup)."""
         data = self._request("POST", ARCHIVE_LOOKUP, json={"id_number": id_number})
         return self._parse(parse_archive, data)  # type: ignore[no-any-return]
+
+    # --- 好差评 ------------------------------------------------------------------------
+
+    def pending_evaluations(self, id_number: str) -> tuple[Service, ...]:
+        """The card holder's services of today not yet rated, newest first."""
+        data = self._request("POST", EVALUATIONS_PENDING, json={"id_number": id_number})
+        return self._parse(parse_pending, data)  # type: ignore[no-any-return]
+
+    def evaluation_reasons(self) -> tuple[Reason, ...]:
+        """The bad-review reasons the server accepts (asked once per hall reload: they
+        change only with the server)."""
+        if self._reasons is None:
+            self._reasons = self._parse(parse_reasons, self._request("GET", EVALUATION_LEVELS))
+        return self._reasons
+
+    def evaluate(self, ticket_id: str, rating: int, *, window: int,
+                 reason: str | None = None) -> Evaluated:
+        """Rate the service `window` gave to the ticket's visit. Never asked again on a
+        lost answer: the server may have recorded it, and a second try would only be
+        refused as already rated."""
+        body: dict[str, Any] = {"rating": rating, "window": window}
+        if reason:
+            body["reason"] = reason
+        data = self._request("POST", f"{API}/tickets/{ticket_id}/evaluation", json=body)
+        return self._parse(parse_evaluated, data)  # type: ignore[no-any-return]
 
     # --- the kiosk itself -------------------------------------------------------------
 

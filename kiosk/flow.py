@@ -12,7 +12,8 @@ it to the server and reconnects when the server comes back.
       ├─预约签到 / scan A slip──► SCAN ──slip──► [CARD if the hall requires ID] ──► TICKET
       ├─办件进度──► CASE_ENTRY ──typed no.──► CARD (the applicant's ID) ──► CASE
       │   receipt QR (HQC1) scanned on HOME or CASE_ENTRY ──────────────────► CASE
-      └─不动产档案──► CARD ──card──► ARCHIVE
+      ├─不动产档案──► CARD ──card──► ARCHIVE
+      └─评价服务──► CARD ──card──► RATE (─► RATE_REASON) ─► RATE_THANKS   (kiosk/rating.py)
     any failure ──► MESSAGE (what happened, what to do);  server gone ──► OFFLINE until back
     any screen, idle for settings.idle_seconds ──► HOME, the session wiped
 
@@ -44,6 +45,7 @@ from kiosk.hardware import (
 )
 from kiosk.health import HealthWatch
 from kiosk.models import Booking, CheckedSlip, HallInfo, Item, Ticket
+from kiosk.rating import RatingSteps
 from kiosk.settings import KioskSettings
 from kiosk.state import (
     Applicant,
@@ -92,6 +94,7 @@ class Flow:
         self._unsettled: list[str] = []
         self._spoken: tuple[Screen, str] | None = None
         self._pending_appointment: Booking | None = None  # waiting for the ID card
+        self.rating = RatingSteps(self)
 
     # === running ==========================================================================
 
@@ -105,8 +108,11 @@ class Flow:
     def tick(self) -> None:
         now = self.clock()
         screen = self.state.screen
+        idle = self.settings.idle_seconds
+        if screen is Screen.RATE_THANKS and not self.state.to_rate:
+            idle = self.settings.thanks_seconds  # all said: free the kiosk for the next one
         if screen not in SESSION_SCREENS_WITHOUT_TIMEOUT and not self.state.busy and (
-                now - self._last_activity >= self.settings.idle_seconds):
+                now - self._last_activity >= idle):
             log.info("idle on %s for %.0f s: back to the start", screen, now - self._last_activity)
             self.counters["idle_timeouts"] += 1
             self.home()
@@ -146,6 +152,7 @@ class Flow:
             Screen.CATEGORIES: Screen.BUSINESS,
             Screen.MATERIALS: Screen.ITEMS if s.category else Screen.BUSINESS,
             Screen.CARD: Screen.CASE_ENTRY if s.purpose is Purpose.CASE else None,
+            Screen.RATE_REASON: Screen.RATE,  # a mis-touched bad rating can be changed
         }.get(s.screen)
         if target is None:
             self.home()
@@ -153,7 +160,7 @@ class Flow:
             self._go(target, notice="")
 
     def start_purpose(self, purpose: Purpose | str) -> None:
-        """The four doors of the home screen."""
+        """The doors of the home screen."""
         self._touch()
         purpose = Purpose(purpose)
         if self.server_problem is not None:
@@ -181,6 +188,13 @@ class Flow:
                 self._go(Screen.CASE_ENTRY, purpose=purpose, case_input="", notice="")
         elif purpose is Purpose.ARCHIVE:
             if not self.client.has_archive():
+                self._message("feature_unavailable")
+            elif not self._reader_ok():
+                self._message("reader_down")
+            else:
+                self._go(Screen.CARD, purpose=purpose, notice="")
+        elif purpose is Purpose.RATE:
+            if not self.client.has_evaluations():
                 self._message("feature_unavailable")
             elif not self._reader_ok():
                 self._message("reader_down")
@@ -255,6 +269,20 @@ class Flow:
         """The screen has drawn the ticket: an unprinted ticket now counts as handed out."""
         if self._unshown is not None and self.state.screen is Screen.TICKET:
             self._unshown = None
+
+    # --- 好差评 (the steps are in kiosk/rating.py) ---------------------------------------
+
+    def rate(self, rating: int) -> None:
+        self._touch()
+        self.rating.choose(int(rating))
+
+    def rate_reason(self, code: str | None = None) -> None:
+        self._touch()
+        self.rating.choose_reason(code)
+
+    def rate_next(self) -> None:
+        self._touch()
+        self.rating.rate_next()
 
     # --- the case number keypad -------------------------------------------------------
 
@@ -384,6 +412,8 @@ class Flow:
             self._lookup_case(s.case_input, id_number=applicant.id_number)
         elif purpose is Purpose.ARCHIVE:
             self._lookup_archive(applicant)
+        elif purpose is Purpose.RATE:
+            self.rating.on_card(applicant)
 
     def _on_code(self, code: SlipText | Receipt) -> None:
         if self.server_problem is not None or self.hall is None:
@@ -461,6 +491,8 @@ class Flow:
                 offers.add(Purpose.CASE)
             if self.client.has_archive() and self.hw.has("idcard"):
                 offers.add(Purpose.ARCHIVE)
+            if self.client.has_evaluations() and self.hw.has("idcard"):
+                offers.add(Purpose.RATE)
         except ServerUnreachable as e:
             log.warning("server unreachable while loading the hall: %s", e)
             self._server_lost(show=False)

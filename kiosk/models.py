@@ -405,3 +405,68 @@ def parse_archive(data: Any) -> tuple[Property, ...]:
             mortgages=m, seizures=z,
         ))
     return tuple(out)
+
+
+# --- 好差评 -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Service:
+    """One window's service of the card holder's visit today, not yet rated."""
+
+    ticket: str  # the ticket's id: a journey's services share it
+    number: str
+    window: int
+    staff: str  # 工号; "" when nobody was signed in at the window
+    staff_name: str
+    business_name: str
+    business_name_en: str
+    ended_at: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One cause of a bad rating, as the server lists and accepts them."""
+
+    code: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """The server's receipt of a rating."""
+
+    id: str
+    rating: int
+    work_order_due: str = ""  # a bad rating's work order is due by this date (ISO)
+
+
+def parse_pending(data: Any) -> tuple[Service, ...]:
+    if not isinstance(data, list):
+        raise BadResponse("pending evaluations: expected a list")
+    try:
+        return tuple(Service(
+            ticket=str(d["ticket"]), number=str(d["number"]), window=int(d["window"]),
+            staff=_str(d, "staff"), staff_name=_str(d, "staff_name"),
+            business_name=_str(d, "business_name", "business"),
+            business_name_en=_str(d, "business_name_en"), ended_at=_str(d, "ended_at"))
+            for d in (_obj(x, "pending service") for x in data))
+    except (KeyError, ValueError, TypeError) as e:
+        raise BadResponse(f"pending evaluations: {e}") from e
+
+
+def parse_reasons(data: Any) -> tuple[Reason, ...]:
+    d = _obj(data, "evaluation levels")
+    return tuple(Reason(_str(r, "code"), _str(r, "name", "code"), _str(r, "name_en"))
+                 for r in (_obj(x, "reason") for x in d.get("reasons") or ()) if _str(r, "code"))
+
+
+def parse_evaluated(data: Any) -> Evaluated:
+    d = _obj(data, "evaluation")
+    try:
+        order = d.get("work_order")
+        due = _str(_obj(order, "work order"), "due_date") if order else ""
+        return Evaluated(str(d["id"]), int(d["rating"]), due)
+    except (KeyError, ValueError, TypeError) as e:
+        raise BadResponse(f"evaluation: {e}") from e

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 class KioskSettings:
     name: str = "kiosk-1"  # how the server's kiosk list names this machine
     idle_seconds: float = 60.0  # back to the start, wiping the applicant, after this long
+    thanks_seconds: float = 10.0  # "thank you" for a rating, then back to the start
     ticket_show_seconds: float = 5.0  # an unprinted ticket not shown by then is cancelled
     voice: bool = True  # speak a prompt on each screen (when a [voice] device exists)
     demo: bool = False  # technician buttons to lay a demo card, present a demo slip

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from devices.idcard import CardIdentity, Identity
-from kiosk.models import CaseProgress, Category, Item, Property, Ticket
+from kiosk.models import CaseProgress, Category, Item, Property, Reason, Service, Ticket
 
 
 class Screen(StrEnum):
@@ -29,6 +29,9 @@ class Screen(StrEnum):
     CASE_ENTRY = "case_entry"  # type a case number, or scan the receipt
     CASE = "case"  # the case's steps as a timeline
     ARCHIVE = "archive"  # the card holder's properties
+    RATE = "rate"  # 好差评: five levels for the newest service not yet rated
+    RATE_REASON = "rate_reason"  # after a bad rating: why (optional)
+    RATE_THANKS = "rate_thanks"  # sent; the visit's next service offered, if any
     MESSAGE = "message"  # something went wrong: what happened and what to do
 
 
@@ -37,6 +40,7 @@ class Purpose(StrEnum):
     APPOINTMENT = "appointment"
     CASE = "case"
     ARCHIVE = "archive"
+    RATE = "rate"
 
 
 @dataclass(frozen=True)
@@ -136,3 +140,9 @@ class State:
     case: CaseProgress | None = None
     properties: tuple[Property, ...] | None = None
     message: Message | None = None
+    # 好差评: the services still to rate (the first is on screen), the bad rating waiting
+    # for its reason, the reasons offered, and the rating just sent (for the thanks).
+    to_rate: tuple[Service, ...] = ()
+    rating: int | None = None
+    reasons: tuple[Reason, ...] = ()
+    rated: int | None = None

@@ -39,6 +39,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "home.case.sub": ("扫描受理回执或输入受理号", "Scan your receipt or type the case number"),
     "home.archive": ("不动产档案查询", "My property records"),
     "home.archive.sub": ("本人名下房产、抵押、查封", "Properties, mortgages and seizures"),
+    "home.rate": ("评价服务", "Rate a service"),
+    "home.rate.sub": ("放身份证，为今天办理的服务评价", "Lay your ID card, rate today's service"),
     "home.card_hint": ("也可以直接把身份证放在读卡区取号",
                        "Or simply lay your ID card on the reader to take a ticket"),
     # faults shown on the home screen
@@ -58,6 +60,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "Lay your ID card to see the properties in your name"),
     "card.title.appointment": ("请放身份证完成预约签到",
                                "Lay your ID card to check in your appointment"),
+    "card.title.rate": ("请放身份证，评价今天办理的服务",
+                        "Lay your ID card to rate today's service"),
     "card.where": ("读卡区在屏幕下方，有身份证图案的位置",
                    "The reader is below the screen, where the ID card sign is"),
     "card.skip": ("没带身份证，直接取号", "No ID card? Take a ticket without it"),
@@ -152,6 +156,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "archive.seizures": ("查封：{n} 项", "Seizures: {n}"),
     "archive.no_seizure": ("查封：无", "Seizures: none"),
     "archive.privacy": ("离开前请点“完成”，屏幕内容会清除", "Press Done before leaving: the screen will be cleared"),
+    # 好差评: rating a service of today's visit
+    "rate.title": ("请您为这次服务评价", "How was this service?"),
+    "rate.ticket": ("{number}号", "Ticket {number}"),
+    "rate.window": ("{window}号窗口", "Window {window}"),
+    "rate.staff": ("工作人员：{name}　工号 {staff}", "Served by {name}, staff no. {staff}"),
+    "rate.staff_number": ("工作人员工号 {staff}", "Staff no. {staff}"),
+    "rate.level.5": ("非常满意", "Very satisfied"),
+    "rate.level.4": ("满意", "Satisfied"),
+    "rate.level.3": ("基本满意", "Fairly satisfied"),
+    "rate.level.2": ("不满意", "Dissatisfied"),
+    "rate.level.1": ("非常不满意", "Very dissatisfied"),
+    "rate_reason.title": ("很抱歉！请告诉我们哪里不满意", "We are sorry. What went wrong?"),
+    "rate_reason.chosen": ("您的评价：{level}。原因可以不选。",
+                           "Your rating: {level}. The reason is optional."),
+    "rate_reason.skip": ("不选原因，直接提交评价", "Send my rating without a reason"),
+    "rate_thanks.title": ("谢谢您的评价", "Thank you for your rating"),
+    "rate_thanks.given": ("您的评价：{level}", "Your rating: {level}"),
+    "rate_thanks.bad": ("您的意见已记录，我们会认真核实、整改",
+                        "Your comment is recorded; we will look into it and put it right"),
+    "rate_thanks.next": ("这次办事还有一项服务没有评价：", "One more service of this visit is waiting:"),
+    "rate_thanks.next_button": ("评价下一项服务 ▶", "Rate the next service ▶"),
+    "rate_thanks.card": ("请取回您的身份证", "Please take your ID card with you"),
     # demo mode (technicians, small on purpose)
     "demo.title": ("演示模式", "Demo"),
     "demo.card": ("卡:{name}", "Card: {name}"),
@@ -218,6 +244,20 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "invalid_qr": ("回执二维码无法识别", "The receipt's QR code could not be read", *DESK),
     "proof_required": ("需要身份证或受理回执", "An ID card or the receipt is needed", *DESK),
     "archive_refused": ("暂时无法查询档案", "The records cannot be shown now", *DESK),
+    "nothing_to_rate": ("今天没有可评价的服务", "No service of yours today is waiting for a rating",
+                        "服务办结后，才能在这里评价\n已经评价过的服务，不用再评\n请取回身份证；有意见请到咨询台",
+                        "A service can be rated here once the window has finished it, and once only.\n"
+                        "Please take your ID card; for comments, please go to the consultation desk."),
+    "already_evaluated": ("这项服务已经评价过了", "This service has already been rated",
+                          "每项服务只能评价一次，谢谢您！有意见请到咨询台",
+                          "Each service is rated once. Thank you! For comments, please go to the desk."),
+    "not_served": ("这项服务还没有办结", "This service is not finished yet",
+                   "办结后再来评价，也可以用窗口的评价器。需要帮助请到咨询台",
+                   "Rate it once it is finished, here or on the window's pad. The desk can help."),
+    "evaluation_closed": ("这里只能评价当天的服务", "Only today's services can be rated here",
+                          "反映以前的服务，请拨打服务热线或到咨询台",
+                          "About an earlier visit, please call the service hotline or go to the desk."),
+    "rate_refused": ("暂时无法评价", "The rating cannot be sent just now", *DESK),
 }
 DEFAULT_MESSAGE = ("暂时无法办理", "This cannot be done now", *DESK)
 
@@ -236,6 +276,9 @@ VOICE: dict[str, str] = {
     "case_entry": "请输入受理号，或者扫描受理回执上的二维码",
     "case": "这是您的办件进度",
     "archive": "这是您名下的不动产，看完请点击完成",
+    "rate": "请为刚才的服务评价，点击屏幕上的一个按钮",
+    "rate_reason": "很抱歉，请选择不满意的原因，也可以直接提交",
+    "rate_thanks": "谢谢您的评价，请取回身份证",
     "message": "抱歉，暂时无法办理，请看屏幕提示",
 }
 
@@ -274,6 +317,8 @@ def voice_prompt(state: State) -> str:
         if ahead:
             said += f"，前面还有{number_to_chinese(ahead)}人"
         return said + ("，请取走号票" if r.printed else "，号票没有打印出来，请记下号码")
+    if screen == "rate_thanks" and state.to_rate:
+        return "谢谢您的评价，这次办事还有一项服务可以评价"
     if screen == "message" and state.message is not None:
         title, action = message(state.message.code)
         return f"{title}。{action}"

@@ -17,6 +17,8 @@ from kivy.uix.screenmanager import Screen as KivyScreen
 from kivy.utils import escape_markup
 
 from kiosk import texts
+from kiosk.models import Service
+from kiosk.rating import LEVELS
 from kiosk.state import Purpose, State
 from kiosk.widgets import (
     COLORS,
@@ -25,13 +27,15 @@ from kiosk.widgets import (
     KLabel,
     NumberedItem,
     Panel,
+    RateButton,
     WrapLabel,
 )
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp
 
-PURPOSE_ORDER = (Purpose.TICKET, Purpose.APPOINTMENT, Purpose.CASE, Purpose.ARCHIVE)
+PURPOSE_ORDER = (Purpose.TICKET, Purpose.APPOINTMENT, Purpose.CASE, Purpose.ARCHIVE,
+                 Purpose.RATE)
 DIGIT_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "-", "0", "ABC")
 LETTER_KEYS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ") + ("123",)
 
@@ -404,10 +408,91 @@ class MessageScreen(KScreen):
         self.ids.action.source = action
 
 
+# --- 好差评 ------------------------------------------------------------------------------
+
+
+def level_label(app: KioskApp, rating: int, *, wide: bool) -> str:
+    """Chinese first, English under it, whatever the language: the level is read at a
+    glance in either, as on the pads."""
+    big, small = (60, 36) if wide else (42, 30)  # 非常不满意 on one line, side by side
+    return (f"[size={int(app.s * big)}][b]{texts.t(f'rate.level.{rating}', 'zh')}[/b][/size]\n"
+            f"[size={int(app.s * small)}]{texts.t(f'rate.level.{rating}', 'en')}[/size]")
+
+
+def service_lines(app: KioskApp, s: State, service: Service) -> tuple[str, str, str]:
+    """What identifies a service to the one who received it: the ticket number and the
+    business, the window, and who served (name and 工号, as the window's sign shows)."""
+    business = texts.pick(s.lang, service.business_name, service.business_name_en)
+    sep = "　" if s.lang == "zh" else " · "
+    head = escape_markup(app.t("rate.ticket", number=service.number) + sep + business)
+    if service.staff and service.staff_name:
+        staff = app.t("rate.staff", name=service.staff_name, staff=service.staff)
+    elif service.staff:
+        staff = app.t("rate.staff_number", staff=service.staff)
+    else:
+        staff = ""
+    return head, app.t("rate.window", window=service.window), escape_markup(staff)
+
+
+class RateScreen(KScreen):
+    session_ids = ("head", "window", "staff", "levels")
+
+    def update(self, s: State, app: KioskApp) -> None:
+        box = self.ids.levels
+        box.clear_widgets()
+        if not s.to_rate:
+            return
+        head, window, staff = service_lines(app, s, s.to_rate[0])
+        self.ids.head.text, self.ids.window.text, self.ids.staff.text = head, window, staff
+        for rating in LEVELS:
+            button = RateButton(name=f"rate:{rating}", kind=f"rate{rating}", rating=rating,
+                                size_hint_y=1, markup=True,
+                                text=level_label(app, rating, wide=app.portrait))
+            button.bind(on_release=lambda _b, r=rating: app.do("rate", r))
+            box.add_widget(button)
+
+
+class RateReasonScreen(KScreen):
+    session_ids = ("chosen", "choices")
+
+    def update(self, s: State, app: KioskApp) -> None:
+        if s.rating is None:
+            return
+        level = app.t(f"rate.level.{s.rating}")
+        self.ids.chosen.text = app.t("rate_reason.chosen", level=level)
+        self.ids.chosen.color = COLORS[f"rate{s.rating}"]
+        self.ids.choices.set_choices(
+            "reason", [(r.code, escape_markup(texts.pick(s.lang, r.name, r.name_en)))
+                       for r in s.reasons],
+            lambda code: app.do("rate_reason", code))
+
+
+class RateThanksScreen(KScreen):
+    session_ids = ("given", "bad", "next_head", "next_where")
+
+    def update(self, s: State, app: KioskApp) -> None:
+        if s.rated is None:
+            return
+        self.ids.given.text = app.t("rate_thanks.given", level=app.t(f"rate.level.{s.rated}"))
+        self.ids.given.color = COLORS[f"rate{s.rated}"]
+        self.ids.bad.text = app.t("rate_thanks.bad") if s.rated <= 2 else ""
+        offer, button = self.ids.next_panel, self.ids.next_button
+        if s.to_rate:
+            head, window, staff = service_lines(app, s, s.to_rate[0])
+            self.ids.next_head.text = head
+            self.ids.next_where.text = window + ("　" + staff if staff else "")
+            offer.opacity, button.opacity, button.disabled = 1, 1, False
+        else:
+            self.ids.next_head.text = self.ids.next_where.text = ""
+            offer.opacity, button.opacity, button.disabled = 0, 0, True
+
+
 SCREENS: dict[str, type[KScreen]] = {
     "starting": StartingScreen, "offline": OfflineScreen, "home": HomeScreen,
     "card": CardScreen, "green": GreenScreen, "business": BusinessScreen,
     "categories": CategoriesScreen, "items": ItemsScreen, "materials": MaterialsScreen,
     "ticket": TicketScreen, "scan": ScanScreen, "case_entry": CaseEntryScreen,
-    "case": CaseScreen, "archive": ArchiveScreen, "message": MessageScreen,
+    "case": CaseScreen, "archive": ArchiveScreen, "rate": RateScreen,
+    "rate_reason": RateReasonScreen, "rate_thanks": RateThanksScreen,
+    "message": MessageScreen,
 }

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from kivy.app import App
 from kivy.core.text import Label as CoreLabel
+from kivy.graphics import Color, Ellipse, Line
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -55,6 +56,13 @@ COLORS = {
     "line": rgb("#B8B8B8"),
     "number": rgb("#A3001B"),
     "demo": rgb("#5A5A5A"),
+    # 好差评, from 5 非常满意 to 1 非常不满意: green to red as on the pads, darkened so
+    # white words keep 5:1 or better (the words carry the level too, for colour-blind eyes).
+    "rate5": rgb("#0E6B2E"), "rate5_down": rgb("#084219"),
+    "rate4": rgb("#3D7A1A"), "rate4_down": rgb("#264D10"),
+    "rate3": rgb("#3F5F86"), "rate3_down": rgb("#283C55"),
+    "rate2": rgb("#9A4A00"), "rate2_down": rgb("#5E2D00"),
+    "rate1": rgb("#A3001B"), "rate1_down": rgb("#650011"),
 }
 
 _FILL = {
@@ -63,6 +71,7 @@ _FILL = {
     "secondary": ("secondary", "secondary_down", "primary"),
     "demo": ("demo", "text", "on_dark"),
     "key": ("secondary", "secondary_down", "text"),
+    **{f"rate{n}": (f"rate{n}", f"rate{n}_down", "on_dark") for n in range(1, 6)},
 }
 
 
@@ -134,6 +143,45 @@ class KButton(ButtonBehavior, Label):
         self.fill = COLORS[down if self.state == "down" else normal]
         self.edge = COLORS["border"] if self.kind in ("secondary", "key") else self.fill
         self.color = COLORS[text]
+
+
+class RateButton(KButton):
+    """One of the five levels: its colour, its words and a face that smiles or frowns, so
+    that a reader of neither language still finds the one they mean. The face sits left of
+    the words on a wide button (portrait) and above them on a tall one (landscape)."""
+
+    rating = NumericProperty(3)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw_face, size=self._draw_face, rating=self._draw_face)
+
+    def _draw_face(self, *_: object) -> None:
+        self.canvas.after.clear()
+        if self.width < 10 or self.height < 10:
+            return
+        wide = self.width > self.height * 1.6
+        if wide:
+            r = self.height * 0.3
+            cx, cy = self.x + self.height * 0.55, self.center_y
+            self.padding = (self.height * 0.9, 0, 0, 0)  # the words move right of the face
+        else:
+            r = min(self.width * 0.24, self.height * 0.2)
+            cx, cy = self.center_x, self.top - self.height * 0.08 - r
+            self.padding = (0, r * 2.4, 0, 0)  # the words move below it
+        # 5: a broad smile … 3: a straight mouth … 1: a deep frown.
+        bend = (self.rating - 3) / 2 * r * 0.32
+        mouth = []
+        for i in range(13):
+            u = i / 12 * 2 - 1  # -1 … 1 across the mouth
+            mouth += [cx + u * r * 0.5, cy - r * 0.35 - bend * (1 - u * u)]
+        with self.canvas.after:
+            Color(1, 1, 1, 1)
+            Line(circle=(cx, cy, r), width=max(1.5, r * 0.07))
+            eye = r * 0.13
+            for dx in (-0.35, 0.35):
+                Ellipse(pos=(cx + dx * r - eye, cy + r * 0.2 - eye), size=(eye * 2, eye * 2))
+            Line(points=mouth, width=max(1.5, r * 0.07), cap="round", joint="round")
 
 
 class Panel(BoxLayout):

@@ -40,6 +40,7 @@ from tests.kiosk.conftest import (
     seed_case,
     seed_unit,
 )
+from tests.quality.helpers import add_staff, sign_in
 from tests.server.conftest import AppFactory, AppHandle, LiveServer
 
 pytestmark = pytest.mark.kivy
@@ -382,6 +383,38 @@ def test_property_archive_after_laying_the_card(
     assert "解放大道88号" not in ui.text(everywhere=True)
 
 
+def test_a_rating_left_half_way_sends_nothing_and_leaves_nothing_on_glass(
+        ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
+    handle, _server, http = live
+    add_staff(http, handle, "3003", "赵敏")  # type: ignore[arg-type]
+    sign_in(http, handle, 6, "3003")  # type: ignore[arg-type]
+    ticket = http.post("/api/v1/tickets", json={"business": "query", "applicant": {
+        "id_number": ZHANG_ID, "name": "张伟"}}, headers=handle.headers("kiosk")).json()
+    window = handle.headers("window", 6)
+    assert http.post("/api/v1/windows/6/call-next", headers=window).status_code == 200
+    assert http.post(f"/api/v1/tickets/{ticket['id']}/complete",
+                     headers=window).status_code == 200
+    ticker = Ticker()
+    flow = ui.attach(handle, http, ticker=ticker)
+    ui.wait_screen(Screen.HOME)
+    ui.press("home:rate")
+    ui.wait_screen(Screen.CARD)
+    ui.press("demo:card:zhang")
+    ui.wait_screen(Screen.RATE)
+    text = ui.text()
+    assert ticket["number"] in text and "赵敏" in text and "3003" in text and "6号窗口" in text
+    ui.press("rate:1")
+    ui.wait_screen(Screen.RATE_REASON)
+    assert "服务态度不好" in ui.text()
+    ticker.advance(flow.settings.idle_seconds + 1)
+    ui.wait_screen(Screen.HOME)
+    everything = ui.text(everywhere=True)
+    assert "赵敏" not in everything and ticket["number"] not in everything
+    rated = http.get("/api/v1/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
+                     headers=handle.headers("manager")).json()
+    assert rated == []
+
+
 # --- every screen, both orientations ------------------------------------------------------
 
 
@@ -506,6 +539,51 @@ def _walk(ui: UI, handle: AppHandle, http: httpx.Client) -> list[str]:
     take("archive")
     ui.press("nav:home")
     ui.wait_screen(Screen.HOME)
+    ui.press("demo:lift")
+
+    # 好差评: zhang's journey served at two windows, rated one after the other.
+    ui.press("home:rate")
+    ui.wait_screen(Screen.CARD)
+    take("card-rate")
+    ui.press("demo:card:zhang")
+    ui.wait_screen(Screen.MESSAGE)  # nothing served yet
+    take("rate-nothing")
+    ui.press("nav:home")
+    ui.wait_screen(Screen.HOME)
+    ui.press("demo:lift")
+    _serve_journey(http, handle)
+    ui.pump(0.3)  # the reader sees the card go before it comes back
+    ui.press("home:rate")
+    ui.wait_screen(Screen.CARD)
+    ui.press("demo:card:zhang")
+    ui.wait_screen(Screen.RATE)
+    take("rate")
+    ui.press("rate:2")
+    ui.wait_screen(Screen.RATE_REASON)
+    take("rate-reason")
+    ui.press("reason:slow")
+    ui.wait_screen(Screen.RATE_THANKS)
+    take("rate-thanks-next")
+    ui.press("rate_thanks:next")
+    ui.wait_screen(Screen.RATE)
+    ui.press("lang")
+    ui.wait(lambda: app.lang == "en", "English")
+    ui.wait_screen(Screen.RATE)
+    assert "Window 5" in ui.text() and "Very dissatisfied" in ui.text()
+    take("rate-en")
+    ui.press("lang")
+    ui.wait(lambda: app.lang == "zh", "Chinese")
+    ui.wait_screen(Screen.RATE)
+    ui.press("rate:5")
+    ui.wait_screen(Screen.RATE_THANKS)
+    take("rate-thanks")
+    rated = http.get("/api/v1/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
+                     headers=handle.headers("manager")).json()
+    assert sorted((e["window"], e["rating"], e["reason"]) for e in rated) == [
+        (1, 2, "slow"), (5, 5, None)]
+    ui.press("nav:home")
+    ui.wait_screen(Screen.HOME)
+    assert "李娜" not in ui.text(everywhere=True) and "张伟" not in ui.text(everywhere=True)
     ui.press("lang")
     ui.wait(lambda: app.lang == "en", "English")
     take("home-en")
@@ -516,6 +594,32 @@ def _walk(ui: UI, handle: AppHandle, http: httpx.Client) -> list[str]:
     take("offline")
     assert not problems, "touch targets under 120 px:\n" + "\n".join(problems)
     return shots
+
+
+def _serve_journey(http: httpx.Client, handle: AppHandle) -> None:
+    """Zhang's second-hand sale (taken earlier in the walk) served at the tax window (5)
+    and then at window 1, each by a signed-in member of staff; other tickets met on the
+    way are simply finished."""
+    add_staff(http, handle, "1001", "张伟")  # type: ignore[arg-type]
+    add_staff(http, handle, "2002", "李娜")  # type: ignore[arg-type]
+    sign_in(http, handle, 5, "2002")  # type: ignore[arg-type]
+    sign_in(http, handle, 1, "1001")  # type: ignore[arg-type]
+    waiting = http.get("/api/v1/tickets", params={"status": "waiting"},
+                       headers=handle.headers("guide")).json()
+    [mine] = [t for t in waiting if t["applicant"] and t["applicant"]["id_masked"].endswith(
+        ZHANG_ID[-4:])]
+    for window in (5, 1):
+        headers = handle.headers("window", window)
+        while True:
+            called = http.post(f"/api/v1/windows/{window}/call-next", headers=headers).json()
+            ticket = called["ticket"]["id"]
+            http.post(f"/api/v1/tickets/{ticket}/start", headers=headers)
+            handle.clock.advance(minutes=5)
+            if ticket == mine["id"]:
+                r = http.post(f"/api/v1/tickets/{ticket}/forward", headers=headers)
+                assert r.status_code == 200, r.text
+                break
+            http.post(f"/api/v1/tickets/{ticket}/complete", headers=headers)
 
 
 def _sample_case() -> CaseProgress:
@@ -539,7 +643,7 @@ def test_every_screen_in_both_orientations_with_big_enough_targets(
     with LiveServer(handle.app) as server, httpx.Client(base_url=server.url) as http:
         shots = _walk(ui, handle, http)
     ui.flush()
-    assert len(shots) == 2 * 19
+    assert len(shots) == 2 * 26
     for name in shots:
         assert (SHOTS / name).stat().st_size > 10_000, name  # a drawn screen, not a blank
 
