@@ -204,3 +204,15 @@ def test_later_layers_replace_whole_years():
     b = {2026: YearDays(frozenset({date(2026, 3, 3)}), frozenset())}
     cal = build_calendar([a, b])
     assert cal.holidays == frozenset({date(2026, 3, 3)}) and cal.covered_years == {2026}
+
+
+def test_hallq_holidays_check_reports_the_years_or_the_problems(tmp_path, capsys):
+    from hallq.cli import main
+
+    good = write(tmp_path, '[years.2031]\nholidays = ["2031-01-01"]\n')
+    assert main(["holidays", "check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "holidays file is valid" in out and "2031" in out and "chinese-calendar: 2004" in out
+    good.write_text('[years.2031]\nholidays = ["2031-02-30"]\n', encoding="utf-8")
+    assert main(["holidays", "check", str(good)]) == 1
+    assert capsys.readouterr().out.startswith(f"{good}:2: '2031-02-30'")
