@@ -34,7 +34,7 @@ from queue_server.cases import store as case_store
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.model import protect as protect_case
 from queue_server.cases.steps import PATH, Step
-from queue_server.domain.workdays import WorkCalendar
+from queue_server.domain.workdays import CalendarYearMissing, WorkCalendar
 from queue_server.notify.secrecy import SecretBox
 from queue_server.workcalendar import load_work_calendar
 
@@ -134,12 +134,22 @@ def _unit(rng: random.Random, n: int, people: list[Person], today: date) -> Unit
                   objections=tuple(objections), prenotices=tuple(prenotices))
 
 
+def _due_known(calendar: WorkCalendar, accepted: date, days: int) -> bool:
+    try:
+        calendar.add_workdays(accepted, days)
+    except CalendarYearMissing:
+        return False
+    return True
+
+
 def _case(rng: random.Random, n: int, people: list[Person], now: datetime, tz: ZoneInfo,
           calendar: WorkCalendar) -> CaseIn:
     code, name, days, _ = rng.choices(ITEMS, weights=[i[3] for i in ITEMS])[0]
     today = now.astimezone(tz).date()
     accepted_day = today - timedelta(days=rng.randrange(0, 30))
-    while not calendar.is_workday(accepted_day):
+    # Late in the year, before next year's holidays are in, a due date may fall past the
+    # calendar's data and be refused: the demo accepts such a case earlier instead.
+    while not calendar.is_workday(accepted_day) or not _due_known(calendar, accepted_day, days):
         accepted_day -= timedelta(days=1)
     accepted = datetime.combine(accepted_day, time(rng.randrange(8, 17), rng.randrange(60)),
                                 tz)
