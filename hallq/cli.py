@@ -39,6 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Imported here, not at the top, so commands that never count days stay light.
+        from queue_server.domain.workdays import CalendarYearMissing
+        from queue_server.workcalendar import HolidaysFileError
+        if isinstance(exc, HolidaysFileError):
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 1
+        if isinstance(exc, CalendarYearMissing):  # a hall's task, not a traceback
+            print(exc, file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -63,6 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("path", type=Path)
     check.set_defaults(func=_layout_check)
 
+    holidays = sub.add_parser("holidays", help="节假日文件 / the holidays file")
+    hsub = holidays.add_subparsers(dest="holidays_command", required=True)
+    hcheck = hsub.add_parser("check", help="validate a holidays file and list the years known")
+    hcheck.add_argument("path", type=Path, nargs="?", default=None,
+                        help="default HALLQ_HOLIDAYS_FILE, else layouts/holidays.toml")
+    hcheck.set_defaults(func=_holidays_check)
+
 
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="data directory (default ./var)")
@@ -97,6 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
     from queue_server.domain.layout import LayoutError
     from queue_server.domain.slips import SlipKeyError
     from queue_server.logs import LEVELS, configure
+    from queue_server.workcalendar import HolidaysFileError
     settings = _settings(args)
     if settings.log_level not in LEVELS or settings.log_format not in ("text", "json"):
         print(f"HALLQ_LOG_LEVEL 应为 {'、'.join(LEVELS)}，HALLQ_LOG_FORMAT 应为 text 或 json "
@@ -108,6 +116,12 @@ def _serve(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except LayoutError as exc:
         print("布局无效，服务器未启动 / invalid layout, the server did not start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except HolidaysFileError as exc:
+        print("节假日文件无效，服务器未启动 / invalid holidays file, the server did not start:",
+              file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
@@ -211,6 +225,29 @@ def _layout_check(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print(f"{args.path}: 布局有效 / layout is valid")
+    return 0
+
+
+def _holidays_check(args: argparse.Namespace) -> int:
+    import os
+
+    from queue_server.workcalendar import (
+        DEFAULT_HOLIDAYS_FILE,
+        HolidaysFileError,
+        package_years,
+        read_holidays_file,
+    )
+    path = args.path or Path(os.environ.get("HALLQ_HOLIDAYS_FILE") or DEFAULT_HOLIDAYS_FILE)
+    try:
+        hall_years = read_holidays_file(path)
+    except HolidaysFileError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return 1
+    package = sorted(package_years())
+    print(f"{path}: 节假日文件有效 / holidays file is valid")
+    print(f"chinese-calendar: {package[0]}–{package[-1]}")
+    print(f"{path.name}: {', '.join(map(str, sorted(hall_years))) or '-'}")
     return 0
 
 

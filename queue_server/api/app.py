@@ -119,6 +119,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.auth = Authenticator(store)
     app.state.staff = StaffRegister(engine)
     app.state.quality = Quality(engine)
+    # The one working-day calendar (holidays and 调休 included) for every deadline the
+    # product counts: cases, 差评整改 work orders, bookings.
     app.state.calendar = records.config.calendar
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)

@@ -8,20 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from queue_server.archive.ratelimit import Rate
-from queue_server.cases.deadline import WorkCalendar
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.notify.config import ConfigError
-
-
-def _dates(env: Mapping[str, str], name: str) -> frozenset[date]:
-    out = set()
-    for part in env.get(name, "").replace(";", ",").split(","):
-        if part.strip():
-            try:
-                out.add(date.fromisoformat(part.strip()))
-            except ValueError:
-                raise ConfigError(f"{name} 应为逗号分隔的日期 YYYY-MM-DD / {name} must be "
-                                  "comma-separated YYYY-MM-DD dates") from None
-    return frozenset(out)
+from queue_server.workcalendar import load_work_calendar
 
 
 def _rate(env: Mapping[str, str], name: str, default: str) -> Rate:
@@ -34,18 +23,20 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> Rate:
 @dataclass(frozen=True)
 class RecordsConfig:
     warn_days: int = 2  # working days before the due date that raise a warning
-    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # The product's one calendar; the app shares it as app.state.calendar.
+    calendar: WorkCalendar = field(default_factory=load_work_calendar)
     kiosk_rate: Rate = Rate(30, 60)  # lookups per kiosk token
     id_rate: Rate = Rate(10, 600)  # lookups per ID number, from anywhere
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RecordsConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None, *,
+                 today: date | None = None) -> RecordsConfig:
         e = os.environ if env is None else env
         raw = e.get("HALLQ_CASE_WARN_DAYS", "2")
         if not raw.strip().isdigit():
             raise ConfigError("HALLQ_CASE_WARN_DAYS 应为非负整数 / must be a whole number")
         return cls(
             warn_days=int(raw),
-            calendar=WorkCalendar(_dates(e, "HALLQ_HOLIDAYS"), _dates(e, "HALLQ_EXTRA_WORKDAYS")),
+            calendar=load_work_calendar(e, today=today),
             kiosk_rate=_rate(e, "HALLQ_LOOKUP_RATE_KIOSK", "30/60"),
             id_rate=_rate(e, "HALLQ_LOOKUP_RATE_ID", "10/600"))

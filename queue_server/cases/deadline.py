@@ -1,49 +1,19 @@
 """Statutory time limits in working days, and the overtime warnings they raise (超时警示).
 
-Time limits are counted in working days from the day after acceptance. Weekends are
-not working days; public holidays and the weekend days worked in their place (调休)
-are settings, because they change every year. The back office may push the due date
-itself when its calendar knows better.
+Time limits are counted in working days from the day after acceptance, on the product's
+one calendar (`queue_server.domain.workdays`): weekends, China's statutory holidays and
+the weekends worked in their place (调休). The back office may push the due date itself
+when its calendar knows better.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from queue_server.domain.workdays import WorkCalendar
 
-@dataclass(frozen=True)
-class WorkCalendar:
-    holidays: frozenset[date] = field(default_factory=frozenset)
-    extra_workdays: frozenset[date] = field(default_factory=frozenset)  # 调休 weekends
-
-    def is_workday(self, day: date) -> bool:
-        if day in self.extra_workdays:
-            return True
-        return day.weekday() < 5 and day not in self.holidays
-
-    def add_workdays(self, start: date, days: int) -> date:
-        """The `days`-th working day after `start`; `start` itself when days is 0."""
-        day = start
-        left = days
-        while left > 0:
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                left -= 1
-        return day
-
-    def workdays_between(self, start: date, end: date) -> int:
-        """Working days after `start` up to and including `end` (negative when end < start)."""
-        if end < start:
-            return -self.workdays_between(end, start)
-        n = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                n += 1
-        return n
+__all__ = ["URGENCY_NAMES", "Urgency", "WorkCalendar", "due_date", "urgency", "warn_horizon"]
 
 
 class Urgency(StrEnum):

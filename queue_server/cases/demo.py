@@ -31,11 +31,12 @@ from queue_server.archive.model import (
     protect as protect_unit,
 )
 from queue_server.cases import store as case_store
-from queue_server.cases.deadline import WorkCalendar
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.model import protect as protect_case
 from queue_server.cases.steps import PATH, Step
+from queue_server.domain.workdays import CalendarYearMissing, WorkCalendar
 from queue_server.notify.secrecy import SecretBox
+from queue_server.workcalendar import load_work_calendar
 
 # Hengyang's districts and counties (GB/T 2260), the first six digits of local ID numbers.
 DISTRICTS = {"430405": "珠晖区", "430406": "雁峰区", "430407": "石鼓区", "430408": "蒸湘区",
@@ -133,12 +134,22 @@ def _unit(rng: random.Random, n: int, people: list[Person], today: date) -> Unit
                   objections=tuple(objections), prenotices=tuple(prenotices))
 
 
+def _due_known(calendar: WorkCalendar, accepted: date, days: int) -> bool:
+    try:
+        calendar.add_workdays(accepted, days)
+    except CalendarYearMissing:
+        return False
+    return True
+
+
 def _case(rng: random.Random, n: int, people: list[Person], now: datetime, tz: ZoneInfo,
           calendar: WorkCalendar) -> CaseIn:
     code, name, days, _ = rng.choices(ITEMS, weights=[i[3] for i in ITEMS])[0]
     today = now.astimezone(tz).date()
     accepted_day = today - timedelta(days=rng.randrange(0, 30))
-    while not calendar.is_workday(accepted_day):
+    # Late in the year, before next year's holidays are in, a due date may fall past the
+    # calendar's data and be refused: the demo accepts such a case earlier instead.
+    while not calendar.is_workday(accepted_day) or not _due_known(calendar, accepted_day, days):
         accepted_day -= timedelta(days=1)
     accepted = datetime.combine(accepted_day, time(rng.randrange(8, 17), rng.randrange(60)),
                                 tz)
@@ -167,7 +178,7 @@ def _case(rng: random.Random, n: int, people: list[Person], now: datetime, tz: Z
 def generate(*, units: int, cases: int, seed: int, now: datetime, tz: ZoneInfo,
              calendar: WorkCalendar | None = None) -> DemoSet:
     rng = random.Random(seed)
-    cal = calendar or WorkCalendar()
+    cal = calendar or load_work_calendar()  # the real holidays: demo due dates look right
     people = [person(rng) for _ in range(max(10, int(units * 1.1)))]
     today = now.astimezone(tz).date()
     unit_list = [_unit(rng, n, people, today) for n in range(units)]
@@ -184,7 +195,7 @@ def load(engine: Engine, demo: DemoSet, *, key: bytes, now: datetime, tz: ZoneIn
          calendar: WorkCalendar | None = None, batch: int = 2000) -> None:
     """Bulk insert into empty tables: many rows per statement, no messages sent."""
     box = SecretBox(key)
-    cal = calendar or WorkCalendar()
+    cal = calendar or load_work_calendar()  # the real holidays: demo due dates look right
     catalogue = {code: (name, days) for code, name, days, _ in ITEMS}
     for units in _batches(demo.units, batch):
         with engine.begin() as conn:

@@ -48,7 +48,8 @@ class Records:
     @classmethod
     def build(cls, hall: Hall, engine: Engine, *, data_dir: Path, catalogue_path: Path | None,
               env: Mapping[str, str] | None = None) -> Records:
-        config = RecordsConfig.from_env(env)
+        # The hall's day, so the start-up warning about a missing year follows its clock.
+        config = RecordsConfig.from_env(env, today=hall.clock().astimezone(hall.layout.hall.tz).date())
         ncfg = NotifyConfig.from_env(data_dir, env)
         box = SecretBox(hall.secret)
         reseal_all(engine, box)  # values sealed the old way become AES-GCM once

@@ -27,11 +27,11 @@ NATIONAL_DAY = frozenset(date(2026, 10, d) for d in range(1, 8))
 
 
 def test_working_days_skip_weekends_and_holidays():
-    cal = WorkCalendar()
+    cal = WorkCalendar.weekends_only()
     assert due_date(FRI, 5, cal) == date(2026, 11, 27)
     assert due_date(FRI, 0, cal) == FRI
     assert due_date(FRI, 1, cal) == date(2026, 11, 23)
-    holidays = WorkCalendar(NATIONAL_DAY, frozenset({date(2026, 10, 10)}))  # a Saturday worked
+    holidays = WorkCalendar.weekends_only(NATIONAL_DAY, {date(2026, 10, 10)})  # a Saturday worked
     assert due_date(date(2026, 9, 30), 1, holidays) == date(2026, 10, 8)
     assert due_date(date(2026, 10, 9), 1, holidays) == date(2026, 10, 10)
     assert cal.workdays_between(FRI, date(2026, 11, 27)) == 5
@@ -45,11 +45,11 @@ def test_working_days_skip_weekends_and_holidays():
     (date(2026, 11, 28), Urgency.OVERDUE),
 ])
 def test_urgency(today, expected):
-    assert urgency(date(2026, 11, 27), today, 2, WorkCalendar()) == expected
+    assert urgency(date(2026, 11, 27), today, 2, WorkCalendar.weekends_only()) == expected
 
 
 def test_the_warning_horizon_catches_weekend_due_dates():
-    cal = WorkCalendar()
+    cal = WorkCalendar.weekends_only()
     horizon = warn_horizon(date(2026, 11, 25), 2, cal)  # Wednesday, two working days
     assert horizon == date(2026, 11, 29)  # through Sunday: Monday is a third working day
     assert urgency(date(2026, 11, 29), date(2026, 11, 25), 2, cal) is Urgency.DUE_SOON
@@ -89,7 +89,7 @@ def case(**kw) -> CaseIn:
 
 
 def keep(c: CaseIn, catalogue: dict | None = None):
-    return protect(c, key=KEY, box=SecretBox(KEY), calendar=WorkCalendar(),
+    return protect(c, key=KEY, box=SecretBox(KEY), calendar=WorkCalendar.weekends_only(),
                    local_accept_day=FRI, catalogue=catalogue or {"second_hand_sale": ("二手房", 5)})
 
 
