@@ -49,7 +49,7 @@ def parse_month(text: str) -> Month:
         raise InvalidInput(f"月份应写作 YYYY-MM，如 2026-11，而不是 '{text[:20]}'",
                            "a month is written YYYY-MM, e.g. 2026-11", code="invalid_month")
     year, month = int(m.group(1)), int(m.group(2))
-    if year < 2000:
+    if not 2000 <= year <= 9998:  # 9999-12 would end in a year `date` cannot hold
         raise InvalidInput("月份不在有效范围内", "the month is out of range", code="invalid_month")
     first = date(year, month, 1)
     after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)

@@ -80,7 +80,8 @@ def test_a_month_not_over_or_badly_written_is_refused(make_app):
     c, manager = hall.c, hall.manager
     for month, code in ((NOV, "month_not_over"), ("2027-01", "month_not_over"),
                         ("2026-13", "invalid_month"), ("2026-1", "invalid_month"),
-                        ("1999-12", "invalid_month"), ("november", "invalid_month")):
+                        ("1999-12", "invalid_month"), ("9999-12", "invalid_month"),
+                        ("november", "invalid_month")):
         r = c.post(f"{API}/callbacks/{month}/draw", headers=manager)
         assert r.status_code == 422, (month, r.text)
         assert r.json()["error"]["code"] == code
