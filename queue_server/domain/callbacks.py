@@ -212,12 +212,17 @@ def _figures(calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def summarize(calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Drawn, called, reached, reach rate and mean scores, for the month and by window.
+    """Drawn, called, reached, reach rate and mean scores: the month's, by window and by
+    the staff on duty when the visit was completed.
 
     Each call counts by its latest outcome (`outcome`, None when not yet called)."""
-    windows: dict[int | None, list[Mapping[str, Any]]] = {}
+    return {**_figures(calls), "by_window": _by(calls, "window"), "by_staff": _by(calls, "staff")}
+
+
+def _by(calls: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    groups: dict[Any, list[Mapping[str, Any]]] = {}
     for c in calls:
-        windows.setdefault(c["window"], []).append(c)
-    by_window = [{"window": w, **_figures(cs)}
-                 for w, cs in sorted(windows.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
-    return {**_figures(calls), "by_window": by_window}
+        groups.setdefault(c[key], []).append(c)
+    # Nobody signed in (None) last; numbers and staff numbers each in their own order.
+    order = sorted(groups, key=lambda k: (k is None, str(k).zfill(8) if k is not None else ""))
+    return [{key: k, **_figures(groups[k])} for k in order]

@@ -89,6 +89,9 @@ def test_outcomes_latest_counts_and_the_summary(drawn):
     w0 = windows[listing[ids[0]]["window"]]
     assert w0["reached"] >= 1 and w0["mean_discipline"] == 5.0
     assert [w["window"] for w in s["by_window"]] == sorted(windows)
+    staff = {x["staff"]: x for x in s["by_staff"]}
+    assert sum(x["drawn"] for x in staff.values()) == 4
+    assert staff[listing[ids[0]]["staff"]]["reached"] >= 1
 
 
 def test_bad_outcomes_and_unknown_calls_are_refused(drawn):

@@ -103,3 +103,35 @@ def test_a_month_with_nobody_to_call_is_drawn_empty(make_app):
     assert (r.json()["population"], r.json()["sample_size"]) == (0, 0)
     assert hall.c.get(f"{API}/callbacks/2026-10/summary", headers=hall.manager).json()[
         "reach_rate"] is None
+
+
+def test_two_draws_at_once_leave_one(make_app):
+    """Two managers pressing the button together: the month's key lets one draw through,
+    the other is refused as already drawn, never a 5xx nor a second sample."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from queue_server.domain.errors import DomainError
+    from queue_server.notify.secrecy import SecretBox
+    from queue_server.store.callbacks import Callbacks, Who
+
+    h = make_app()
+    hall = Hall(h)
+    hall.build(with_phone=5, without_phone=0)
+    h.clock.now = h.clock.now.replace(month=12)
+    app_hall = h.app.state.hall
+    services = [Callbacks(h.app.state.store.engine, SecretBox(app_hall.secret),
+                          tz=app_hall.layout.hall.tz, share=cb.parse_share(5), clock=h.clock)
+                for _ in range(4)]
+
+    def attempt(service: Callbacks) -> str:
+        try:
+            return service.draw(NOV, Who("manager:test"))["seed"]
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(attempt, services))
+    seeds = [r for r in results if r != "callback_already_drawn"]
+    assert len(seeds) == 1, results
+    listing = hall.c.get(f"{API}/callbacks/{NOV}", headers=hall.manager).json()
+    assert listing["draw"]["seed"] == seeds[0] and len(listing["calls"]) == 1
