@@ -2,8 +2,8 @@
 
 The population of a month is every ticket of its business days that ended `done` (a
 journey's ticket is one visit, whatever windows it passed) and has a phone watch: the
-number its applicant left at the kiosk for SMS. The phone is copied, still sealed, into
-the call list at the draw, so the list stays as drawn whatever happens to the watches.
+number its applicant left at the kiosk for SMS. The call list keeps the masked number as
+drawn; the sealed one is read from the watch at a reveal, so it has one sealed copy only.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Callbacks:
     @staticmethod
     def _population_query(month: Month) -> Any:
         return (select(tickets.c.id, tickets.c.number, tickets.c.day, tickets.c.business,
-                       tickets.c.window, ticket_watch.c.phone_sealed, ticket_watch.c.phone_masked)
+                       tickets.c.window, ticket_watch.c.phone_masked)
                 .join(ticket_watch, ticket_watch.c.ticket_id == tickets.c.id)
                 .where(tickets.c.status == Status.DONE.value, tickets.c.day >= month.first,
                        tickets.c.day < month.after))
@@ -115,7 +115,6 @@ class Callbacks:
                          "business": rows[tid].business,
                          "window": done_at.get(tid, (rows[tid].window, None))[0],
                          "staff": done_at.get(tid, (None, None))[1],
-                         "phone_sealed": rows[tid].phone_sealed,
                          "phone_masked": rows[tid].phone_masked}
                         for rank, tid in enumerate(sample, start=1)])
         except IntegrityError:
@@ -227,9 +226,15 @@ class Callbacks:
         number is never shown without its row in the audit log."""
         month = cb.parse_month(month_text)
         with self.engine.begin() as conn:
-            row = self._call(conn, month, ticket_id)
+            self._call(conn, month, ticket_id)
+            sealed = conn.execute(select(ticket_watch.c.phone_sealed)
+                                  .where(ticket_watch.c.ticket_id == ticket_id)).scalar()
+            if sealed is None:
+                raise IllegalTransition("该号码已不在系统中，无法显示",
+                                        "the number left for this ticket is no longer kept",
+                                        code="phone_gone")
             try:
-                phone = self.box.open(row.phone_sealed)
+                phone = self.box.open(sealed)
             except SealError:
                 raise IllegalTransition(
                     "该号码无法解密（大厅密钥已更换？），请联系管理员",

@@ -361,7 +361,9 @@ callback_draws = Table(
     Column("drawn_by", String(80), nullable=False),
 )
 
-# The visits drawn, as they were at the draw: who served them and the sealed phone.
+# The visits drawn, as they were at the draw: who served them, the phone masked. The
+# sealed number stays in ticket_watch alone, where the start-up re-sealing (notify/reseal.py)
+# keeps it current; an append-only copy here could never be re-sealed.
 callback_calls = Table(
     "callback_calls", metadata,
     Column("month", String(7), ForeignKey("callback_draws.month"), nullable=False),
@@ -372,7 +374,6 @@ callback_calls = Table(
     Column("business", String(40), nullable=False),
     Column("window", Integer),
     Column("staff", String(16)),
-    Column("phone_sealed", String(120), nullable=False),
     Column("phone_masked", String(16), nullable=False),
     PrimaryKeyConstraint("month", "ticket_id", name="pk_callback_calls"),
 )

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError
 
-from queue_server.store.tables import callback_outcomes, callback_reveals
+from queue_server.store.tables import callback_outcomes, callback_reveals, ticket_watch
 from tests.callbacks.helpers import API, Hall, layout_with_share
 
 NOV = "2026-11"
@@ -53,6 +53,15 @@ def test_reveal_is_audited_and_the_audit_is_append_only(drawn):
         with pytest.raises(DatabaseError, match="只能追加"), engine.begin() as conn:
             conn.execute(statement)
     assert len(c.get(f"{API}/callbacks/{NOV}/reveals", headers=hall.admin).json()) == 2
+    # The sealed number lives in the watch alone (re-sealed there at start): gone from it,
+    # it is gone, said in words, and nothing is logged as shown.
+    with engine.begin() as conn:
+        conn.execute(sa.delete(ticket_watch).where(ticket_watch.c.ticket_id == tid))
+    r = c.post(f"{API}/callbacks/{NOV}/calls/{tid}/reveal", headers=hall.manager)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "phone_gone"
+    assert len(c.get(f"{API}/callbacks/{NOV}/reveals", headers=hall.admin).json()) == 2
+    assert c.get(f"{API}/callbacks/{NOV}", headers=hall.manager).json()["calls"][0][
+        "phone_masked"] == calls[0]["phone_masked"]  # the list stays as drawn
 
 
 def test_outcomes_latest_counts_and_the_summary(drawn):

@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.Column("business", sa.String(40), nullable=False),
         sa.Column("window", sa.Integer),
         sa.Column("staff", sa.String(16)),
-        sa.Column("phone_sealed", sa.String(120), nullable=False),
         sa.Column("phone_masked", sa.String(16), nullable=False),
         sa.PrimaryKeyConstraint("month", "ticket_id", name="pk_callback_calls"),
     )
