@@ -1,9 +1,11 @@
 """回访 storage: a month's draw and its call list, outcomes, and audited phone reveals.
 
 The population of a month is every ticket of its business days that ended `done` (a
-journey's ticket is one visit, whatever windows it passed) and has a phone watch: the
-number its applicant left at the kiosk for SMS. The call list keeps the masked number as
-drawn; the sealed one is read from the watch at a reveal, so it has one sealed copy only.
+journey's ticket is one visit, whatever windows it passed) with a number to call: the
+one its applicant left at the kiosk for SMS (ticket_watch), else that of an applicant of
+a case the back office linked to the ticket. The call list keeps the masked number as
+drawn and where the number is; the sealed one is read there at a reveal, so there is one
+sealed copy only, which the start-up re-sealing keeps current.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,11 +32,26 @@ from queue_server.store.tables import (
     callback_draws,
     callback_outcomes,
     callback_reveals,
+    case_applicants,
+    cases,
     events,
     staff,
     ticket_watch,
     tickets,
 )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A served visit with a number to call: a phone watch, or a linked case's applicant."""
+
+    number: str
+    day: date
+    business: str
+    window: int | None
+    phone_masked: str
+    case_no: str | None  # None: the number is in ticket_watch
+    idx: int | None
 
 
 @dataclass(frozen=True)
@@ -62,16 +79,37 @@ class Callbacks:
     # --- the draw ------------------------------------------------------------------------
 
     @staticmethod
-    def _population_query(month: Month) -> Any:
+    def _served(month: Month) -> Any:
         return (select(tickets.c.id, tickets.c.number, tickets.c.day, tickets.c.business,
-                       tickets.c.window, ticket_watch.c.phone_masked)
-                .join(ticket_watch, ticket_watch.c.ticket_id == tickets.c.id)
+                       tickets.c.window)
                 .where(tickets.c.status == Status.DONE.value, tickets.c.day >= month.first,
                        tickets.c.day < month.after))
 
+    def _phones(self, conn: Connection, month: Month) -> dict[str, Reach]:
+        """Every served visit of the month with a number to call, and where the number is.
+
+        The number the applicant left at the kiosk comes first: it is the visitor's own.
+        Else a case the back office linked to the ticket (cases.ticket_id) lends its first
+        applicant with a phone."""
+        out: dict[str, Reach] = {}
+        for r in conn.execute(self._served(month).add_columns(ticket_watch.c.phone_masked)
+                              .join(ticket_watch, ticket_watch.c.ticket_id == tickets.c.id)):
+            out[r.id] = Reach(r.number, r.day, r.business, r.window, r.phone_masked, None, None)
+        via_case = (self._served(month)
+                    .add_columns(case_applicants.c.phone_masked, case_applicants.c.case_no,
+                                 case_applicants.c.idx)
+                    .join(cases, cases.c.ticket_id == tickets.c.id)
+                    .join(case_applicants, case_applicants.c.case_no == cases.c.case_no)
+                    .where(case_applicants.c.phone_sealed.is_not(None))
+                    .order_by(case_applicants.c.case_no, case_applicants.c.idx))
+        for r in conn.execute(via_case):
+            if r.id not in out:
+                out[r.id] = Reach(r.number, r.day, r.business, r.window, r.phone_masked or "",
+                                  r.case_no, r.idx)
+        return out
+
     def population(self, conn: Connection, month: Month) -> list[str]:
-        q = self._population_query(month).with_only_columns(tickets.c.id)
-        return sorted(conn.execute(q).scalars())
+        return sorted(self._phones(conn, month))
 
     @staticmethod
     def _completions(conn: Connection, ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
@@ -98,7 +136,7 @@ class Callbacks:
                 if conn.execute(select(callback_draws.c.month)
                                 .where(callback_draws.c.month == month.text)).first():
                     raise cb.already_drawn(month.text)
-                rows = {r.id: r for r in conn.execute(self._population_query(month))}
+                rows = self._phones(conn, month)
                 ids = sorted(rows)
                 sample = cb.draw(seed, ids, self.share)
                 done_at = self._completions(conn, sample)
@@ -115,7 +153,8 @@ class Callbacks:
                          "business": rows[tid].business,
                          "window": done_at.get(tid, (rows[tid].window, None))[0],
                          "staff": done_at.get(tid, (None, None))[1],
-                         "phone_masked": rows[tid].phone_masked}
+                         "phone_masked": rows[tid].phone_masked,
+                         "phone_case_no": rows[tid].case_no, "phone_idx": rows[tid].idx}
                         for rank, tid in enumerate(sample, start=1)])
         except IntegrityError:
             # Two draws at once: the month's primary key let one through.
@@ -183,6 +222,8 @@ class Callbacks:
                         "day": m["day"].isoformat(), "business": m["business"],
                         "window": m["window"], "staff": m["staff"],
                         "staff_name": m["staff_name"], "phone_masked": m["phone_masked"],
+                        "phone_from": "case" if m["phone_case_no"] else "kiosk",
+                        "case_no": m["phone_case_no"],
                         "attempts": len(tried), "outcome": tried[-1] if tried else None})
         return self._draw_out(d), out
 
@@ -226,9 +267,14 @@ class Callbacks:
         number is never shown without its row in the audit log."""
         month = cb.parse_month(month_text)
         with self.engine.begin() as conn:
-            self._call(conn, month, ticket_id)
-            sealed = conn.execute(select(ticket_watch.c.phone_sealed)
-                                  .where(ticket_watch.c.ticket_id == ticket_id)).scalar()
+            call = self._call(conn, month, ticket_id)
+            if call.phone_case_no is None:
+                sealed = conn.execute(select(ticket_watch.c.phone_sealed)
+                                      .where(ticket_watch.c.ticket_id == ticket_id)).scalar()
+            else:
+                sealed = conn.execute(select(case_applicants.c.phone_sealed).where(
+                    case_applicants.c.case_no == call.phone_case_no,
+                    case_applicants.c.idx == call.phone_idx)).scalar()
             if sealed is None:
                 raise IllegalTransition("该号码已不在系统中，无法显示",
                                         "the number left for this ticket is no longer kept",

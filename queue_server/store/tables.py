@@ -362,8 +362,8 @@ callback_draws = Table(
 )
 
 # The visits drawn, as they were at the draw: who served them, the phone masked. The
-# sealed number stays in ticket_watch alone, where the start-up re-sealing (notify/reseal.py)
-# keeps it current; an append-only copy here could never be re-sealed.
+# sealed number stays where it was (ticket_watch, case_applicants), where the start-up
+# re-sealing (notify/reseal.py) keeps it current; an append-only copy could not be.
 callback_calls = Table(
     "callback_calls", metadata,
     Column("month", String(7), ForeignKey("callback_draws.month"), nullable=False),
@@ -375,6 +375,9 @@ callback_calls = Table(
     Column("window", Integer),
     Column("staff", String(16)),
     Column("phone_masked", String(16), nullable=False),
+    # Where the number is: a case applicant (case_no, idx), or the ticket's watch when NULL.
+    Column("phone_case_no", String(40)),
+    Column("phone_idx", Integer),
     PrimaryKeyConstraint("month", "ticket_id", name="pk_callback_calls"),
 )
 

@@ -160,3 +160,33 @@ def test_only_managers_and_admins(drawn):
     # Nothing above was drawn, recorded or revealed.
     assert c.get(f"{API}/callbacks/2026-10", headers=hall.admin).status_code == 404
     assert c.get(f"{API}/callbacks/{NOV}/reveals", headers=hall.admin).json() == []
+
+
+def test_a_case_linked_to_the_ticket_lends_its_applicant_phone(make_app, tmp_path):
+    """A visit with no number left at the kiosk is still called back when the back office
+    linked its case to the ticket: the case's first applicant with a phone. A number left
+    at the kiosk comes first, being the visitor's own."""
+    from tests.cases.helpers import PHONE_ZHANG, case_body
+
+    h = make_app(layout=layout_with_share(tmp_path, 100))
+    hall = Hall(h)
+    month = hall.build(with_phone=2, without_phone=2)
+    c, registry = hall.c, h.headers("registry")
+    lone, watched = month.without_phone[0], month.with_phone[0]
+    for n, tid in enumerate((lone, watched)):
+        r = c.put(f"{API}/cases/202611230000{n}", json=case_body(ticket=tid), headers=registry)
+        assert r.status_code == 201, r.text
+    h.clock.now = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    d = c.post(f"{API}/callbacks/{NOV}/draw", headers=hall.manager).json()
+    assert d["population"] == 3 and d["sample_size"] == 3  # two watched, one through its case
+    calls = {x["ticket_id"]: x for x in
+             c.get(f"{API}/callbacks/{NOV}", headers=hall.manager).json()["calls"]}
+    assert month.without_phone[1] not in calls
+    assert (calls[lone]["phone_from"], calls[lone]["case_no"]) == ("case", "2026112300000")
+    assert calls[lone]["phone_masked"] == "138****5678"
+    assert calls[watched]["phone_from"] == "kiosk"
+    reveal = f"{API}/callbacks/{NOV}/calls/{{}}/reveal"
+    assert c.post(reveal.format(lone), headers=hall.manager).json() == {"phone": PHONE_ZHANG}
+    assert c.post(reveal.format(watched), headers=hall.manager).json() == {
+        "phone": month.phones[watched]}
+    assert c.get(f"{API}/callbacks/{NOV}/verify", headers=hall.manager).json()["ok"] is True

@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("window", sa.Integer),
         sa.Column("staff", sa.String(16)),
         sa.Column("phone_masked", sa.String(16), nullable=False),
+        sa.Column("phone_case_no", sa.String(40)),
+        sa.Column("phone_idx", sa.Integer),
         sa.PrimaryKeyConstraint("month", "ticket_id", name="pk_callback_calls"),
     )
     op.create_table(
