@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "queue_server.cli",
     "queue_server.simulation.cli",
     "queue_server.cases.cli",
+    "queue_server.callbacks_cli",
     "queue_server.led_bridge_cli",
     "devices.cli",
     "kiosk.cli",

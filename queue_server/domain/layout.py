@@ -54,6 +54,8 @@ class HallInfo:
     staff_sign_in_required: bool = False
     # 差评整改: a bad review's work order is due this many working days after it.
     followup_working_days: int = 15
+    # 回访: the share of a month's served visits (with a phone left) called back, in %.
+    callback_percent: float = 5.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -145,7 +147,7 @@ def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
     t = Table(data, ("hall",), p, {
         "name", "name_en", "timezone", "clear_time", "number_width", "recall_limit",
         "per_id_daily_limit", "green_age", "allow_anonymous", "staff_sign_in_required",
-        "followup_working_days"})
+        "followup_working_days", "callback_percent"})
     tz = t.str("timezone", "Asia/Shanghai")
     try:
         ZoneInfo(tz)
@@ -170,7 +172,16 @@ def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
         allow_anonymous=t.bool("allow_anonymous", True),
         staff_sign_in_required=t.bool("staff_sign_in_required", False),
         followup_working_days=t.int("followup_working_days", 15, minimum=1),
+        callback_percent=_percent(t, "callback_percent", 5.0),
     )
+
+
+def _percent(t: Table, key: str, default: float) -> float:
+    value = t.float(key, default)
+    if not 0 < value <= 100:
+        t.p.at((*t.where, key), f"'{key}' 应大于 0 且不超过 100 must be above 0 and at most 100")
+        return default
+    return value
 
 
 def _parse_routing(data: dict[str, Any], p: Problems) -> RoutingPolicy:

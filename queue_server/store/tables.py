@@ -341,3 +341,70 @@ work_order_steps = Table(
     Column("note", String(1000), nullable=False, default=""),
     PrimaryKeyConstraint("order_id", "seq", name="pk_work_order_steps"),
 )
+
+
+# --- 回访, the monthly call-back (migration 0006) ---------------------------------------
+# Every table here is append-only (triggers refuse UPDATE and DELETE): a draw cannot be
+# re-rolled, a call list shortened or an outcome rewritten without leaving the database
+# refusing it. A correction of an outcome is a new attempt; the latest counts.
+
+# One draw per month: the month is the key, so a second draw is refused by the database.
+callback_draws = Table(
+    "callback_draws", metadata,
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("seed", String(32), nullable=False),  # 128 random bits, hex
+    Column("share_percent", String(12), nullable=False),  # exact decimal text, e.g. "5"
+    Column("population", Integer, nullable=False),
+    Column("population_hash", String(64), nullable=False),
+    Column("sample_size", Integer, nullable=False),
+    Column("drawn_at", UTCDateTime(), nullable=False),
+    Column("drawn_by", String(80), nullable=False),
+)
+
+# The visits drawn, as they were at the draw: who served them, the phone masked. The
+# sealed number stays where it was (ticket_watch, case_applicants), where the start-up
+# re-sealing (notify/reseal.py) keeps it current; an append-only copy could not be.
+callback_calls = Table(
+    "callback_calls", metadata,
+    Column("month", String(7), ForeignKey("callback_draws.month"), nullable=False),
+    Column("ticket_id", String(32), nullable=False),
+    Column("rank", Integer, nullable=False),  # the draw's order: the call order
+    Column("number", String(16), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("business", String(40), nullable=False),
+    Column("window", Integer),
+    Column("staff", String(16)),
+    Column("phone_masked", String(16), nullable=False),
+    # Where the number is: a case applicant (case_no, idx), or the ticket's watch when NULL.
+    Column("phone_case_no", String(40)),
+    Column("phone_idx", Integer),
+    PrimaryKeyConstraint("month", "ticket_id", name="pk_callback_calls"),
+)
+
+callback_outcomes = Table(
+    "callback_outcomes", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("month", String(7), nullable=False),
+    Column("ticket_id", String(32), nullable=False),
+    Column("reached", Boolean, nullable=False),
+    Column("attitude", Integer),  # 1..5, only when reached
+    Column("time_taken", Integer),
+    Column("discipline", Integer),
+    Column("comment", String(1000), nullable=False, default=""),
+    Column("actor", String(80), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_callback_outcomes_call", "month", "ticket_id"),
+)
+
+# Who saw a full phone number, when, for which call.
+callback_reveals = Table(
+    "callback_reveals", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("month", String(7), nullable=False),
+    Column("ticket_id", String(32), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("token_id", String(16), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_callback_reveals_call", "month", "ticket_id"),
+)

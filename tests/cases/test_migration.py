@@ -15,6 +15,7 @@ from queue_server.store.tables import metadata
 CASES = {"cases", "case_applicants", "case_steps", "units", "unit_holders", "archive_audit",
          "notify_outbox", "ticket_watch"}
 QUALITY = {"staff", "evaluations", "work_orders", "work_order_steps"}
+CALLBACKS = {"callback_draws", "callback_calls", "callback_outcomes", "callback_reveals"}
 
 
 def _config() -> Config:
@@ -49,6 +50,9 @@ def _down_to(engine, revision: str) -> None:  # type: ignore[no-untyped-def]
 def test_down_and_up_again(db_url: str):
     engine = make_engine(db_url)
     migrate(engine)
+    _down_to(engine, "0005")
+    names = set(inspect(engine).get_table_names())
+    assert not CALLBACKS & names and names >= QUALITY
     _down_to(engine, "0004")
     names = set(inspect(engine).get_table_names())
     assert not QUALITY & names
@@ -56,6 +60,6 @@ def test_down_and_up_again(db_url: str):
     _down_to(engine, "0001")
     assert not CASES & set(inspect(engine).get_table_names())
     migrate(engine)
-    assert set(inspect(engine).get_table_names()) >= CASES | QUALITY
+    assert set(inspect(engine).get_table_names()) >= CASES | QUALITY | CALLBACKS
     assert _diffs(engine) == []
     engine.dispose()
