@@ -170,7 +170,8 @@ def env_dates(env: Mapping[str, str], name: str) -> frozenset[date]:
 
 def build_calendar(years: Iterable[Mapping[int, YearDays]], *,
                    extra_holidays: frozenset[date] = frozenset(),
-                   extra_workdays: frozenset[date] = frozenset()) -> WorkCalendar:
+                   extra_workdays: frozenset[date] = frozenset(),
+                   provisional: bool = False) -> WorkCalendar:
     """Layers of whole years, later layers replacing earlier ones year by year; then
     single dates on top, each winning over the opposite list."""
     merged: dict[int, YearDays] = {}
@@ -183,7 +184,8 @@ def build_calendar(years: Iterable[Mapping[int, YearDays]], *,
     workdays = set().union(*(y.workdays for y in merged.values()))
     holidays = (holidays - extra_workdays) | extra_holidays
     workdays = (workdays - extra_holidays) | extra_workdays
-    return WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(merged))
+    return WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(merged),
+                        provisional=provisional)
 
 
 def load_work_calendar(env: Mapping[str, str] | None = None, *,
@@ -198,10 +200,11 @@ def load_work_calendar(env: Mapping[str, str] | None = None, *,
     calendar = build_calendar(
         [package_years(), read_holidays_file(path)],
         extra_holidays=env_dates(e, "HALLQ_HOLIDAYS"),
-        extra_workdays=env_dates(e, "HALLQ_EXTRA_WORKDAYS"))
+        extra_workdays=env_dates(e, "HALLQ_EXTRA_WORKDAYS"), provisional=True)
     this_year = (today or date.today()).year
     for year in calendar.missing_years((this_year, this_year + 1)):
-        log.warning("工作日历缺少 %d 年的法定节假日数据，请在 %s 中加入 [years.%d] / the "
-                    "working-day calendar has no holiday data for %d: add [years.%d] to %s",
-                    year, path, year, year, year, path)
+        log.warning("工作日历缺少 %d 年的法定节假日数据，该年暂按周末计算，相关截止日期标为暂定；"
+                    "请在 %s 中加入 [years.%d] / the working-day calendar has no holiday data "
+                    "for %d: it counts only weekends there and marks those due dates "
+                    "provisional; add [years.%d] to %s", year, path, year, year, year, path)
     return calendar

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
@@ -37,6 +38,8 @@ from queue_server.cases.wiring import Records
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
 from queue_server.domain.slips import slip_key
+from queue_server.domain.workdays import WorkCalendar
+from queue_server.domain.workorders import due_on
 from queue_server.hall import Clock, Hall, utc_now
 from queue_server.logs import RequestLog
 from queue_server.pages import routes as pages
@@ -77,6 +80,19 @@ async def _turnover_loop(hall: Hall, every: float) -> None:
             await asyncio.to_thread(hall.turn_over_if_due)
         except Exception:  # keep clearing on later ticks; the failure is in the log
             log.exception("daily clear failed")
+
+
+def _settle_work_orders(quality: Quality, calendar: WorkCalendar, layout: Layout) -> None:
+    """Work orders due dates counted before the hall added a year's holidays are counted
+    again now, once that year is known."""
+    days = layout.hall.followup_working_days
+
+    def due(reviewed: date) -> tuple[date, bool]:
+        day = due_on(reviewed, days, calendar)
+        return day, calendar.is_provisional(reviewed, day)
+    settled = quality.settle_provisional(due, layout.hall.tz)
+    if settled:
+        log.info("%d work orders' due dates settled on the updated calendar", settled)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
@@ -123,6 +139,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     # The one working-day calendar (holidays and 调休 included) for every deadline the
     # product counts: cases, 差评整改 work orders, bookings.
     app.state.calendar = records.config.calendar
+    _settle_work_orders(app.state.quality, app.state.calendar, layout)
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)
     app.state.slip_key = key

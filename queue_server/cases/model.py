@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from queue_server.cases.deadline import WorkCalendar, due_date
 from queue_server.cases.proof import MAX_CANDIDATES, derive_receipt_token, receipt_hash
 from queue_server.cases.steps import Step
+from queue_server.domain.deadline import due_date
 from queue_server.domain.errors import InvalidInput
 from queue_server.domain.identity import id_hash, mask_id_number, mask_name, normalise_id_number
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.notify.phone import mask_openid, mask_phone, normalise_phone
 from queue_server.notify.secrecy import SecretBox
 

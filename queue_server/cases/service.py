@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 
 from queue_server.archive.ratelimit import Limiter
 from queue_server.cases import csv_import, proof, store, views
-from queue_server.cases.deadline import Urgency, WorkCalendar, urgency, warn_horizon
 from queue_server.cases.model import CaseIn, CaseRecord, check_case_no, protect
 from queue_server.cases.steps import FINISHED, Step
+from queue_server.domain.deadline import Urgency, urgency, warn_horizon
 from queue_server.domain.errors import DomainError, InvalidInput, NotFound
 from queue_server.domain.identity import id_hash, normalise_id_number
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.service import Composer, Recipient
 from queue_server.security import Principal
@@ -165,8 +166,12 @@ class CaseService:
             if case is None:
                 raise NotFound("没有这个案件", "no such case")
             u, left = self._urgency(case)
-            return views.staff_view(case, store.applicants(conn, case_no),
+            view = views.staff_view(case, store.applicants(conn, case_no),
                                     store.steps(conn, case_no), urgency=u, workdays_left=left)
+        # Counted through a year the calendar has no holidays for: the screens say so.
+        view["due_provisional"] = self.calendar.is_provisional(case["accepted_at"].date(),
+                                                               case["due_date"])
+        return view
 
     def _urgency(self, case: dict[str, Any]) -> tuple[Urgency | None, int]:
         today = self.today()

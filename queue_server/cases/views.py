@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from queue_server.cases.deadline import URGENCY_NAMES, Urgency
 from queue_server.cases.steps import HINTS, NAMES, PATH, RANK, Step
+from queue_server.domain.deadline import URGENCY_NAMES, Urgency
 
 
 def _iso(at: datetime | date | None) -> str | None:

@@ -1,10 +1,12 @@
 """The product's one working-day calendar: weekends, statutory holidays and 调休 weekends.
 
 Pure: it knows only the dates it was given and which years they cover. China publishes
-each year's holidays late in the year before, so a calendar always ends somewhere; a
-count that reaches a year it has no data for refuses instead of quietly counting
-weekends only, which would put a deadline in the middle of the Spring Festival.
-`queue_server.workcalendar.load_work_calendar` builds the real one.
+each year's holidays late in the year before, so a calendar always ends somewhere. A
+strict calendar refuses a count that reaches a year it has no data for. The product's
+(`queue_server.workcalendar.load_work_calendar`) is `provisional`: a bad review or a
+case pushed in late December must still be recorded, so it counts such a year on its
+weekends and every date it yields there is marked provisional (`is_provisional`) on the
+screens that show it, with a warning at start, until the hall adds the year.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class WorkCalendar:
     # pass for the product's calendar by accident; see weekends_only() for tests.
     covered_years: frozenset[int] = field(default_factory=frozenset)
     every_year: bool = False  # only weekends_only(): any year counts with the dates given
+    # Count a year without data on its weekends instead of refusing; dates so counted are
+    # provisional (is_provisional) and the screens say so.
+    provisional: bool = False
 
     @classmethod
     def weekends_only(cls, holidays: Iterable[date] = (),
@@ -55,8 +60,13 @@ class WorkCalendar:
     def missing_years(self, years: Iterable[int]) -> list[int]:
         return sorted(y for y in set(years) if not self.covers(y))
 
+    def is_provisional(self, start: date, end: date) -> bool:
+        """Whether a count between these days ran through a year without data."""
+        low, high = min(start, end), max(start, end)
+        return bool(self.missing_years(range(low.year, high.year + 1)))
+
     def is_workday(self, day: date) -> bool:
-        if not self.covers(day.year):
+        if not self.covers(day.year) and not self.provisional:
             raise CalendarYearMissing(day.year)
         if day in self.extra_workdays:
             return True

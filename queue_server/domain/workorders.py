@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from queue_server.cases.deadline import Urgency, WorkCalendar, urgency
+from queue_server.domain.deadline import Urgency, urgency
 from queue_server.domain.errors import IllegalTransition, InvalidInput
+from queue_server.domain.workdays import WorkCalendar
 
 NOTE_MAX = 1000
 WARN_WORKING_DAYS = 3  # an order this close to its due date is alerted

@@ -3,6 +3,7 @@ order are one transaction, so no bad review is ever without its order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -81,6 +82,21 @@ class Quality:
         out["evaluation"] = dict(ev._mapping) if ev else None
         out["steps"] = [dict(s._mapping) for s in steps]
         return out
+
+    def settle_provisional(self, due: Callable[[date], tuple[date, bool]], tz: Any) -> int:
+        """Count again the due dates that ran through a year without holiday data, now
+        that the calendar may know it; returns how many became final."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(work_orders.c.id, work_orders.c.opened_at).where(
+                work_orders.c.due_provisional.is_(True))).all()
+            settled = 0
+            for r in rows:
+                day, provisional = due(r.opened_at.astimezone(tz).date())
+                if not provisional:
+                    settled += conn.execute(update(work_orders).where(
+                        work_orders.c.id == r.id).values(due_date=day,
+                                                         due_provisional=False)).rowcount
+        return settled
 
     def add_step(self, order_id: str, expected: OrderStatus, step: Step, status: OrderStatus,
                  actor: str, at: datetime, note: str) -> None:

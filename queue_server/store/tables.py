@@ -326,6 +326,9 @@ work_orders = Table(
     Column("status", String(12), nullable=False),  # open → verified → rectified → replied → closed
     Column("opened_at", UTCDateTime(), nullable=False),
     Column("due_date", Date, nullable=False),
+    # Counted through a year the calendar had no holidays for: settled again at start
+    # once the hall adds that year.
+    Column("due_provisional", Boolean, nullable=False, default=False),
     Column("replied_at", UTCDateTime()),
     Column("closed_at", UTCDateTime()),
     Index("ix_work_orders_status_due", "status", "due_date"),

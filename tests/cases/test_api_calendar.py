@@ -1,6 +1,6 @@
 """Case due dates through the HTTP API on the product's calendar: China's holidays and
-调休 counted, one calendar shared as app.state.calendar, and a due date that would run
-into a year without holiday data refused plainly."""
+调休 counted, one calendar shared as app.state.calendar, and a due date that runs into a
+year without holiday data kept and marked provisional."""
 
 from __future__ import annotations
 
@@ -45,15 +45,22 @@ def test_the_app_shares_one_calendar(client):
     assert cal.add_workdays(date(2026, 9, 30), 1) == date(2026, 10, 8)
 
 
-def test_a_due_date_in_a_year_without_data_is_refused_with_the_reason(client):
+def test_a_due_date_in_a_year_without_data_is_provisional_and_says_so(client):
+    """The case is kept (a refusal would lose it every late December until the State
+    Council publishes): that year counts on its weekends and the date is marked."""
     c, h, reg, _ = client
     cal = h.app.state.calendar
     # The first year no source knows (2027 as this is written), whenever data arrives.
     missing = next(y for y in range(2027, 2100) if not cal.covers(y))
-    # Enough working days from Friday 2026-11-20 to reach into that year.
-    days = cal.workdays_between(date(2026, 11, 20), date(missing - 1, 12, 31)) + 1
+    # Enough working days from Friday 2026-11-20 to reach 3 working days into that year.
+    days = cal.workdays_between(date(2026, 11, 20), date(missing - 1, 12, 31)) + 3
     r = c.put(f"/api/v1/cases/{CASE}", json=case_body(time_limit_days=days), headers=reg)
-    assert r.status_code == 503, r.text
-    err = r.json()["error"]
-    assert err["code"] == "calendar_year_missing"
-    assert err["message"].startswith(f"工作日历缺少 {missing} 年的法定节假日数据")
+    assert r.status_code == 201, r.text
+    view = c.get(f"/api/v1/cases/{CASE}", headers=h.headers("guide")).json()
+    first = date(missing, 1, 1)
+    weekdays = [first.replace(day=d) for d in range(1, 10) if first.replace(day=d).weekday() < 5]
+    assert view["due_date"] == weekdays[2].isoformat() and view["due_provisional"] is True
+    ok = c.put("/api/v1/cases/C-SHORT", json=case_body(time_limit_days=5), headers=reg)
+    assert ok.status_code == 201
+    short = c.get("/api/v1/cases/C-SHORT", headers=h.headers("guide")).json()
+    assert short["due_provisional"] is False

@@ -8,15 +8,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from queue_server.cases import proof
-from queue_server.cases.deadline import (
+from queue_server.cases.model import ApplicantIn, CaseIn, StepIn, protect
+from queue_server.cases.steps import Step
+from queue_server.domain.deadline import (
     Urgency,
     WorkCalendar,
     due_date,
     urgency,
     warn_horizon,
 )
-from queue_server.cases.model import ApplicantIn, CaseIn, StepIn, protect
-from queue_server.cases.steps import Step
 from queue_server.domain.errors import InvalidInput
 from queue_server.notify.secrecy import SecretBox
 from tests.cases.helpers import LI, LI_NAME, PHONE_ZHANG, ZHANG, ZHANG_NAME

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from queue_server.cases.deadline import WorkCalendar as ReExported
-from queue_server.cases.deadline import due_date
+from queue_server.domain.deadline import due_date
 from queue_server.domain.errors import DomainError
 from queue_server.domain.workdays import CalendarYearMissing, WorkCalendar
 from queue_server.notify.config import ConfigError
@@ -69,10 +68,6 @@ def test_a_tiaoxiu_saturday_is_a_working_day(cal):
     assert date(2026, 2, 28).weekday() == 5 and cal.is_workday(date(2026, 2, 28))
     assert not cal.is_workday(date(2026, 10, 17))  # an ordinary Saturday
     assert cal.add_workdays(date(2026, 10, 9), 1) == date(2026, 10, 10)
-
-
-def test_the_calendar_moved_to_the_domain_and_cases_use_the_same_class():
-    assert ReExported is WorkCalendar
 
 
 def test_the_package_years_are_covered_and_the_next_is_not(cal):

@@ -93,3 +93,27 @@ def test_who_may_read_and_act_on_orders(api):
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_order"
     r = client.get(f"{API}/followups", params={"status": "late"}, headers=h.headers("admin"))
     assert r.status_code == 422
+
+
+def test_a_deadline_in_a_year_without_holidays_is_provisional_then_settled(
+        make_app, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+    h = make_app()
+    h.clock.now = datetime(2026, 12, 21, 1, 0, tzinfo=UTC)  # Monday: 15 working days reach 2027
+    cal = h.app.state.calendar
+    if cal.covers(2027):  # a calendar package that has learnt 2027 makes this moot
+        return
+    with TestClient(h.app) as client:
+        order = _bad_review(client, h)
+        # 2027 counted on its weekends only, and said to be so.
+        assert order["due_date"] == "2027-01-11" and order["due_provisional"] is True
+    # The hall adds 2027 (dates made up for this test: New Year's Day off, no 调休) and
+    # restarts: the deadline is counted again and is final.
+    holidays = tmp_path / "holidays.toml"
+    holidays.write_text('[years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n',
+                        encoding="utf-8")
+    monkeypatch.setenv("HALLQ_HOLIDAYS_FILE", str(holidays))
+    h2 = make_app()
+    with TestClient(h2.app) as client:
+        [o] = client.get(f"{API}/followups", headers=h2.headers("manager")).json()
+        assert (o["due_date"], o["due_provisional"]) == ("2027-01-12", False)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import HallDep, require
-from queue_server.cases.deadline import URGENCY_NAMES, WorkCalendar
+from queue_server.domain.deadline import URGENCY_NAMES
 from queue_server.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from queue_server.domain.evaluation import (
     DIMENSIONS,
@@ -31,6 +31,7 @@ from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import Ticket
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.domain.workorders import (
     STATUS_NAMES,
     STEP_NAMES,
@@ -140,9 +141,10 @@ async def record_evaluation(request: Request, ticket_id: str, body: EvaluationIn
         order = {"id": hall.new_id(), "evaluation_id": evaluation_id, "ticket_id": ticket.id,
                  "number": ticket.number, "window": service.window, "staff": service.staff,
                  "business": service.business, "rating": rating.overall,
-                 "status": OrderStatus.OPEN.value, "opened_at": now,
-                 "due_date": due_on(reviewed, hall.layout.hall.followup_working_days,
-                                    calendar_of(request))}
+                 "status": OrderStatus.OPEN.value, "opened_at": now}
+        cal = calendar_of(request)
+        order["due_date"] = due_on(reviewed, hall.layout.hall.followup_working_days, cal)
+        order["due_provisional"] = cal.is_provisional(reviewed, order["due_date"])
     case_no = await off_loop(quality.case_of, ticket.id)
     await off_loop(quality.add, evaluation_id, service, rating, channel, now, order, case_no)
     data = {"evaluation": evaluation_id, "number": ticket.number, "rating": rating.overall,
@@ -160,7 +162,8 @@ async def record_evaluation(request: Request, ticket_id: str, body: EvaluationIn
                            "attitude": rating.attitude},
             "reason": rating.reason, "comment": rating.comment, "channel": channel,
             "at": now.isoformat(),
-            "work_order": {"id": order["id"], "due_date": order["due_date"].isoformat()}
+            "work_order": {"id": order["id"], "due_date": order["due_date"].isoformat(),
+                           "due_provisional": order["due_provisional"]}
             if order else None}
 
 

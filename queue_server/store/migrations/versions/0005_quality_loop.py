@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("due_date", sa.Date, nullable=False),
+        sa.Column("due_provisional", sa.Boolean, nullable=False),
         sa.Column("replied_at", sa.DateTime(timezone=True)),
         sa.Column("closed_at", sa.DateTime(timezone=True)),
     )

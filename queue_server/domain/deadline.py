@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from queue_server.domain.workdays import WorkCalendar
 
-__all__ = ["URGENCY_NAMES", "Urgency", "WorkCalendar", "due_date", "urgency", "warn_horizon"]
+__all__ = ["URGENCY_NAMES", "Urgency", "due_date", "urgency", "warn_horizon"]
 
 
 class Urgency(StrEnum):
