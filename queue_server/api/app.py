@@ -24,6 +24,7 @@ from queue_server.api.routes import (
     hall_info,
     health,
     kiosks,
+    reports,
     slips,
     staff,
     tickets,
@@ -148,7 +149,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLog)  # outermost: the request id covers every line
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
-                   slips, staff, evaluations, follow, callbacks):
+                   slips, staff, evaluations, follow, callbacks, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (case_routes, archive_routes, notify_routes):
         app.include_router(module.router, prefix=API_PREFIX)
