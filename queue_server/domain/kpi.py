@@ -56,16 +56,17 @@ figure whose denominator is 0 is null.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.layout import Layout
-from queue_server.domain.tickets import business_day
+from queue_server.domain.tickets import next_clear_at
 
 SATISFIED_FROM = 4
 BAD_UP_TO = 2
@@ -95,13 +96,18 @@ _ENDS = {"ticket.completed": "served", "ticket.forwarded": "served",
 # Transitions after which the window holds nobody (the ticket left it).
 _RELEASES = frozenset({"ticket.completed", "ticket.no_show", "ticket.parked",
                        "ticket.transferred", "ticket.forwarded", "ticket.abandoned"})
+_WINDOW_MOVES = _RELEASES | {"ticket.called"}  # what takes or frees a window
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+# Rows are named tuples with times as epoch seconds (floats): a year is a million
+# transitions, and building objects or doing datetime arithmetic per row would cost more
+# than the figures themselves. The store builds them straight from its query results.
+
+
+class Transition(NamedTuple):
     """One stored event row. `to` is the target business of a transfer or forward."""
     seq: int
-    at: datetime
+    at: float
     type: str
     ticket_id: str | None
     window: int | None
@@ -109,17 +115,15 @@ class Transition:
     to: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TicketRow:
+class TicketRow(NamedTuple):
     id: str
     day: date
     origin_business: str
     closed_reason: str | None = None
-    finished_at: datetime | None = None
+    finished_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RatingRow:
+class RatingRow(NamedTuple):
     id: str
     ticket_id: str
     service_seq: int
@@ -127,14 +131,13 @@ class RatingRow:
     business: str
     window: int
     staff: str | None
-    at: datetime
+    at: float
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRow:
+class OrderRow(NamedTuple):
     evaluation_id: str
     due_date: date
-    replied_at: datetime | None
+    replied_at: float | None
 
 
 @dataclass(frozen=True)
@@ -202,44 +205,43 @@ class _Acc:
     due: int = 0
 
 
-def build_visits(tickets: Iterable[TicketRow], transitions: Iterable[Transition]
+def build_visits(tickets: Iterable[TicketRow], transitions: Sequence[Transition]
                  ) -> list[Visit]:
-    """Every queue visit of these tickets, from their transitions (any order of input)."""
-    per: dict[str, list[Transition]] = defaultdict(list)
-    for e in transitions:
-        if e.ticket_id is not None and e.type.startswith("ticket."):
-            per[e.ticket_id].append(e)
+    """Every queue visit of these tickets, from their transitions in `seq` order."""
+    info = {t.id: t for t in tickets}
+    current: dict[str, Visit] = {}
     visits: list[Visit] = []
-    for t in tickets:
-        cur: Visit | None = None
-        for e in sorted(per.get(t.id, ()), key=lambda e: e.seq):
-            at = e.at.timestamp()
-            kind = e.type
-            if kind == "ticket.issued":
-                cur = Visit(t.id, t.day, t.origin_business, at)
+    for e in transitions:
+        kind = e.type
+        if kind == "ticket.issued":
+            t = info.get(e.ticket_id)  # type: ignore[arg-type]
+            if t is not None:
+                cur = current[t.id] = Visit(t.id, t.day, t.origin_business, e.at)
                 visits.append(cur)
-                continue
-            if cur is None:  # its issue lies outside what was read: not this period's
-                break
-            if kind in ("ticket.called", "ticket.recalled"):
-                if cur.started is None:
-                    cur.call, cur.window, cur.staff = at, e.window, e.staff
-                    if cur.outcome == "no_show":  # called again after a no-show
-                        cur.outcome = cur.end = cur.end_seq = None
-            elif kind == "ticket.started":
-                if cur.started is None:
-                    cur.started = at
-            elif kind in _ENDS:
-                cur.end, cur.end_seq, cur.outcome = at, e.seq, _ENDS[kind]
-                cur.forwarded = kind == "ticket.forwarded"
-                if kind in MOVES and e.to:
-                    cur = Visit(t.id, t.day, e.to, at)
-                    visits.append(cur)
-        if cur is not None and cur.outcome is None and t.closed_reason == "abandoned":
+            continue
+        cur = current.get(e.ticket_id)  # type: ignore[arg-type]
+        if cur is None:  # not a ticket, or one issued outside the period read
+            continue
+        if kind == "ticket.called" or kind == "ticket.recalled":
+            if cur.started is None:
+                cur.call, cur.window, cur.staff = e.at, e.window, e.staff
+                if cur.outcome == "no_show":  # called again after a no-show
+                    cur.outcome = cur.end = cur.end_seq = None
+        elif kind == "ticket.started":
+            if cur.started is None:
+                cur.started = e.at
+        elif kind in _ENDS:
+            cur.end, cur.end_seq, cur.outcome = e.at, e.seq, _ENDS[kind]
+            cur.forwarded = kind == "ticket.forwarded"
+            if kind in MOVES and e.to:
+                cur = current[cur.ticket_id] = Visit(cur.ticket_id, cur.day, e.to, e.at)
+                visits.append(cur)
+    for tid, cur in current.items():
+        t = info[tid]
+        if cur.outcome is None and t.closed_reason == "abandoned":
             # The clear ran days late (the server was down) and its event lies outside the
             # period read: the ticket row holds the same closing.
-            cur.outcome = "abandoned"
-            cur.end = t.finished_at.timestamp() if t.finished_at else None
+            cur.outcome, cur.end = "abandoned", t.finished_at
     return visits
 
 
@@ -256,19 +258,21 @@ def idle_spans(transitions: Iterable[Transition], setup: Setup,
     """Each stretch a front window was open holding nobody, within each day's working
     span (`spans`: day → (first issue, last ticket transition or now))."""
     per_day: dict[date, list[Transition]] = defaultdict(list)
+    day_of = DayFinder(setup, spans)
+    windows = setup.open_at_start
     for e in transitions:
-        if e.window is None or e.window not in setup.open_at_start:
-            continue
-        if e.type.startswith("ticket.") or e.type in WINDOW_TYPES:
-            per_day[business_day(e.at, setup.tz, setup.clear_time)].append(e)
+        if e.window in windows and (e.type in _WINDOW_MOVES or e.type in WINDOW_TYPES):
+            day = day_of(e.at)
+            if day is not None:
+                per_day[day].append(e)
     out: list[IdleSpan] = []
     for day, (lo, hi) in spans.items():
         # Every day starts from the layout: the daily clear resets windows to it.
         runs = {w: _WindowRun(w, is_open, lo if is_open else None)
                 for w, is_open in setup.open_at_start.items()}
-        for e in sorted(per_day.get(day, ()), key=lambda e: e.seq):
+        for e in per_day.get(day, ()):
             run = runs[e.window]  # type: ignore[index]
-            at = min(max(e.at.timestamp(), lo), hi)
+            at = min(max(e.at, lo), hi)
             was_idle = run.idle
             kind = e.type
             if kind == "staff.signed_in" or (kind == "staff.signed_out" and run.staff == e.staff):
@@ -324,7 +328,7 @@ def working_spans(tickets: Iterable[TicketRow], transitions: Iterable[Transition
         day = day_of.get(e.ticket_id)
         if day is None:
             continue
-        at = e.at.timestamp()
+        at = e.at
         if e.type == "ticket.issued" and (day not in lo or at < lo[day]):
             lo[day] = at
         if day not in hi or at > hi[day]:
@@ -336,21 +340,63 @@ def working_spans(tickets: Iterable[TicketRow], transitions: Iterable[Transition
     return out
 
 
+class DayFinder:
+    """The business day of an instant, by bisection over the clear instants around the
+    days asked about: cheaper per event than converting each to the hall's zone."""
+
+    def __init__(self, setup: Setup, days: Iterable[date]) -> None:
+        wanted = sorted(days)
+        self.days: list[date] = []
+        self.clears: list[float] = []
+        if wanted:
+            d = wanted[0] - timedelta(days=1)
+            while d <= wanted[-1]:
+                self.days.append(d)
+                self.clears.append(next_clear_at(d, setup.tz, setup.clear_time).timestamp())
+                d += timedelta(days=1)
+        self.wanted = set(wanted)
+
+    def __call__(self, at: float) -> date | None:
+        # Day d runs from the clear of d-1 (included) to its own clear (excluded).
+        i = bisect_right(self.clears, at)
+        if i >= len(self.days):
+            return None
+        day = self.days[i]
+        return day if day in self.wanted else None
+
+
+class Slots:
+    """Half-hour slots in the hall's time zone, the UTC offset looked up once per hour
+    (zones change offset on the hour)."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.offsets: dict[int, float] = {}
+
+    def offset(self, at: float) -> float:
+        hour = int(at // 3600)
+        off = self.offsets.get(hour)
+        if off is None:
+            delta = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
+            off = self.offsets[hour] = delta.total_seconds() if delta else 0.0
+        return off
+
+    def key(self, at: float) -> str:
+        minute = int((at + self.offset(at)) % 86400 // 60)
+        minute -= minute % SLOT_MINUTES
+        return f"{minute // 60:02d}:{minute % 60:02d}"
+
+    def split(self, start: float, end: float) -> Iterable[tuple[str, float]]:
+        step = SLOT_MINUTES * 60
+        t = start
+        while t < end:
+            nxt = min(t + step - (t + self.offset(t)) % step, end)
+            yield self.key(t), nxt - t
+            t = nxt
+
+
 def slot_of(at: float, tz: ZoneInfo) -> str:
-    local = datetime.fromtimestamp(at, tz)
-    return f"{local.hour:02d}:{local.minute - local.minute % SLOT_MINUTES:02d}"
-
-
-def _split_by_slot(span: IdleSpan, tz: ZoneInfo) -> Iterable[tuple[str, float]]:
-    step = SLOT_MINUTES * 60
-    t = span.start
-    while t < span.end:
-        local = datetime.fromtimestamp(t, tz)
-        slot_start = local.replace(minute=local.minute - local.minute % SLOT_MINUTES,
-                                   second=0, microsecond=0)
-        nxt = min((slot_start + timedelta(seconds=step)).timestamp(), span.end)
-        yield f"{slot_start.hour:02d}:{slot_start.minute:02d}", nxt - t
-        t = nxt
+    return Slots(tz).key(at)
 
 
 def nearest_rank(values: Sequence[float], p: float) -> float | None:
@@ -381,8 +427,10 @@ def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
     `now` marks `today` as still running: its open visits count as open and its windows'
     idle time runs to now.
     """
+    transitions = sorted(transitions)  # by seq, the order they were committed in
     visits = build_visits(tickets, transitions)
-    key_of = _key_fn(by, setup)
+    slots = Slots(setup.tz)
+    key_of = _key_fn(by, setup, slots)
     groups: dict[str, _Acc] = defaultdict(_Acc)
     total = _Acc()
     by_end: dict[tuple[str, int], str | None] = {}
@@ -418,7 +466,9 @@ def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
 
     rating_key: dict[str, str | None] = {}
     for r in ratings:
-        key = by_end.get((r.ticket_id, r.service_seq), _rating_key(by, setup, r))
+        key = by_end.get((r.ticket_id, r.service_seq))
+        if key is None and (r.ticket_id, r.service_seq) not in by_end:
+            key = _rating_key(by, setup, slots, r)
         rating_key[r.id] = key
         for a in _accs(groups, total, key):
             a.evaluations += 1
@@ -427,7 +477,8 @@ def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
     for o in orders:
         if o.evaluation_id not in rating_key:
             continue  # its rating lies outside the period
-        replied = o.replied_at.astimezone(setup.tz).date() if o.replied_at else None
+        replied = (datetime.fromtimestamp(o.replied_at, setup.tz).date()
+                   if o.replied_at is not None else None)
         for a in _accs(groups, total, rating_key[o.evaluation_id]):
             a.orders += 1
             a.in_time += replied is not None and replied <= o.due_date
@@ -441,7 +492,7 @@ def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
         if by is By.BUSINESS:
             continue  # a window's idle time belongs to no business: the totals only
         if by is By.HOUR:
-            for slot, secs in _split_by_slot(s, setup.tz):
+            for slot, secs in slots.split(s.start, s.end):
                 groups[slot].idle += secs
                 groups[slot].idle_known = True
         else:
@@ -457,12 +508,11 @@ def _accs(groups: dict[str, _Acc], total: _Acc, key: str | None) -> tuple[_Acc, 
     return (total,) if key is None else (total, groups[key])
 
 
-def _key_fn(by: By, setup: Setup) -> Callable[[Visit], str | None]:
+def _key_fn(by: By, setup: Setup, slots: Slots) -> Callable[[Visit], str | None]:
     if by is By.BUSINESS:
         return lambda v: v.business
     if by is By.HOUR:
-        tz = setup.tz
-        return lambda v: slot_of(v.queued, tz)
+        return lambda v: slots.key(v.queued)
     if by is By.WINDOW:
         return lambda v: None if v.call is None else str(v.window)
     if by is By.STAFF:
@@ -471,7 +521,7 @@ def _key_fn(by: By, setup: Setup) -> Callable[[Visit], str | None]:
     return lambda v: None if v.call is None else zones.get(v.window or 0, "")
 
 
-def _rating_key(by: By, setup: Setup, r: RatingRow) -> str | None:
+def _rating_key(by: By, setup: Setup, slots: Slots, r: RatingRow) -> str | None:
     """A rating whose service was not among the transitions read: its own columns."""
     if by is By.BUSINESS:
         return r.business
@@ -481,7 +531,7 @@ def _rating_key(by: By, setup: Setup, r: RatingRow) -> str | None:
         return r.staff or ""
     if by is By.ZONE:
         return setup.zones.get(r.window, "")
-    return slot_of(r.at.timestamp(), setup.tz)
+    return slots.key(r.at)
 
 
 def _idle_key(by: By, setup: Setup, s: IdleSpan) -> str:

@@ -8,12 +8,11 @@ forwards, whose target business it names.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, String, case, select, type_coerce
+from sqlalchemy import Engine, Float, case, cast, func, select
 
 from queue_server.domain.kpi import (
     MOVES,
@@ -40,62 +39,43 @@ class Inputs:
     orders: list[OrderRow]
 
 
-def _instant(value: Any) -> datetime:
-    # SQLite hands back text; reading it here skips SQLAlchemy's per-row regex parsing,
-    # which costs more than the whole figure computation over a year.
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class Reports:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
 
-    def _at(self, column: Any) -> Any:
-        return type_coerce(column, String) if self._sqlite else column
+    def _epoch(self, column: Any) -> Any:
+        """Seconds since 1970 as a float, computed by the database: parsing a million
+        timestamps in Python would cost more than the whole report."""
+        if self._sqlite:
+            # SQLite keeps naive UTC text; to the millisecond, so whole minutes stay whole.
+            return func.round((func.julianday(column) - 2440587.5) * 86400.0, 3)
+        return cast(func.extract("epoch", column), Float)
 
     def read(self, start: date, end: date, setup: Setup) -> Inputs:
         """Everything about business days `start`..`end` (inclusive)."""
         lo = next_clear_at(start - timedelta(days=1), setup.tz, setup.clear_time)
         hi = next_clear_at(end, setup.tz, setup.clear_time) + CLEAR_SLACK
-        data = case((events.c.type.in_(list(MOVES)), type_coerce(events.c.data, String)),
-                    else_=None)
+        target = case((events.c.type.in_(list(MOVES)), events.c.data["to"].as_string()),
+                      else_=None)
         with self.engine.connect() as conn:
             trows = conn.execute(
                 select(tickets.c.id, tickets.c.day, tickets.c.origin_business,
-                       tickets.c.closed_reason, self._at(tickets.c.finished_at))
+                       tickets.c.closed_reason, self._epoch(tickets.c.finished_at))
                 .where(tickets.c.day >= start, tickets.c.day <= end)).all()
             erows = conn.execute(
-                select(events.c.seq, self._at(events.c.at), events.c.type, events.c.ticket_id,
-                       events.c.window, events.c.staff, data)
+                select(events.c.seq, self._epoch(events.c.at), events.c.type,
+                       events.c.ticket_id, events.c.window, events.c.staff, target)
                 .where(events.c.at >= lo, events.c.at < hi)).all()
             rrows = conn.execute(
                 select(evaluations.c.id, evaluations.c.ticket_id, evaluations.c.service_seq,
                        evaluations.c.rating, evaluations.c.business, evaluations.c.window,
-                       evaluations.c.staff, self._at(evaluations.c.at))
+                       evaluations.c.staff, self._epoch(evaluations.c.at))
                 .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
             orows = conn.execute(
                 select(work_orders.c.evaluation_id, work_orders.c.due_date,
-                       self._at(work_orders.c.replied_at))
+                       self._epoch(work_orders.c.replied_at))
                 .join(evaluations, evaluations.c.id == work_orders.c.evaluation_id)
                 .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
-        ticket_rows = [TicketRow(r[0], _day(r[1]), r[2], r[3],
-                                 _instant(r[4]) if r[4] is not None else None) for r in trows]
-        transitions = [Transition(r[0], _instant(r[1]), r[2], r[3], r[4], r[5],
-                                  _target(r[6]) if r[6] is not None else None) for r in erows]
-        ratings = [RatingRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _instant(r[7]))
-                   for r in rrows]
-        orders = [OrderRow(r[0], _day(r[1]), _instant(r[2]) if r[2] is not None else None)
-                  for r in orows]
-        return Inputs(ticket_rows, transitions, ratings, orders)
-
-
-def _day(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _target(raw: Any) -> str | None:
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return data.get("to") if isinstance(data, dict) else None
+        return Inputs(list(map(TicketRow._make, trows)), list(map(Transition._make, erows)),
+                      list(map(RatingRow._make, rrows)), list(map(OrderRow._make, orows)))
