@@ -64,6 +64,7 @@ class HallModel:
         self.rng = random.Random(seed)
         self.per_day = per_day
         self.seq = 0
+        self.rated = 0
         self.tz = layout.hall.tz
         self.windows_of: dict[str, list[int]] = {}
         for w in layout.windows.values():
@@ -77,12 +78,11 @@ class HallModel:
                              if all(s in self.windows_of for s in j.steps)), None)
 
     def _event(self, rows: Rows, at: datetime, kind: str, ticket: str | None,
-               window: int | None, staff: str | None, data: dict[str, Any]) -> int:
-        self.seq += 1
-        rows.events.append({"seq": self.seq, "at": at, "type": kind, "actor": "bench",
-                            "ticket_id": ticket, "window": window, "data": data,
-                            "staff": staff})
-        return self.seq
+               window: int | None, staff: str | None, data: dict[str, Any]) -> dict[str, Any]:
+        row = {"seq": 0, "at": at, "type": kind, "actor": "bench", "ticket_id": ticket,
+               "window": window, "data": data, "staff": staff}
+        rows.events.append(row)
+        return row
 
     def _arrival(self, day: date) -> datetime:
         # Two peaks (10:00 and 14:30) over a 09:00–17:00 day.
@@ -108,8 +108,7 @@ class HallModel:
                                 {"staff": staff[n], "name": f"员工{n}"})
         seqs: dict[str, int] = {}
         arrivals = sorted(self._arrival(day) for _ in range(self.per_day))
-        # Ticket events are generated ticket by ticket, so their seq is not in time order
-        # across tickets; within a ticket it is, which is all a report relies on.
+        # Generated ticket by ticket; numbered below in time order, as the server commits.
         for i, issued in enumerate(arrivals):
             business = rng.choices(self.codes, self.weights)[0]
             journey = self.journey if self.journey and rng.random() < 0.08 else None
@@ -130,6 +129,12 @@ class HallModel:
                 "parked": False, "recalls": 0, "journey_step": 0, "channel": "kiosk",
                 "journey": journey.code if journey else None, "closed_reason": closed,
                 "finished_at": finished})
+        rows.events.sort(key=lambda e: e["at"])
+        for e in rows.events:
+            self.seq += 1
+            e["seq"] = self.seq
+        for ev in rows.evaluations:
+            ev["service_seq"] = ev["service_seq"]["seq"]  # the event row it rates
         return rows
 
     def _visits(self, rows: Rows, tid: str, number: str, business: str, queued: datetime,
@@ -187,16 +192,18 @@ class HallModel:
             self._rate(rows, tid, number, day, s, window, st, business, at)
             return "done", None, at
 
-    def _rate(self, rows: Rows, tid: str, number: str, day: date, seq: int, window: int,
-              staff: str, business: str, at: datetime) -> None:
+    def _rate(self, rows: Rows, tid: str, number: str, day: date, ended: dict[str, Any],
+              window: int, staff: str, business: str, at: datetime) -> None:
         rng = self.rng
         if rng.random() >= 0.6:
             return
         rating = rng.choices((5, 4, 3, 2, 1), (0.7, 0.2, 0.06, 0.03, 0.01))[0]
+        self.rated += 1
+        seq = self.rated
         eid = f"e{seq}"
         rated = at + timedelta(minutes=1)
         rows.evaluations.append({
-            "id": eid, "ticket_id": tid, "number": number, "day": day, "service_seq": seq,
+            "id": eid, "ticket_id": tid, "number": number, "day": day, "service_seq": ended,
             "window": window, "staff": staff, "business": business, "case_no": None,
             "channel": "pad", "rating": rating, "comment": "", "at": rated})
         if rating <= 2:

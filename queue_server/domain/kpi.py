@@ -132,6 +132,7 @@ class RatingRow(NamedTuple):
     window: int
     staff: str | None
     at: float
+    day: date
 
 
 class OrderRow(NamedTuple):
@@ -203,6 +204,38 @@ class _Acc:
     orders: int = 0
     in_time: int = 0
     due: int = 0
+    bad_ids: list[str] = field(default_factory=list)  # to find the orders they opened
+
+    def add(self, other: _Acc) -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.waits += other.waits
+        self.walks += other.walks
+        self.services += other.services
+        self.idle_known = self.idle_known or other.idle_known
+        self.bad_ids += other.bad_ids
+
+    def as_json(self) -> dict[str, Any]:
+        """What a daily roll-up stores; work orders are left out: they change for weeks."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
+        out.update(waits=self.waits, walks=self.walks, services=self.services,
+                   idle_known=self.idle_known, bad_ids=self.bad_ids)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> _Acc:
+        acc = cls()
+        for name in _COUNTS:
+            setattr(acc, name, data.get(name, 0))
+        acc.waits, acc.walks, acc.services = data["waits"], data["walks"], data["services"]
+        acc.idle_known, acc.bad_ids = data["idle_known"], data["bad_ids"]
+        return acc
+
+
+_COUNTS = ("arrived", "called", "served", "forwarded", "no_show", "cancelled", "abandoned",
+           "transferred", "open", "in_target", "idle", "evaluations", "satisfied", "bad")
+Acc = _Acc
+DAY_TOTAL = "*"  # a day's totals in `partials`: no business, window, staff, zone or slot
 
 
 def build_visits(tickets: Iterable[TicketRow], transitions: Sequence[Transition]
@@ -247,6 +280,7 @@ def build_visits(tickets: Iterable[TicketRow], transitions: Sequence[Transition]
 
 @dataclass(frozen=True, slots=True)
 class IdleSpan:
+    day: date
     window: int
     staff: str | None
     start: float
@@ -268,7 +302,7 @@ def idle_spans(transitions: Iterable[Transition], setup: Setup,
     out: list[IdleSpan] = []
     for day, (lo, hi) in spans.items():
         # Every day starts from the layout: the daily clear resets windows to it.
-        runs = {w: _WindowRun(w, is_open, lo if is_open else None)
+        runs = {w: _WindowRun(day, w, is_open, lo if is_open else None)
                 for w, is_open in setup.open_at_start.items()}
         for e in per_day.get(day, ()):
             run = runs[e.window]  # type: ignore[index]
@@ -299,6 +333,7 @@ def idle_spans(transitions: Iterable[Transition], setup: Setup,
 
 @dataclass(slots=True)
 class _WindowRun:
+    day: date
     window: int
     open: bool
     since: float | None  # start of the current idle stretch; None while not idle
@@ -311,7 +346,7 @@ class _WindowRun:
 
     def emit(self, at: float, out: list[IdleSpan]) -> None:
         if self.since is not None:
-            out.append(IdleSpan(self.window, self.staff, self.since, at))
+            out.append(IdleSpan(self.day, self.window, self.staff, self.since, at))
             self.since = at
 
 
@@ -418,35 +453,54 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
-           transitions: Sequence[Transition], ratings: Iterable[RatingRow] = (),
-           orders: Iterable[OrderRow] = (), *, today: date,
-           now: datetime | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The rows of one report grouped `by`, and its totals row.
+Partials = dict[date, dict[str, _Acc]]  # day → group key (DAY_TOTAL: all) → figures
 
-    `now` marks `today` as still running: its open visits count as open and its windows'
-    idle time runs to now.
+
+def partials(by: By, setup: Setup, tickets: Sequence[TicketRow],
+             transitions: Sequence[Transition], ratings: Iterable[RatingRow] = (), *,
+             today: date, now: datetime | None = None, days: Iterable[date] = ()
+             ) -> Partials:
+    """Each business day's figures grouped `by`, before work orders: what `combine` sums
+    into a report, and what a closed day's roll-up keeps. Every day in `days` gets at
+    least its (maybe empty) totals.
+
+    `now` marks `today` as still running: its windows' idle time runs to now.
     """
     transitions = sorted(transitions)  # by seq, the order they were committed in
     visits = build_visits(tickets, transitions)
     slots = Slots(setup.tz)
     key_of = _key_fn(by, setup, slots)
-    groups: dict[str, _Acc] = defaultdict(_Acc)
-    total = _Acc()
-    by_end: dict[tuple[str, int], str | None] = {}
+    out: Partials = {d: {DAY_TOTAL: _Acc(idle_known=True)} for d in days}
+
+    def day_groups(day: date) -> dict[str, _Acc]:
+        groups = out.get(day)
+        if groups is None:
+            groups = out[day] = {DAY_TOTAL: _Acc(idle_known=True)}
+        return groups
+
+    def accs(day: date, key: str | None) -> tuple[_Acc, ...]:
+        groups = day_groups(day)
+        if key is None:
+            return (groups[DAY_TOTAL],)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = _Acc()
+        return (groups[DAY_TOTAL], acc)
+
+    by_end: dict[tuple[str, int], tuple[date, str | None]] = {}
+    targets = {code: minutes * 60 for code, minutes in setup.wait_targets.items()}
     for v in visits:
         key = key_of(v)
-        accs = (total,) if key is None else (total, groups[key])
         if v.end_seq is not None:
-            by_end[(v.ticket_id, v.end_seq)] = key
-        target = setup.wait_targets.get(v.business, 20.0) * 60
+            by_end[(v.ticket_id, v.end_seq)] = (v.day, key)
+        target = targets.get(v.business, 20.0 * 60)
         wait = v.call - v.queued if v.call is not None else None
         walk = v.started - v.call if v.started is not None and v.call is not None else None
         service = None
         if v.outcome == "served" and v.end is not None:
             begun = v.started if v.started is not None else v.call
             service = v.end - begun if begun is not None else None
-        for a in accs:
+        for a in accs(v.day, key):
             a.arrived += 1
             if v.outcome is None:
                 a.open += 1
@@ -464,48 +518,71 @@ def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
             if service is not None:
                 a.services.append(service)
 
-    rating_key: dict[str, str | None] = {}
     for r in ratings:
-        key = by_end.get((r.ticket_id, r.service_seq))
-        if key is None and (r.ticket_id, r.service_seq) not in by_end:
-            key = _rating_key(by, setup, slots, r)
-        rating_key[r.id] = key
-        for a in _accs(groups, total, key):
+        found = by_end.get((r.ticket_id, r.service_seq))
+        day, key = found if found is not None else (r.day, _rating_key(by, setup, slots, r))
+        for a in accs(day, key):
             a.evaluations += 1
             a.satisfied += r.rating >= SATISFIED_FROM
-            a.bad += r.rating <= BAD_UP_TO
-    for o in orders:
-        if o.evaluation_id not in rating_key:
-            continue  # its rating lies outside the period
-        replied = (datetime.fromtimestamp(o.replied_at, setup.tz).date()
-                   if o.replied_at is not None else None)
-        for a in _accs(groups, total, rating_key[o.evaluation_id]):
-            a.orders += 1
-            a.in_time += replied is not None and replied <= o.due_date
-            a.due += replied is not None or o.due_date < today
+            if r.rating <= BAD_UP_TO:
+                a.bad += 1
+                a.bad_ids.append(r.id)
 
     running = {today: now.timestamp()} if now is not None else {}
     spans = working_spans(tickets, transitions, running)
-    total.idle_known = True
     for s in idle_spans(transitions, setup, spans):
-        total.idle += s.end - s.start
+        groups = day_groups(s.day)
+        groups[DAY_TOTAL].idle += s.end - s.start
         if by is By.BUSINESS:
             continue  # a window's idle time belongs to no business: the totals only
         if by is By.HOUR:
             for slot, secs in slots.split(s.start, s.end):
-                groups[slot].idle += secs
-                groups[slot].idle_known = True
+                (acc,) = accs(s.day, slot)[1:]
+                acc.idle += secs
+                acc.idle_known = True
         else:
-            key = _idle_key(by, setup, s)
-            groups[key].idle += s.end - s.start
-            groups[key].idle_known = True
+            (acc,) = accs(s.day, _idle_key(by, setup, s))[1:]
+            acc.idle += s.end - s.start
+            acc.idle_known = True
+    return out
 
+
+def combine(by: By, setup: Setup, days: Iterable[Mapping[str, _Acc]],
+            orders: Iterable[OrderRow] = (), *, today: date
+            ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The report's rows and totals row: the days' figures summed, with the work orders
+    their bad reviews opened as they stand on `today`."""
+    groups: dict[str, _Acc] = {}
+    for day in days:
+        for key, acc in day.items():
+            mine = groups.get(key)
+            if mine is None:
+                mine = groups[key] = _Acc()
+            mine.add(acc)
+    total = groups.pop(DAY_TOTAL, None) or _Acc(idle_known=True)
+    owner: dict[str, str] = {eid: key for key, acc in groups.items() for eid in acc.bad_ids}
+    rated = set(total.bad_ids)
+    for o in orders:
+        if o.evaluation_id not in rated:
+            continue  # its rating lies outside the period
+        replied = (datetime.fromtimestamp(o.replied_at, setup.tz).date()
+                   if o.replied_at is not None else None)
+        key = owner.get(o.evaluation_id)
+        for a in (total,) if key is None else (total, groups[key]):
+            a.orders += 1
+            a.in_time += replied is not None and replied <= o.due_date
+            a.due += replied is not None or o.due_date < today
     rows = [_row(k, a, by, setup) for k, a in sorted(groups.items(), key=_sorter(by, setup))]
     return rows, _row("total", total, by, setup)
 
 
-def _accs(groups: dict[str, _Acc], total: _Acc, key: str | None) -> tuple[_Acc, ...]:
-    return (total,) if key is None else (total, groups[key])
+def report(by: By, setup: Setup, tickets: Sequence[TicketRow],
+           transitions: Sequence[Transition], ratings: Iterable[RatingRow] = (),
+           orders: Iterable[OrderRow] = (), *, today: date,
+           now: datetime | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows of one report grouped `by`, and its totals row, straight from the rows."""
+    days = partials(by, setup, tickets, transitions, ratings, today=today, now=now)
+    return combine(by, setup, days.values(), orders, today=today)
 
 
 def _key_fn(by: By, setup: Setup, slots: Slots) -> Callable[[Visit], str | None]:

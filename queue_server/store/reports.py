@@ -70,7 +70,7 @@ class Reports:
             rrows = conn.execute(
                 select(evaluations.c.id, evaluations.c.ticket_id, evaluations.c.service_seq,
                        evaluations.c.rating, evaluations.c.business, evaluations.c.window,
-                       evaluations.c.staff, self._epoch(evaluations.c.at))
+                       evaluations.c.staff, self._epoch(evaluations.c.at), evaluations.c.day)
                 .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
             orows = conn.execute(
                 select(work_orders.c.evaluation_id, work_orders.c.due_date,
