@@ -218,7 +218,7 @@ class _Acc:
     def as_json(self) -> dict[str, Any]:
         """What a daily roll-up stores; work orders are left out: they change for weeks."""
         out: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
-        out.update(waits=self.waits, walks=self.walks, services=self.services,
+        out.update(waits=_ms(self.waits), walks=_ms(self.walks), services=_ms(self.services),
                    idle_known=self.idle_known, bad_ids=self.bad_ids)
         return out
 
@@ -230,6 +230,10 @@ class _Acc:
         acc.waits, acc.walks, acc.services = data["waits"], data["walks"], data["services"]
         acc.idle_known, acc.bad_ids = data["idle_known"], data["bad_ids"]
         return acc
+
+
+def _ms(values: list[float]) -> list[float]:
+    return [round(v, 3) for v in values]  # to the millisecond: the stored times' precision
 
 
 _COUNTS = ("arrived", "called", "served", "forwarded", "no_show", "cancelled", "abandoned",

@@ -1,19 +1,29 @@
-"""Reading what a period's report is computed from: tickets, transitions, ratings, orders.
+"""A period's report: what it is computed from (tickets, transitions, ratings, orders),
+and the daily roll-ups that spare re-reading closed days.
 
 Bounded by the period on indexed columns: tickets by `day` (ix_tickets_day_status),
 events by `at` (ix_events_at), evaluations by `day` (ix_evaluations_day). Only the
 columns the figures need are read; an event's JSON `data` only for transfers and
 forwards, whose target business it names.
+
+A closed day's figures never change but for its work orders (replied for weeks after),
+so each closed day's `kpi.partials` is kept in `report_days` the first time a report
+covers it, and later reports sum those rows; work orders are read afresh every time.
+Today, and any day still holding open tickets (its clear has not run), is always
+computed from its transitions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Float, case, cast, func, select
+from sqlalchemy import Engine, Float, case, cast, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
+from queue_server.domain import kpi
 from queue_server.domain.kpi import (
     MOVES,
     OrderRow,
@@ -23,7 +33,9 @@ from queue_server.domain.kpi import (
     Transition,
 )
 from queue_server.domain.tickets import next_clear_at
-from queue_server.store.tables import evaluations, events, tickets, work_orders
+from queue_server.store.tables import evaluations, events, report_days, tickets, work_orders
+
+READ_DAYS = 31  # days of transitions read at once when rolling up: bounded memory
 
 # A ticket's own transitions all lie within its business day, but for the clear's: it
 # runs a little after the clear time, or at the next start when the server was down
@@ -72,10 +84,78 @@ class Reports:
                        evaluations.c.rating, evaluations.c.business, evaluations.c.window,
                        evaluations.c.staff, self._epoch(evaluations.c.at), evaluations.c.day)
                 .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
-            orows = conn.execute(
+        return Inputs(list(map(TicketRow._make, trows)), list(map(Transition._make, erows)),
+                      list(map(RatingRow._make, rrows)), self.orders(start, end))
+
+    def orders(self, start: date, end: date) -> list[OrderRow]:
+        """The work orders opened by the period's ratings, as they stand now."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
                 select(work_orders.c.evaluation_id, work_orders.c.due_date,
                        self._epoch(work_orders.c.replied_at))
                 .join(evaluations, evaluations.c.id == work_orders.c.evaluation_id)
                 .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
-        return Inputs(list(map(TicketRow._make, trows)), list(map(Transition._make, erows)),
-                      list(map(RatingRow._make, rrows)), list(map(OrderRow._make, orows)))
+        return list(map(OrderRow._make, rows))
+
+    def report(self, by: kpi.By, start: date, end: date, setup: Setup, *, today: date,
+               now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The period's rows and totals: closed days from their roll-ups (made now where
+        missing), today and unclosed days from their transitions."""
+        days = list(_days(start, end))
+        have = self.rolled_up(by, start, min(end, today - timedelta(days=1)))
+        missing = [d for d in days if d not in have]
+        for run in _runs(missing, READ_DAYS):
+            data = self.read(run[0], run[-1], setup)
+            running = now if run[0] <= today <= run[-1] else None
+            fresh = kpi.partials(by, setup, data.tickets, data.transitions, data.ratings,
+                                 today=today, now=running, days=run)
+            made = {d: fresh[d] for d in run}
+            self.keep(by, {d: p for d, p in made.items()
+                           if d < today and p[kpi.DAY_TOTAL].open == 0}, now)
+            have.update(made)
+        return kpi.combine(by, setup, (have[d] for d in days), self.orders(start, end),
+                           today=today)
+
+    def rolled_up(self, by: kpi.By, start: date, end: date) -> kpi.Partials:
+        out: kpi.Partials = {}
+        if end < start:
+            return out
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(report_days.c.day, report_days.c.key, report_days.c.figures)
+                .where(report_days.c.by == by.value, report_days.c.day >= start,
+                       report_days.c.day <= end))
+            for day, key, figures in rows:
+                out.setdefault(day, {})[key] = kpi.Acc.from_json(figures)
+        return out
+
+    def keep(self, by: kpi.By, days: kpi.Partials, now: datetime) -> None:
+        rows = [{"day": day, "by": by.value, "key": key, "figures": acc.as_json(),
+                 "computed_at": now}
+                for day, groups in days.items() for key, acc in groups.items()]
+        if not rows:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(report_days), rows)
+        except IntegrityError:
+            pass  # a report running beside this one kept the same days first: the same rows
+
+
+def _days(start: date, end: date) -> Iterator[date]:
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
+
+
+def _runs(days: list[date], longest: int) -> Iterator[list[date]]:
+    """Consecutive days in runs of at most `longest`: each run is one bounded read."""
+    run: list[date] = []
+    for d in days:
+        if run and (d - run[-1] != timedelta(days=1) or len(run) >= longest):
+            yield run
+            run = []
+        run.append(d)
+    if run:
+        yield run

@@ -411,3 +411,18 @@ callback_reveals = Table(
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_callback_reveals_call", "month", "ticket_id"),
 )
+
+
+# --- report roll-ups (migration 0007) ------------------------------------------------
+# A closed business day's figures per group, as kpi.partials computes them from the day's
+# transitions: a cache a year's report sums instead of re-reading a million events.
+# Deleting rows only costs time: the next report recomputes them from `events`.
+report_days = Table(
+    "report_days", metadata,
+    Column("day", Date, nullable=False),
+    Column("by", String(8), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("figures", JSON, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("day", "by", "key", name="pk_report_days"),
+)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -34,6 +34,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from queue_server.domain import kpi
+from queue_server.store.reports import Reports
+from queue_server.store.tables import report_days
 from tests.server.conftest import AppHandle
 
 API = "/api/v1"
@@ -283,6 +285,54 @@ def test_a_day_worked_out_by_hand(api: tuple[TestClient, AppHandle]):
         cells = [list(row) for row in ws.iter_rows(values_only=True)]
         assert cells[0] == [head for _, head in kpi.COLUMNS]
         assert cells[1:] == [[_xl(v) for v in row] for row in expected]
+
+
+    # Every report of the closed day above came from its roll-ups (made by the first one):
+    # they say what the transitions say.
+    with h.app.state.store.engine.connect() as conn:
+        kept = {r.by for r in conn.execute(report_days.select())}
+    assert kept == {b.value for b in kpi.By}
+    reader = Reports(h.app.state.store.engine)
+    setup = kpi.Setup.of(h.app.state.hall.layout)
+    data = reader.read(date(2026, 11, 23), date(2026, 11, 23), setup)
+    for by in kpi.By:
+        rows, totals = kpi.report(by, setup, data.tickets, data.transitions, data.ratings,
+                                  data.orders, today=date(2026, 11, 24))
+        body = _get(client, h, by.value).json()
+        assert (body["rows"], body["totals"]) == (rows, totals)
+
+
+def test_a_closed_days_work_orders_count_as_they_stand_now(api):
+    client, h = api
+    guide, manager = h.headers("guide"), h.headers("manager")
+    t = client.post(f"{API}/tickets", json={"business": "query"}, headers=h.headers("kiosk"))
+    tid = t.json()["id"]
+    h.clock.advance(minutes=3)
+    for action, body in (("call", {"window": 4}), ("complete", None)):
+        assert client.post(f"{API}/tickets/{tid}/{action}", json=body,
+                           headers=guide).status_code == 200
+    r = client.post(f"{API}/tickets/{tid}/evaluation", json={"rating": 1, "reason": "slow"},
+                    headers=h.headers("pad", 4))
+    order = r.json()["work_order"]["id"]
+    _close_day(client, h)
+    figures = ("evaluations", "bad_reviews", "work_orders", "replied_in_time", "in_time_rate")
+    before = _get(client, h, "window").json()
+    assert _pick(_row_of(before, "4"), "key", *figures) == {
+        "key": "4", "evaluations": 1, "bad_reviews": 1, "work_orders": 1, "replied_in_time": 0,
+        "in_time_rate": None}  # not replied yet, nor due
+    h.clock.advance(days=2)
+    for step in ("verify", "rectify", "reply"):
+        assert client.post(f"{API}/followups/{order}/steps", json={"step": step, "note": "好"},
+                           headers=manager).status_code == 200
+    after = _get(client, h, "window").json()
+    assert _pick(_row_of(after, "4"), *figures[2:]) == {
+        "work_orders": 1, "replied_in_time": 1, "in_time_rate": 1.0}
+    assert after["totals"]["arrived"] == 1 and after["totals"]["served"] == 1
+
+
+def _row_of(body: dict[str, Any], key: str) -> dict[str, Any]:
+    (row,) = [r for r in body["rows"] if r["key"] == key]
+    return row
 
 
 def _text(v: Any) -> str:

@@ -43,12 +43,9 @@ def _date(raw: str, name: str) -> date:
 
 def compute(reader: Reports, setup: kpi.Setup, by: kpi.By, start: date, end: date,
             today: date, now: datetime) -> dict[str, Any]:
-    data = reader.read(start, end, setup)
-    running = now if start <= today <= end else None
-    rows, totals = kpi.report(by, setup, data.tickets, data.transitions, data.ratings,
-                              data.orders, today=today, now=running)
+    rows, totals = reader.report(by, start, end, setup, today=today, now=now)
     return {"from": start.isoformat(), "to": end.isoformat(), "by": by.value, "rows": rows,
-            "totals": totals, "running": running is not None}
+            "totals": totals, "running": start <= today <= end}
 
 
 @router.get("/reports")
