@@ -5,10 +5,11 @@ tickets and ~1,000,000 events, with recalls, no-shows, transfers, journeys sent 
 cancellations, abandonments, staff sign-ins, ratings and the work orders bad ones open)
 straight into a fresh database with executemany, seeded, then times the report's own
 work (`queue_server.api.routes.reports.compute`: read the period, compute the figures)
-for a month and for the year, for each `by`. Prints the data size and p50/max per query.
+for a month and for the year, for each `by`. Prints the data size, the first run (which
+rolls up the closed days it covers, once) and p50/max of the runs after it.
 Aim: a month under 1 s, the year under 3 s, on SQLite and on PostgreSQL.
 
-    .venv/bin/python bench/reports.py [--days 365] [--per-day 800] [--repeat 3]
+    .venv/bin/python bench/reports.py [--days 365] [--per-day 800] [--repeat 5]
         [--pg postgresql://postgres@127.0.0.1:5432/test] [--no-sqlite]
 
 The tickets' times come from a small model of the hall, not from the real server: each
@@ -292,7 +293,10 @@ def run(name: str, engine: Engine, args: argparse.Namespace, layout: Layout) -> 
     periods = {"month": (date(2026, 11, 1), end, 1.0),
                "year": (end - timedelta(days=args.days - 1), end, 3.0)}
     ok = True
-    print(f"{'period':6} {'by':9} {'rows':>5} {'p50 s':>7} {'max s':>7}  aim")
+    # The first run of each query computes the closed days no roll-up holds yet (and
+    # keeps them); the runs after it read the roll-ups, as every later report does.
+    print(f"{'period':6} {'by':9} {'rows':>5} {'first s':>8} {'p50 s':>7} {'max s':>7}  aim "
+          "(p50 after the first)")
     for label, (start, stop, aim) in periods.items():
         for by in kpi.By:
             result: dict[str, Any] = {}
@@ -300,12 +304,12 @@ def run(name: str, engine: Engine, args: argparse.Namespace, layout: Layout) -> 
             def one(by: kpi.By = by, start: date = start, stop: date = stop,
                     result: dict[str, Any] = result) -> None:
                 result.update(compute(reader, setup, by, start, stop, today, now))
-            times = timed(args.repeat, one)
+            first, *times = timed(args.repeat + 1, one)
             p50, worst = statistics.median(times), max(times)
             met = p50 < aim
             ok = ok and met
-            print(f"{label:6} {by.value:9} {len(result['rows']):5d} {p50:7.3f} {worst:7.3f}  "
-                  f"< {aim:.0f} s {'ok' if met else 'MISSED'}", flush=True)
+            print(f"{label:6} {by.value:9} {len(result['rows']):5d} {first:8.3f} {p50:7.3f} "
+                  f"{worst:7.3f}  < {aim:.0f} s {'ok' if met else 'MISSED'}", flush=True)
     return ok
 
 
@@ -313,7 +317,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--per-day", type=int, default=800)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5, help="runs after the first")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pg", default=os.environ.get("HALLQ_TEST_PG",
                                                    "postgresql://postgres@127.0.0.1:5432/test"))

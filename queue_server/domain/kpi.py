@@ -5,6 +5,9 @@ module returns report rows. Nothing here reads a clock or a database, so any per
 report can be recomputed from the `events` table at any time and gives the same numbers.
 docs/kpi.md holds the same definitions for readers who do not read code.
 
+**Period.** `from`..`to` are business days (a report covers the tickets of those days, in
+the hall's time zone, the day ending at the clear); at most 366 days.
+
 **Queue visit.** The unit counted. A ticket's first visit begins at `ticket.issued`, in
 the business it was issued for. `ticket.transferred` and `ticket.forwarded` end the
 visit and begin a new one in the target business, queued at that event's time: each
@@ -39,7 +42,8 @@ visit of the period.
   `open` and window.* events) holding no ticket, within the hall's working span of each
   day: from the day's first ticket.issued to its last ticket transition before the clear
   (or `now` for today). Split by the window (window, zone), by who was on duty then
-  (staff) and by half-hour slot (hour); not defined by business (null).
+  (staff) and by half-hour slot (hour); not defined by business (null). Front windows of
+  the layout only: a back-office window takes no tickets.
 - evaluations = n(ratings of the group's services), a rating belonging to the visit
   whose ending event it rates (`evaluations.service_seq`); evaluation_rate =
   evaluations / served; satisfaction_rate = n(rating ≥ 4) / evaluations;
@@ -51,6 +55,12 @@ visit of the period.
 Percentiles are nearest-rank: p90 is the smallest value at least 90 % of the values do not
 exceed (sorted, the ⌈0.9·n⌉-th). Minutes are rounded to 2 decimals, rates (0..1) to 3; a
 figure whose denominator is 0 is null.
+
+**Roll-ups.** A closed day's figures (all but its work orders, which change for weeks)
+are kept in `report_days` the first time a report covers it and summed by later ones;
+today and any day with open tickets are always computed from the transitions. The
+roll-ups are a cache: deleting them recomputes the same figures from `events` (after a
+layout change of `wait_target_minutes`, the kept days keep the target of their day).
 """
 
 from __future__ import annotations
