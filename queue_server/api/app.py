@@ -105,6 +105,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     hall = Hall(layout, store, load_secret(settings.data_dir), clock=clock)
     hub = Hub(settings.client_queue_size)
     hall.listeners.append(hub.publish)
+    hall.listeners.append(reports.roll_up_on_clear(engine, layout, clock))
     # Cases, archive and notifications; their worker is woken by the hall's events.
     records = Records.build(hall, engine, data_dir=settings.data_dir,
                             catalogue_path=settings.catalogue_path)

@@ -470,18 +470,38 @@ def _mean(values: Sequence[float]) -> float | None:
 Partials = dict[date, dict[str, _Acc]]  # day → group key (DAY_TOTAL: all) → figures
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What every grouping is counted from: worked out once, grouped five ways."""
+    visits: list[Visit]
+    ratings: list[RatingRow]
+    idle: list[IdleSpan]
+
+
+def facts(setup: Setup, tickets: Sequence[TicketRow], transitions: Sequence[Transition],
+          ratings: Iterable[RatingRow] = (), *, today: date,
+          now: datetime | None = None) -> Facts:
+    """The visits and idle stretches of these rows. `now` marks `today` as still
+    running: its windows' idle time runs to now."""
+    transitions = sorted(transitions)  # by seq, the order they were committed in
+    running = {today: now.timestamp()} if now is not None else {}
+    spans = working_spans(tickets, transitions, running)
+    return Facts(build_visits(tickets, transitions), list(ratings),
+                 idle_spans(transitions, setup, spans))
+
+
 def partials(by: By, setup: Setup, tickets: Sequence[TicketRow],
              transitions: Sequence[Transition], ratings: Iterable[RatingRow] = (), *,
              today: date, now: datetime | None = None, days: Iterable[date] = ()
              ) -> Partials:
     """Each business day's figures grouped `by`, before work orders: what `combine` sums
     into a report, and what a closed day's roll-up keeps. Every day in `days` gets at
-    least its (maybe empty) totals.
+    least its (maybe empty) totals."""
+    return group(by, setup, facts(setup, tickets, transitions, ratings, today=today, now=now),
+                 days)
 
-    `now` marks `today` as still running: its windows' idle time runs to now.
-    """
-    transitions = sorted(transitions)  # by seq, the order they were committed in
-    visits = build_visits(tickets, transitions)
+
+def group(by: By, setup: Setup, facts: Facts, days: Iterable[date] = ()) -> Partials:
     slots = Slots(setup.tz)
     key_of = _key_fn(by, setup, slots)
     out: Partials = {d: {DAY_TOTAL: _Acc(idle_known=True)} for d in days}
@@ -503,7 +523,7 @@ def partials(by: By, setup: Setup, tickets: Sequence[TicketRow],
 
     by_end: dict[tuple[str, int], tuple[date, str | None]] = {}
     targets = {code: minutes * 60 for code, minutes in setup.wait_targets.items()}
-    for v in visits:
+    for v in facts.visits:
         key = key_of(v)
         if v.end_seq is not None:
             by_end[(v.ticket_id, v.end_seq)] = (v.day, key)
@@ -532,7 +552,7 @@ def partials(by: By, setup: Setup, tickets: Sequence[TicketRow],
             if service is not None:
                 a.services.append(service)
 
-    for r in ratings:
+    for r in facts.ratings:
         found = by_end.get((r.ticket_id, r.service_seq))
         day, key = found if found is not None else (r.day, _rating_key(by, setup, slots, r))
         for a in accs(day, key):
@@ -542,9 +562,7 @@ def partials(by: By, setup: Setup, tickets: Sequence[TicketRow],
                 a.bad += 1
                 a.bad_ids.append(r.id)
 
-    running = {today: now.timestamp()} if now is not None else {}
-    spans = working_spans(tickets, transitions, running)
-    for s in idle_spans(transitions, setup, spans):
+    for s in facts.idle:
         groups = day_groups(s.day)
         groups[DAY_TOTAL].idle += s.end - s.start
         if by is By.BUSINESS:

@@ -103,18 +103,42 @@ class Reports:
         missing), today and unclosed days from their transitions."""
         days = list(_days(start, end))
         have = self.rolled_up(by, start, min(end, today - timedelta(days=1)))
-        missing = [d for d in days if d not in have]
-        for run in _runs(missing, READ_DAYS):
-            data = self.read(run[0], run[-1], setup)
-            running = now if run[0] <= today <= run[-1] else None
-            fresh = kpi.partials(by, setup, data.tickets, data.transitions, data.ratings,
-                                 today=today, now=running, days=run)
-            made = {d: fresh[d] for d in run}
-            self.keep(by, {d: p for d, p in made.items()
-                           if d < today and p[kpi.DAY_TOTAL].open == 0}, now)
-            have.update(made)
+        for run in _runs([d for d in days if d not in have], READ_DAYS):
+            have.update(self.compute(by, run, setup, today=today, now=now))
         return kpi.combine(by, setup, (have[d] for d in days), self.orders(start, end),
                            today=today)
+
+    def compute(self, by: kpi.By, run: list[date], setup: Setup, *, today: date,
+                now: datetime) -> kpi.Partials:
+        """`by`'s figures for consecutive days `run`, from their transitions. Reading
+        them is most of the cost, so the closed days among them are rolled up for every
+        grouping at once, not only the one asked for."""
+        data = self.read(run[0], run[-1], setup)
+        running = now if run[0] <= today <= run[-1] else None
+        facts = kpi.facts(setup, data.tickets, data.transitions, data.ratings, today=today,
+                          now=running)
+        kept = self._kept_days(run[0], run[-1])
+        out: kpi.Partials = {}
+        for b in kpi.By:
+            made = kpi.group(b, setup, facts, run)
+            self.keep(b, {d: made[d] for d in run if d < today and (d, b.value) not in kept
+                          and made[d][kpi.DAY_TOTAL].open == 0}, now)
+            if b is by:
+                out = {d: made[d] for d in run}
+        return out
+
+    def roll_up(self, day: date, setup: Setup, now: datetime) -> None:
+        """Keep a day's figures once it is closed (the daily clear calls this)."""
+        today = day + timedelta(days=1)
+        self.compute(kpi.By.BUSINESS, [day], setup, today=today, now=now)
+
+    def _kept_days(self, start: date, end: date) -> set[tuple[date, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(report_days.c.day, report_days.c.by).distinct()
+                .where(report_days.c.day >= start, report_days.c.day <= end,
+                       report_days.c.key == kpi.DAY_TOTAL)).all()
+        return {(r[0], r[1]) for r in rows}
 
     def rolled_up(self, by: kpi.By, start: date, end: date) -> kpi.Partials:
         out: kpi.Partials = {}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -382,3 +383,23 @@ def test_a_year_is_allowed_and_an_empty_period_has_empty_rows(api):
     body = r.json()
     assert body["rows"] == [] and body["totals"]["arrived"] == 0
     assert body["totals"]["mean_wait_min"] is None
+
+
+def test_the_daily_clear_rolls_the_day_up_for_every_grouping(api):
+    client, h = api
+    assert client.post(f"{API}/tickets", json={"business": "query"},
+                       headers=h.headers("kiosk")).status_code == 201
+    _close_day(client, h)
+    deadline = time.monotonic() + 20
+    kept: set[tuple[Any, str]] = set()
+    while time.monotonic() < deadline:
+        with h.app.state.store.engine.connect() as conn:
+            kept = {(r.day, r.by) for r in conn.execute(
+                report_days.select().where(report_days.c.key == kpi.DAY_TOTAL))}
+        if len(kept) == len(kpi.By):
+            break
+        time.sleep(0.05)
+    assert kept == {(date(2026, 11, 23), b.value) for b in kpi.By}
+    body = _get(client, h, "business").json()
+    assert _pick(body["totals"], "arrived", "abandoned", "open") == {
+        "arrived": 1, "abandoned": 1, "open": 0}

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 
 from queue_server.api.batching import off_loop
 from queue_server.api.deps import HallDep, require
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
 from queue_server.domain import kpi
+from queue_server.domain.layout import Layout
 from queue_server.security import Principal, Role
 from queue_server.store.reports import Reports
 
+log = logging.getLogger("hallq")
 router = APIRouter(tags=["reports"])
 Readers = Annotated[Principal, Depends(require(Role.GUIDE, Role.MANAGER, Role.ADMIN))]
 FORMATS = ("json", "csv", "xlsx")
@@ -113,3 +119,25 @@ def to_xlsx(body: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def roll_up_on_clear(engine: Engine, layout: Layout, clock: Callable[[], datetime]
+                     ) -> Callable[[list[dict[str, Any]]], None]:
+    """A hall listener keeping each day's figures as soon as the daily clear closes it,
+    so no report pays for reading a closed day's transitions. Off the hall's thread:
+    the listener runs where events are published."""
+    reader, setup = Reports(engine), kpi.Setup.of(layout)
+
+    def roll_up(day: date, now: datetime) -> None:
+        try:
+            reader.roll_up(day, setup, now)
+        except Exception:  # the first report covering the day computes it instead
+            log.exception("rolling up the figures of %s failed", day)
+
+    def listen(messages: list[dict[str, Any]]) -> None:
+        for m in messages:
+            if m.get("type") == "day.closed":
+                day = date.fromisoformat(m["data"]["day"])
+                threading.Thread(target=roll_up, args=(day, clock()), daemon=True,
+                                 name=f"hallq-roll-up-{day}").start()
+    return listen
