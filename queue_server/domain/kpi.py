@@ -93,10 +93,7 @@ class By(StrEnum):
     HOUR = "hour"
 
 
-# The ticket transitions a report reads; window and staff events feed idle time.
-TICKET_TYPES = ("ticket.issued", "ticket.called", "ticket.recalled", "ticket.started",
-                "ticket.completed", "ticket.no_show", "ticket.parked", "ticket.cancelled",
-                "ticket.transferred", "ticket.forwarded", "ticket.abandoned")
+# Window and staff events: they feed idle time.
 WINDOW_TYPES = ("window.opened", "window.closed", "window.paused", "window.resumed",
                 "staff.signed_in", "staff.signed_out")
 MOVES = frozenset({"ticket.transferred", "ticket.forwarded"})  # need data["to"]
@@ -442,10 +439,6 @@ class Slots:
             nxt = min(t + step - (t + self.offset(t)) % step, end)
             yield self.key(t), nxt - t
             t = nxt
-
-
-def slot_of(at: float, tz: ZoneInfo) -> str:
-    return Slots(tz).key(at)
 
 
 def nearest_rank(values: Sequence[float], p: float) -> float | None:
