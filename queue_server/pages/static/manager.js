@@ -127,7 +127,7 @@ function kpi(id, zh, en, value, note = null, cls = '') {
 
 function renderKpis() {
   const t = report('business')?.ok ? report('business').data.totals : null;
-  const na = t ? null : ['报表未就绪 ', h('small', {}, 'reports n/a')];
+  const na = () => (t ? null : ['报表未就绪 ', h('small', {}, 'reports n/a')]); // fresh nodes for each figure
   const evals = state.evaluations || [];
   const orders = state.orders || [];
   const overdue = orders.filter((o) => o.urgency === 'overdue').length;
@@ -136,12 +136,12 @@ function renderKpis() {
   $('#kpis').replaceChildren(
     h('div', { class: 'kpi period-kpi' }, h('span', { class: 'kpi-label' }, running() ? '统计期间（进行中）' : '统计期间',
       h('small', {}, running() ? ' Period (running)' : ' Period')), h('b', { class: 'kpi-value num', id: 'period-text' }, period)),
-    kpi('kpi-arrived', '取号', 'Arrived', t ? String(t.arrived) : '—', na),
-    kpi('kpi-served', '办结', 'Served', t ? String(t.served) : '—', na),
+    kpi('kpi-arrived', '取号', 'Arrived', t ? String(t.arrived) : '—', na()),
+    kpi('kpi-served', '办结', 'Served', t ? String(t.served) : '—', na()),
     kpi('kpi-wait', '平均等候', 'Mean wait', t ? mins(t.mean_wait_min) : '—',
-      t ? [`90% ≤ ${mins(t.p90_wait_min)}`, h('small', {}, ` · 最长 max ${mins(t.max_wait_min)}`)] : na),
+      t ? [`90% ≤ ${mins(t.p90_wait_min)}`, h('small', {}, ` · 最长 max ${mins(t.max_wait_min)}`)] : na()),
     kpi('kpi-level', '服务水平', 'Service level', t ? pct(t.service_level) : '—',
-      t ? ['等候不超过目标的占比', h('small', {}, ' called within target')] : na),
+      t ? ['等候不超过目标的占比', h('small', {}, ' called within target')] : na()),
     kpi('kpi-satisfaction', '满意率', 'Satisfied', state.evaluations ? pct(rateOf(evals)) : '—',
       [`${evals.length} 条评价`, h('small', {}, ` ratings`)]),
     kpi('kpi-orders', '整改单（未办结）', 'Open work orders', String(orders.length),
@@ -178,8 +178,8 @@ function unavailable(rep) {
   return [`${NA[0]}：${(rep.error?.message || '').split(' / ')[0]}`, NA[1]];
 }
 
-const legend = { top: 0, right: 8, textStyle: { fontSize: 13 } };
-const grid = { left: 48, right: 24, top: 34, bottom: 30 };
+const legend = { top: 0, left: 'center', itemGap: 16, textStyle: { fontSize: 13 } };
+const grid = { left: 48, right: 24, top: 44, bottom: 30 };
 
 function renderFlow() {
   const data = rows('hour');
@@ -206,7 +206,7 @@ function renderWaits() {
   const target = (code) => state.businesses.find((b) => b.code === code)?.wait_target_minutes ?? null;
   const names = called.map((r) => r.label || r.key);
   chartIn('chart-waits', {
-    legend, grid: { left: 96, right: 92, top: 34, bottom: 26 },
+    legend, grid: { left: 96, right: 92, top: 40, bottom: 26 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     yAxis: { type: 'category', data: names, inverse: true, axisLabel: { fontSize: 13 } },
     xAxis: { type: 'value', name: '分钟', nameTextStyle: { fontSize: 12 } },
@@ -250,7 +250,7 @@ function renderLoad() {
   const lo = Math.min(8, ...cells.map((c) => c.hour)), hi = Math.max(17, ...cells.map((c) => c.hour));
   const hours = []; for (let x = lo; x <= hi; x++) hours.push(x);
   const windows = [...new Set(cells.map((c) => c.window))].sort((a, b) => a - b);
-  const data = cells.map((c) => [hours.indexOf(c.hour), windows.indexOf(c.window), c.called]);
+  const data = cells.filter((c) => c.called > 0).map((c) => [hours.indexOf(c.hour), windows.indexOf(c.window), c.called]);
   const days = daysOf(state.from, state.to).length;
   chartIn('chart-load', {
     grid: { left: 72, right: 110, top: 8, bottom: 28 },
@@ -325,7 +325,7 @@ function renderOrder(o) {
   const rating = ev ? [step(ev.at, [`${o.rating_name}（${ev.rating} 星）`, h('small', {}, ` rated ${ev.rating}/5`)],
     ev.reason ? ` · 原因 ${reasonName(ev.reason)}` : '', ev.comment ? h('q', {}, ev.comment) : '',
     ` · ${ev.channel === 'pad' ? '评价器 pad' : ev.channel}`)] : [];
-  const order = [step(o.opened_at, ['开单', h('small', {}, ' opened')], ` · 截止 due ${o.due_date} `,
+  const order = [step(o.opened_at, ['开单', h('small', {}, ' opened')], ' · 截止 due ', h('b', { class: 'num nowrap' }, o.due_date), ' ',
     h('span', { class: `upill ${o.urgency || 'fine'}` }, uz, h('small', {}, ` ${ue}`)))];
   const steps = (o.steps || []).map((s) => step(s.at, [s.step_name, h('small', {}, ` ${s.step}`)],
     ` · ${s.actor}`, h('p', { class: 'note' }, s.note)));
