@@ -184,6 +184,7 @@ def test_the_manager_sees_the_day_and_carries_a_work_order_end_to_end(
     assert sum(counts) == len(month) == 10
     [cells] = _series(page, "chart-load")
     assert sum(c[2] for c in cells) == 13 + 2  # and the two calls of 12-01
+    page.screenshot(path=str(pages_dir / "manager-month.png"))
 
 
 def test_the_call_back_draw_and_its_409_when_drawn_already(small_hall: HallServer,
@@ -209,6 +210,7 @@ def test_the_call_back_draw_and_its_409_when_drawn_already(small_hall: HallServe
     summary = hall.ok("GET", "/callbacks/2026-11/summary", role="manager")
     assert page.inner_text("#cb-drawn b") == str(summary["drawn"])
     assert page.is_disabled("#cb-draw")
+    page.locator("#card-callbacks").screenshot(path=str(pages_dir / "manager-callbacks.png"))
 
 
 @pytest.mark.parametrize("role", ["guide", "kiosk"])
@@ -218,6 +220,11 @@ def test_other_roles_are_refused_in_chinese_first(small_hall: HallServer, open_p
     page.wait_for_selector("#login-error:not([hidden])")
     text = page.inner_text("#login-error")
     assert text.startswith("此页面仅限管理人员") and "for managers" in text
+    bad = small_hall.call("GET", "/load/windows", role="manager",
+                          params={"from": "2026-12-02", "to": "2026-12-01"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_range"
+    assert small_hall.call("GET", "/load/windows", role="kiosk",
+                           params={"from": "2026-12-01", "to": "2026-12-01"}).status_code == 403
     page.fill("#login-token", small_hall.token("admin"))
     page.click("#login-go")
     page.wait_for_function("document.body.dataset.loaded !== undefined")

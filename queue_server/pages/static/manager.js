@@ -141,7 +141,7 @@ function renderKpis() {
     kpi('kpi-wait', '平均等候', 'Mean wait', t ? mins(t.mean_wait_min) : '—',
       t ? [`90% ≤ ${mins(t.p90_wait_min)}`, h('small', {}, ` · 最长 max ${mins(t.max_wait_min)}`)] : na()),
     kpi('kpi-level', '服务水平', 'Service level', t ? pct(t.service_level) : '—',
-      t ? ['等候不超过目标的占比', h('small', {}, ' called within target')] : na()),
+      t ? ['等候未超目标', h('small', {}, ' within the wait target')] : na()),
     kpi('kpi-satisfaction', '满意率', 'Satisfied', state.evaluations ? pct(rateOf(evals)) : '—',
       [`${evals.length} 条评价`, h('small', {}, ` ratings`)]),
     kpi('kpi-orders', '整改单（未办结）', 'Open work orders', String(orders.length),
@@ -206,18 +206,19 @@ function renderWaits() {
   const target = (code) => state.businesses.find((b) => b.code === code)?.wait_target_minutes ?? null;
   const names = called.map((r) => r.label || r.key);
   chartIn('chart-waits', {
-    legend, grid: { left: 96, right: 92, top: 40, bottom: 26 },
+    legend, grid: { left: 96, right: 110, top: 40, bottom: 36 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     yAxis: { type: 'category', data: names, inverse: true, axisLabel: { fontSize: 13 } },
-    xAxis: { type: 'value', name: '分钟', nameTextStyle: { fontSize: 12 } },
+    xAxis: { type: 'value', name: '分钟 min', nameLocation: 'middle', nameGap: 22, nameTextStyle: { fontSize: 12 } },
     series: [
       { name: '平均等候 Mean wait', type: 'bar', barMaxWidth: 22,
         data: called.map((r) => ({ value: r.mean_wait_min,
           itemStyle: { color: target(r.key) !== null && r.mean_wait_min > target(r.key) ? RED : BLUE } })),
         label: { show: true, position: 'right', fontSize: 12, color: '#10233f',
-          formatter: (p) => `${mins(p.value)} · ${pct(called[p.dataIndex].service_level)}` } },
+          formatter: (p) => `${mins(p.value)} · 达标 ${pct(called[p.dataIndex].service_level)}` } },
       { name: '目标 Target', type: 'scatter', symbol: 'rect', symbolSize: [4, 26], itemStyle: { color: '#10233f' },
-        data: called.map((r) => target(r.key)), z: 5 }],
+        data: called.map((r) => target(r.key)), z: 5,
+        label: { show: true, position: 'top', fontSize: 11, color: '#3d4a5c', formatter: (p) => `目标 ${p.value}′` } }],
   });
 }
 
@@ -398,8 +399,8 @@ function renderCallbacks(month) {
       h('div', { class: 'cb-bar', title: `${s.called}/${s.drawn}` },
         h('span', { class: 'called', style: `width:${s.drawn ? (100 * s.called) / s.drawn : 0}%` }),
         h('span', { class: 'reached', style: `width:${s.drawn ? (100 * s.reached) / s.drawn : 0}%` })),
-      h('p', { class: 'cb-facts' }, `${month} 办结 ${s.population} 件，抽取 ${s.share_percent}%`,
-        h('small', {}, ` · ${s.population} served, ${s.share_percent}% drawn`)));
+      h('p', { class: 'cb-facts' }, `${month} 留有电话的办结 ${s.population} 件，抽取 ${s.share_percent}%`,
+        h('small', {}, ` · ${s.population} served with a phone, ${s.share_percent}% drawn`)));
     return;
   }
   drawButton.disabled = false;
