@@ -185,6 +185,13 @@ def test_the_manager_sees_the_day_and_carries_a_work_order_end_to_end(
     [cells] = _series(page, "chart-load")
     assert sum(c[2] for c in cells) == 13 + 2  # and the two calls of 12-01
     page.screenshot(path=str(pages_dir / "manager-month.png"))
+    if hourly is not None:  # the period's export, fetched with the token in a header
+        with page.expect_download() as info:
+            page.click("#export-csv")
+        download = info.value
+        assert download.suggested_filename == f"hallq-report-2026-12-01-{TODAY}-business.csv"
+        text = Path(download.path()).read_text(encoding="utf-8-sig")
+        assert text.startswith("分组 / key") and "二手房转移登记" in text
 
 
 def test_the_call_back_draw_and_its_409_when_drawn_already(small_hall: HallServer,

@@ -237,8 +237,9 @@ function renderSatisfaction() {
     series: [
       { name: '评价数 Ratings', type: 'bar', yAxisIndex: 1, data: days.map((d) => per.get(d).length),
         itemStyle: { color: '#d6deea' }, barMaxWidth: 26 },
-      { name: '满意率 Satisfied %', type: 'line', data: rate, connectNulls: true, itemStyle: { color: GREEN },
-        lineStyle: { width: 3 }, symbolSize: 8, label: { show: days.length <= 10, formatter: '{c}%', fontSize: 12 } }],
+      // Days without ratings stay gaps: a line across them would invent a trend.
+      { name: '满意率 Satisfied %', type: 'line', data: rate, connectNulls: false, showAllSymbol: true, itemStyle: { color: GREEN },
+        lineStyle: { width: 3 }, symbolSize: 8, label: { show: rate.filter((r) => r !== null).length <= 10, formatter: '{c}%', fontSize: 12 } }],
   });
 }
 
