@@ -175,15 +175,23 @@ def test_the_manager_sees_the_day_and_carries_a_work_order_end_to_end(
     assert "整改" in page.inner_text("#step-form")  # the next one offered
     page.click("#order-close")
 
+    # The day runs on: one more service and its rating reach the page by the event stream.
+    _serve(hall, 6, "query", minutes=2, rating=5)
+    page.wait_for_function("""() => {
+        const c = window.hallqManager.charts['chart-satisfaction'];
+        return c && c.getOption().series[0].data[0] === 9;
+    }""", timeout=15_000)
+    assert page.inner_text("#kpi-satisfaction .kpi-value") == "77.8%"  # 7 of 9
+
     # A period: this month, day by day, from the same evaluations.
     page.click("[data-quick='month']")
     page.wait_for_function(f"document.body.dataset.loaded === '2026-12-01..{TODAY}'")
     month = hall.ok("GET", "/evaluations", role="manager", params={"from": "2026-12-01", "to": TODAY})
     counts, _ = _series(page, "chart-satisfaction")
     assert len(counts) == 15 and counts[0] == sum(e["day"] == "2026-12-01" for e in month) == 2
-    assert sum(counts) == len(month) == 10
+    assert sum(counts) == len(month) == 11
     [cells] = _series(page, "chart-load")
-    assert sum(c[2] for c in cells) == 13 + 2  # and the two calls of 12-01
+    assert sum(c[2] for c in cells) == 14 + 2  # and the two calls of 12-01
     page.screenshot(path=str(pages_dir / "manager-month.png"))
     if hourly is not None:  # the period's export, fetched with the token in a header
         with page.expect_download() as info:

@@ -62,6 +62,7 @@ async function fetchReport(by) {
 async function load() {
   if (state.loading) { state.again = true; return; }
   state.loading = true;
+  const period = `${state.from}..${state.to}`;
   try {
     const [hour, business, staffRows, evals, staff, orders, loadMap] = await Promise.all([
       fetchReport('hour'), fetchReport('business'), fetchReport('staff'),
@@ -69,6 +70,8 @@ async function load() {
       api(state.token, 'GET', '/staff'),
       api(state.token, 'GET', '/followups?status=open'),
       api(state.token, 'GET', `/load/windows?from=${state.from}&to=${state.to}`)]);
+    // The period changed while these were on their way: drop them, the next load runs.
+    if (period !== `${state.from}..${state.to}`) { state.again = true; return; }
     state.reports = { hour, business, staff: staffRows };
     state.evaluations = evals.ok ? evals.data : null;
     if (staff.ok) state.staff = staff.data;
@@ -455,6 +458,7 @@ function renderStaff() {
 function setPeriod(from, to) {
   if (!from || !to) return;
   if (to < from) [from, to] = [to, from];
+  if (from === state.from && to === state.to && state.loading) return; // a double click
   state.from = from; state.to = to;
   $('#from').value = from; $('#to').value = to;
   for (const b of document.querySelectorAll('#quick .btn')) {
