@@ -49,15 +49,18 @@ def _sign_in(hall: HallServer, window: int, staff: str) -> None:
 
 
 def _build(hall: HallServer) -> None:
-    """Three working days: a bad review on 11-23 (overdue by today), one on 12-01, and
-    today's morning with every kind of rating."""
+    """Four working days: a bad review on 11-23 (overdue by today), one on 11-26 (due
+    soon), one on 12-01, and today's morning with every kind of rating."""
     for number, name, dept in (("1001", "张伟", "登记一科"), ("1002", "李娜", "税务窗口"),
                                ("1003", "王强", "登记二科")):
         hall.ok("POST", "/staff", role="admin", json={"number": number, "name": name,
                                                      "department": dept})
     _sign_in(hall, 1, "1001")
     _serve(hall, 1, "second_hand", rating=1)  # 11-23: its order is overdue by 12-15
-    hall.clock.advance(days=8)  # 12-01, 09:xx
+    hall.clock.advance(days=3)  # 11-26: due 15 working days later, so due soon on 12-15
+    _sign_in(hall, 1, "1001")
+    _serve(hall, 1, "second_hand", rating=2)
+    hall.clock.advance(days=5)  # 12-01, 09:xx
     _sign_in(hall, 1, "1001")
     _serve(hall, 1, "mortgage", rating=2)
     _serve(hall, 1, "mortgage", rating=5)
@@ -144,7 +147,8 @@ def test_the_manager_sees_the_day_and_carries_a_work_order_end_to_end(
 
     # Work orders: the overdue one first and red, with the API's urgency on each.
     orders = hall.ok("GET", "/followups", role="manager", params={"status": "open"})
-    assert len(orders) == 3
+    assert len(orders) == 4
+    assert sorted(o["urgency"] or "" for o in orders) == ["", "", "due_soon", "overdue"]
     shown = page.query_selector_all("#orders li.order")
     assert [el.get_attribute("class").split()[1] for el in shown][0] == "overdue"
     by_id = {o["id"]: o for o in orders}
@@ -156,6 +160,10 @@ def test_the_manager_sees_the_day_and_carries_a_work_order_end_to_end(
     colour = page.eval_on_selector(f"li.order[data-order='{overdue['id']}'] .upill",
                                    "e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(179, 38, 30)"
+    soon = next(o for o in orders if o["urgency"] == "due_soon")
+    assert page.eval_on_selector(f"li.order[data-order='{soon['id']}']",
+                                 "e => getComputedStyle(e).backgroundColor") == "rgb(255, 244, 214)"
+    assert [el.get_attribute("data-order") for el in shown][:2] == [overdue["id"], soon["id"]]
     page.screenshot(path=str(pages_dir / "manager-day.png"))
 
     # One visit end to end: ticket → evaluation → work order → steps; add the next step.

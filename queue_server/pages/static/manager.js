@@ -286,7 +286,9 @@ function renderOrders() {
     return h('li', { class: `order ${o.urgency || 'fine'}`, dataset: { order: o.id }, tabindex: 0, role: 'button',
       onclick: () => openOrder(o.id), onkeydown: (e) => { if (e.key === 'Enter') openOrder(o.id); } },
     h('b', { class: 'o-number num' }, o.number),
-    h('span', { class: 'o-who' }, `${o.window} 号窗口`, o.staff ? ` · ${staffName(o.staff) || o.staff}` : ''),
+    // Numbers restart every day: the day of the review tells two C001s apart.
+    h('span', { class: 'o-who' }, `${o.window} 号窗口`, o.staff ? ` · ${staffName(o.staff) || o.staff}` : '',
+      h('small', {}, ` · 评价于 ${whenText(o.opened_at).slice(0, 5)}`)),
     h('span', { class: 'o-rating' }, o.rating_name || `${o.rating} 星`),
     h('span', { class: 'o-status' }, o.status_name),
     h('span', { class: 'o-due' }, '截止 ', h('b', { class: 'num' }, o.due_date),
