@@ -33,6 +33,7 @@ from queue_server.api.routes import (
 )
 from queue_server.api.routes import archive as archive_routes
 from queue_server.api.routes import cases as case_routes
+from queue_server.api.routes import load as load_routes
 from queue_server.api.routes import notify as notify_routes
 from queue_server.broadcast import Hub
 from queue_server.cases.wiring import Records
@@ -152,7 +153,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
                    slips, staff, evaluations, follow, callbacks, reports):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (case_routes, archive_routes, notify_routes):
+    for module in (case_routes, archive_routes, notify_routes, load_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)  # the display and console pages, at the root
     return app

@@ -116,6 +116,11 @@ async def guide_console() -> HTMLResponse:
     return _page("guide.html")
 
 
+@router.get("/manager")
+async def manager_page() -> HTMLResponse:
+    return _page("manager.html")
+
+
 @router.get("/display/config.json")
 async def public_config(request: Request) -> JSONResponse:
     """The notice line and voice options: public, like the screens that show them."""

@@ -19,7 +19,8 @@ from queue_server.settings import Settings
 from tests.conftest import Clock
 from tests.pages.conftest import MINI
 
-PAGES = ["/", "/display/hall", "/display/window/1", "/console/window/1", "/console/guide"]
+PAGES = ["/", "/display/hall", "/display/window/1", "/console/window/1", "/console/guide",
+         "/manager"]
 
 
 def build(tmp_path: Path, clock: Clock, displays: str | None = None) -> TestClient:
