@@ -26,6 +26,14 @@ const iso = (d) => d.toISOString().slice(0, 10);
 const parse = (s) => new Date(`${s}T00:00:00Z`); // UTC midnight: day arithmetic without DST
 const addDays = (s, n) => { const d = parse(s); d.setUTCDate(d.getUTCDate() + n); return iso(d); };
 const monthOf = (s) => s.slice(0, 7);
+// A deadline counted through a year the holidays file does not have yet: only weekends
+// were skipped there, so the date may move once the hall adds that year.
+function provisional(o) {
+  return o.due_provisional
+    ? h('small', { class: 'o-provisional', title: '节假日数据缺失，仅按周末计算 / holidays not known yet: weekends only' }, '（暂定 provisional）')
+    : null;
+}
+
 function lastMonth(s) {
   const d = parse(`${monthOf(s)}-01`);
   d.setUTCDate(0); // the day before the 1st: the last day of the month before
@@ -291,7 +299,7 @@ function renderOrders() {
       h('small', {}, ` · 评价于 ${whenText(o.opened_at).slice(0, 5)}`)),
     h('span', { class: 'o-rating' }, o.rating_name || `${o.rating} 星`),
     h('span', { class: 'o-status' }, o.status_name),
-    h('span', { class: 'o-due' }, '截止 ', h('b', { class: 'num' }, o.due_date),
+    h('span', { class: 'o-due' }, '截止 ', h('b', { class: 'num' }, o.due_date), provisional(o),
       uz ? h('span', { class: `upill ${o.urgency}` }, uz, h('small', {}, ` ${ue}`)) : null));
   }));
 }
@@ -332,7 +340,7 @@ function renderOrder(o) {
   const rating = ev ? [step(ev.at, [`${o.rating_name}（${ev.rating} 星）`, h('small', {}, ` rated ${ev.rating}/5`)],
     ev.reason ? ` · 原因 ${reasonName(ev.reason)}` : '', ev.comment ? h('q', {}, ev.comment) : '',
     ` · ${ev.channel === 'pad' ? '评价器 pad' : ev.channel}`)] : [];
-  const order = [step(o.opened_at, ['开单', h('small', {}, ' opened')], ' · 截止 due ', h('b', { class: 'num nowrap' }, o.due_date), ' ',
+  const order = [step(o.opened_at, ['开单', h('small', {}, ' opened')], ' · 截止 due ', h('b', { class: 'num nowrap' }, o.due_date), provisional(o), ' ',
     h('span', { class: `upill ${o.urgency || 'fine'}` }, uz, h('small', {}, ` ${ue}`)))];
   const steps = (o.steps || []).map((s) => step(s.at, [s.step_name, h('small', {}, ` ${s.step}`)],
     ` · ${s.actor}`, h('p', { class: 'note' }, s.note)));
