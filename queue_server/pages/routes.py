@@ -111,6 +111,11 @@ async def follow_page(ref: str) -> HTMLResponse:
     return _page("follow.html")
 
 
+@router.get("/manager/report")
+async def monthly_report() -> HTMLResponse:
+    return _page("report.html")
+
+
 @router.get("/console/guide")
 async def guide_console() -> HTMLResponse:
     return _page("guide.html")
