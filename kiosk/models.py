@@ -68,6 +68,7 @@ class Ticket:
     waiting_ahead: int | None
     wait_range: tuple[int, int] | None  # minutes, low–high; None when no honest figure
     issued_at: datetime
+    follow_url: str = ""  # the server's link for the applicant's phone (HALLQ_PUBLIC_URL)
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def parse_ticket(data: Any) -> Ticket:
             business_name_en=_str(d, "business_name_en"), status=str(d.get("status", "")),
             priority=str(d.get("priority", "normal")), priority_reason=d.get("priority_reason"),
             waiting_ahead=int(ahead) if ahead is not None else None, wait_range=wait,
-            issued_at=issued)
+            issued_at=issued, follow_url=_str(d, "follow_url"))
     except (KeyError, ValueError, TypeError) as e:
         raise BadResponse(f"ticket: {e}") from e
 

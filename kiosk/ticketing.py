@@ -37,6 +37,14 @@ def window_hint(windows: list[dict[str, Any]], business: str) -> tuple[str, str]
     return f"{text}号窗口", f"window{'s' if plural else ''} {en}"
 
 
+def qr_link(ticket: Ticket, template: str) -> str:
+    """The ticket's QR: the server's follow link when it knows its public address (a
+    phone cannot open a bare path), else the kiosk's own template, else none."""
+    if ticket.follow_url.startswith(("https://", "http://")):
+        return ticket.follow_url
+    return template.format(id=ticket.id, number=ticket.number) if template else ""
+
+
 def ticket_print(ticket: Ticket, *, hall_name: str, window: str, green: bool,
                  follow_url: str) -> TicketPrint:
     return TicketPrint(
@@ -47,7 +55,7 @@ def ticket_print(ticket: Ticket, *, hall_name: str, window: str, green: bool,
         people_ahead=ticket.waiting_ahead or 0,
         expected_wait=ticket.wait_range,
         issued_at=ticket.issued_at,
-        follow_url=follow_url.format(id=ticket.id, number=ticket.number) if follow_url else "",
+        follow_url=qr_link(ticket, follow_url),
         notice=GREEN_NOTICE if green else DEFAULT_NOTICE,
         window_hint=window or None,
     )

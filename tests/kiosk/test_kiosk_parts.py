@@ -228,3 +228,17 @@ def test_measured_wrap_keeps_punctuation_off_line_starts() -> None:
     assert not any(line[0] in "，。）" for line in lines[1:])
     assert "".join(lines) == "不动产登记申请书（原件1份）。"
     assert wrap_measured("abc defgh ijk", 9, width) == ["abc defgh", "ijk"]  # words whole
+
+
+def test_the_ticket_qr_is_the_servers_follow_link_when_it_is_a_full_address():
+    from kiosk.models import parse_ticket
+    from kiosk.ticketing import qr_link
+    base = {"id": "abc", "number": "A001", "business": "transfer",
+            "issued_at": "2026-11-23T01:00:00+00:00"}
+    served = parse_ticket({**base, "follow_url": "https://hall.example/t/abc.k3y"})
+    assert qr_link(served, "") == "https://hall.example/t/abc.k3y"
+    assert qr_link(served, "https://other/{id}") == "https://hall.example/t/abc.k3y"
+    # A bare path cannot be opened from a phone: the kiosk's own template, else no QR.
+    path_only = parse_ticket({**base, "follow_url": "/t/abc.k3y"})
+    assert qr_link(path_only, "https://hall.example/q/{number}") == "https://hall.example/q/A001"
+    assert qr_link(path_only, "") == ""
