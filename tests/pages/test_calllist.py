@@ -189,6 +189,7 @@ def test_the_supervisor_works_the_call_list(callback_hall: HallServer, open_page
     page.wait_for_selector("#cl-form .cl-error")
     error = page.inner_text("#cl-form .cl-error")
     assert error.startswith("该号不在 2026-11 的回访名单中") and "not in the call-back sample" in error
+    page.screenshot(path=str(pages_dir / "manager-calllist-refused.png"))
 
     # Closed and opened again: the list fetched afresh, every number masked again.
     page.click("#calllist-close")

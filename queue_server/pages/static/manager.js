@@ -488,7 +488,7 @@ function outcomeCell(c) {
       h('small', { class: 'cl-when' }, ` ${when}`), o.comment ? h('q', { class: 'cl-comment' }, o.comment) : null);
   }
   return h('span', {}, h('span', { class: 'cl-state reached' }, '已接通', h('small', {}, ' reached')), tries,
-    h('span', { class: 'cl-scores' }, ...SCORES.map(([key, zh]) => h('span', { class: 'cl-score', dataset: { score: key } },
+    h('span', { class: 'cl-scores' }, ...SCORES.map(([key, zh]) => h('span', { class: `cl-score${o[key] !== null && o[key] <= 2 ? ' low' : ''}`, dataset: { score: key } },
       `${zh} `, h('b', { class: 'num' }, score(o[key]))))),
     h('small', { class: 'cl-when' }, ` ${when}`), o.comment ? h('q', { class: 'cl-comment' }, o.comment) : null);
 }
@@ -545,6 +545,7 @@ function editorRow(c) {
           d.reached = v; for (const [k] of SCORES) d[k] = null; redraw();
         }, 'no')),
       scores,
+      h('label', { class: 'cl-comment-label', for: 'cl-comment' }, '备注', h('small', {}, ' Comment')),
       comment,
       cl.error ? h('p', { class: 'cl-error', role: 'alert' }, ...zhEn(cl.error)) : null,
       h('div', { class: 'cl-actions' },
@@ -592,7 +593,7 @@ async function saveOutcome(c) {
   if (d.reached) for (const [key] of SCORES) if (d[key]) body[key] = d[key];
   $('#cl-save').disabled = true;
   const r = await api(state.token, 'POST', `/callbacks/${cl.month}/calls/${encodeURIComponent(c.ticket_id)}`, body);
-  if (!r.ok) { cl.error = r.error.message; renderCallList(); toast(r.error.message); return; }
+  if (!r.ok) { cl.error = r.error.message; renderCallList(); return; } // said in the form, by Save
   toast(`已保存 ${c.number} 回访结果 / outcome saved`, 'ok');
   cl.editing = null;
   cl.error = null;
