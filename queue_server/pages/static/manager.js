@@ -413,10 +413,14 @@ function renderCallbacks(month) {
       h('div', { class: 'cb-bar', title: `${s.called}/${s.drawn}` },
         h('span', { class: 'called', style: `width:${s.drawn ? (100 * s.called) / s.drawn : 0}%` }),
         h('span', { class: 'reached', style: `width:${s.drawn ? (100 * s.reached) / s.drawn : 0}%` })),
+      h('div', { class: 'cb-figs cb-scores' }, cbFigure('接通率', 'reach rate', pct(s.reach_rate), 'cb-rate'),
+        ...SCORES.map(([key, zh, en]) => cbFigure(zh, en, score(s[`mean_${key}`]), `cb-mean-${key}`))),
       h('p', { class: 'cb-facts' }, `${month} 留有电话的办结 ${s.population} 件，抽取 ${s.share_percent}%`,
         h('small', {}, ` · ${s.population} served with a phone, ${s.share_percent}% drawn`)));
+    $('#cb-open').disabled = false;
     return;
   }
+  $('#cb-open').disabled = true;
   drawButton.disabled = false;
   if (r.error?.code === 'callback_not_drawn') {
     box.replaceChildren(h('p', { class: 'hint' }, `${month} 尚未抽取回访名单`, h('small', {}, ` Not drawn yet for ${month}`)));
@@ -439,6 +443,165 @@ async function drawCallbacks() {
   note.dataset.status = String(r.status);
   note.replaceChildren(r.status === 409 ? '⚠ ' : '', zh, h('small', {}, en ? ` ${en}` : ''));
   await loadCallbacks();
+}
+
+// --- the call list (回访名单) ------------------------------------------------------------------
+// The supervision office works down the month's drawn calls: phones masked, a full number
+// only through the audited reveal (kept in this page's memory, in that row, while the
+// dialog is open: never in storage or the address), each call's outcome recorded here.
+const SCORES = [['attitude', '服务态度', 'attitude'], ['time_taken', '办理时间', 'time taken'],
+  ['discipline', '工作纪律', 'discipline']];
+const score = (v) => (v === null || v === undefined ? '—' : String(v));
+const cl = { month: null, calls: [], revealed: new Map(), editing: null, draft: null, error: null };
+window.hallqManager.calllist = cl;
+const businessName = (code) => state.businesses.find((b) => b.code === code)?.name || code;
+const zhEn = (message) => {
+  const [zh, en] = String(message || '').split(' / ');
+  return [h('b', {}, zh), en ? h('small', {}, ` ${en}`) : null];
+};
+
+async function openCallList() {
+  const month = $('#cb-month').value;
+  if (cl.month !== month) { cl.revealed.clear(); cl.editing = null; }
+  cl.month = month;
+  const r = await api(state.token, 'GET', `/callbacks/${month}`);
+  if (!r.ok) { toast(r.error.message); return; }
+  cl.calls = r.data.calls;
+  renderCallList();
+  const dialog = $('#calllist-dialog');
+  if (!dialog.open) dialog.showModal();
+}
+
+function closeCallList() {
+  cl.revealed.clear(); // a full number is seen once, while working on that call
+  cl.editing = null;
+  $('#calllist-dialog').close();
+}
+
+function outcomeCell(c) {
+  const o = c.outcome;
+  if (!o) return h('span', { class: 'cl-state none' }, '未拨打', h('small', {}, ' not called yet'));
+  const when = whenText(o.at);
+  const tries = c.attempts > 1 ? h('small', { class: 'cl-tries' }, ` · 第 ${c.attempts} 次 attempt ${c.attempts}`) : null;
+  if (!o.reached) {
+    return h('span', {}, h('span', { class: 'cl-state missed' }, '未接通', h('small', {}, ' not reached')), tries,
+      h('small', { class: 'cl-when' }, ` ${when}`), o.comment ? h('q', { class: 'cl-comment' }, o.comment) : null);
+  }
+  return h('span', {}, h('span', { class: 'cl-state reached' }, '已接通', h('small', {}, ' reached')), tries,
+    h('span', { class: 'cl-scores' }, ...SCORES.map(([key, zh]) => h('span', { class: `cl-score${o[key] !== null && o[key] <= 2 ? ' low' : ''}`, dataset: { score: key } },
+      `${zh} `, h('b', { class: 'num' }, score(o[key]))))),
+    h('small', { class: 'cl-when' }, ` ${when}`), o.comment ? h('q', { class: 'cl-comment' }, o.comment) : null);
+}
+
+function phoneCell(c) {
+  const full = cl.revealed.get(c.ticket_id);
+  if (full) {
+    return h('td', { class: 'cl-phone' }, h('b', { class: 'num cl-full' }, full),
+      h('span', { class: 'cl-audited' }, '已记录查看', h('small', {}, ' this look is recorded')));
+  }
+  return h('td', { class: 'cl-phone' }, h('span', { class: 'num cl-masked' }, c.phone_masked),
+    h('button', { class: 'btn cl-reveal', type: 'button', onclick: () => reveal(c) }, '显示完整号码', h('small', {}, ' Show full number')),
+    c.phone_from === 'case' ? h('small', { class: 'cl-from' }, `申请人电话 case ${c.case_no}`) : null);
+}
+
+function callRow(c) {
+  const editing = cl.editing === c.ticket_id;
+  return h('tr', { class: `cl-row${editing ? ' editing' : ''}`, dataset: { ticket: c.ticket_id, rank: String(c.rank) } },
+    h('td', { class: 'num r' }, String(c.rank)),
+    h('td', { class: 'num cl-number' }, c.number),
+    h('td', { class: 'num' }, c.day),
+    h('td', {}, businessName(c.business)),
+    h('td', { class: 'num' }, c.window ? `${c.window} 号` : '—'),
+    h('td', {}, c.staff ? [h('b', {}, c.staff_name || ''), h('small', { class: 'num' }, ` 工号 ${c.staff}`)] : h('small', {}, '— 未签到 nobody signed in')),
+    phoneCell(c),
+    h('td', { class: 'cl-outcome' }, outcomeCell(c)),
+    h('td', {}, h('button', { class: `btn ${editing ? '' : 'primary'} cl-edit`, type: 'button',
+      onclick: () => { cl.editing = editing ? null : c.ticket_id; cl.draft = { reached: null, comment: '' }; cl.error = null; renderCallList(); } },
+    editing ? '收起' : '记录结果', h('small', {}, editing ? ' Close' : ' Record'))));
+}
+
+function choice(group, value, current, zh, en, onpick, cls = '') {
+  return h('button', { type: 'button', class: `btn big-choice ${cls}${current === value ? ' chosen' : ''}`,
+    'aria-pressed': String(current === value), dataset: { group, value: String(value) }, onclick: () => onpick(value) },
+  zh, en ? h('small', {}, ` ${en}`) : null);
+}
+
+function editorRow(c) {
+  const d = cl.draft;
+  const redraw = () => renderCallList();
+  const pick = (key) => (v) => { d[key] = d[key] === v ? null : v; redraw(); };
+  const scores = d.reached ? h('div', { class: 'cl-score-rows' }, ...SCORES.map(([key, zh, en]) =>
+    h('div', { class: 'cl-score-row', dataset: { score: key } }, h('span', { class: 'cl-score-name' }, zh, h('small', {}, ` ${en}`)),
+      ...[1, 2, 3, 4, 5].map((n) => choice(key, n, d[key] ?? null, String(n), '', pick(key), 'score'))),
+  ), h('p', { class: 'hint cl-scale' }, '1 很差 … 5 很好', h('small', {}, ' 1 very poor … 5 very good'))) : null;
+  const comment = h('textarea', { id: 'cl-comment', rows: 2, maxlength: 1000, placeholder: '备注（可不填）/ comment (optional)',
+    oninput: (e) => { d.comment = e.target.value; } });
+  comment.value = d.comment;
+  return h('tr', { class: 'cl-editor', dataset: { ticket: c.ticket_id } }, h('td', { colspan: 9 },
+    h('form', { class: 'cl-form', id: 'cl-form', onsubmit: (e) => { e.preventDefault(); saveOutcome(c); } },
+      h('div', { class: 'cl-reach' }, h('span', { class: 'cl-score-name' }, `${c.number} 是否接通`, h('small', {}, ' Reached?')),
+        choice('reached', true, d.reached, '已接通', 'reached', (v) => { d.reached = v; redraw(); }, 'yes'),
+        choice('reached', false, d.reached, '未接通', 'not reached', (v) => {
+          d.reached = v; for (const [k] of SCORES) d[k] = null; redraw();
+        }, 'no')),
+      scores,
+      h('label', { class: 'cl-comment-label', for: 'cl-comment' }, '备注', h('small', {}, ' Comment')),
+      comment,
+      cl.error ? h('p', { class: 'cl-error', role: 'alert' }, ...zhEn(cl.error)) : null,
+      h('div', { class: 'cl-actions' },
+        h('button', { class: 'btn primary', type: 'submit', id: 'cl-save', disabled: d.reached === null },
+          '保存', h('small', {}, ' Save')),
+        d.reached === null ? h('span', { class: 'hint' }, '先选择是否接通', h('small', {}, ' choose reached or not first')) : null))));
+}
+
+function renderCallList() {
+  const dialog = $('#calllist-dialog');
+  const done = cl.calls.filter((c) => c.outcome).length;
+  const body = [];
+  for (const c of cl.calls) {
+    body.push(callRow(c));
+    if (cl.editing === c.ticket_id) body.push(editorRow(c));
+  }
+  const scrollTop = dialog.querySelector('.cl-scroll')?.scrollTop || 0;
+  dialog.replaceChildren(
+    h('header', { class: 'od-head' },
+      h('h2', { id: 'calllist-title' }, `${cl.month} 回访名单 `, h('small', {}, 'Call list'),
+        h('span', { class: 'cl-count' }, ` 已回访 ${done} / ${cl.calls.length}`, h('small', {}, ` called ${done} of ${cl.calls.length}`))),
+      h('button', { class: 'btn', type: 'button', id: 'calllist-close', onclick: closeCallList }, '关闭', h('small', {}, ' Close'))),
+    h('p', { class: 'cl-privacy' }, '电话号码默认隐藏；显示完整号码会记录查看人和时间。',
+      h('small', {}, ' Numbers are masked; showing a full number records who looked and when.')),
+    h('div', { class: 'cl-scroll' }, h('table', { class: 'list cl-table', id: 'calllist' },
+      h('thead', {}, h('tr', {},
+        ...[['#', ''], ['号码', 'Ticket'], ['日期', 'Date'], ['业务', 'Service'], ['窗口', 'Window'], ['工作人员', 'Staff'],
+          ['电话', 'Phone'], ['回访结果', 'Outcome'], ['', '']].map(([zh, en]) => h('th', {}, zh, en ? h('small', {}, ` ${en}`) : null)))),
+      h('tbody', {}, ...(body.length ? body : [h('tr', {}, h('td', { colspan: 9, class: 'hint' }, '本月名单为空', h('small', {}, ' nobody drawn this month')))])))));
+  dialog.querySelector('.cl-scroll').scrollTop = scrollTop;
+  dialog.dataset.month = cl.month;
+}
+
+async function reveal(c) {
+  const r = await api(state.token, 'POST', `/callbacks/${cl.month}/calls/${encodeURIComponent(c.ticket_id)}/reveal`);
+  if (!r.ok) { toast(r.error.message); return; }
+  cl.revealed.set(c.ticket_id, r.data.phone);
+  renderCallList();
+}
+
+async function saveOutcome(c) {
+  const d = cl.draft;
+  if (d.reached === null) return;
+  const body = { reached: d.reached, comment: d.comment.trim() };
+  if (d.reached) for (const [key] of SCORES) if (d[key]) body[key] = d[key];
+  $('#cl-save').disabled = true;
+  const r = await api(state.token, 'POST', `/callbacks/${cl.month}/calls/${encodeURIComponent(c.ticket_id)}`, body);
+  if (!r.ok) { cl.error = r.error.message; renderCallList(); return; } // said in the form, by Save
+  toast(`已保存 ${c.number} 回访结果 / outcome saved`, 'ok');
+  cl.editing = null;
+  cl.error = null;
+  const list = await api(state.token, 'GET', `/callbacks/${cl.month}`);
+  if (list.ok) cl.calls = list.data.calls;
+  else Object.assign(c, { attempts: r.data.attempts, outcome: r.data.outcome });
+  renderCallList();
+  if ($('#cb-month').value === cl.month) await loadCallbacks();
 }
 
 // --- staff -------------------------------------------------------------------------------------
@@ -506,6 +669,8 @@ async function main() {
   $('#cb-month').value = monthOf(lastMonth(state.today).from);
   $('#cb-month').addEventListener('change', loadCallbacks);
   $('#cb-draw').addEventListener('click', drawCallbacks);
+  $('#cb-open').addEventListener('click', openCallList);
+  $('#calllist-dialog').addEventListener('close', () => { cl.revealed.clear(); cl.editing = null; });
   for (const a of [$('#export-csv'), $('#export-xlsx')]) a.addEventListener('click', download);
   window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
   setPeriod(state.today, state.today);
