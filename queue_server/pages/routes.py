@@ -70,8 +70,11 @@ def _not_found(zh: str, en: str) -> HTMLResponse:
         '<p><a href="/">返回 / Back</a></p>', status_code=404)
 
 
-def _known_window(request: Request, number: int) -> bool:
-    return number in request.app.state.hall.layout.windows
+def _window_page(request: Request, number: int, name: str) -> HTMLResponse:
+    """A page of one window: a window the layout does not have says so in words."""
+    if number not in request.app.state.hall.layout.windows:
+        return _not_found(f"没有 {number} 号窗口", f"There is no window {number}")
+    return _page(name)
 
 
 @router.get("/")
@@ -86,23 +89,17 @@ async def hall_display() -> HTMLResponse:
 
 @router.get("/display/window/{number}")
 async def window_display(request: Request, number: WindowNumber) -> HTMLResponse:
-    if not _known_window(request, number):
-        return _not_found(f"没有 {number} 号窗口", f"There is no window {number}")
-    return _page("window.html")
+    return _window_page(request, number, "window.html")
 
 
 @router.get("/console/window/{number}")
 async def window_console(request: Request, number: WindowNumber) -> HTMLResponse:
-    if not _known_window(request, number):
-        return _not_found(f"没有 {number} 号窗口", f"There is no window {number}")
-    return _page("console.html")
+    return _window_page(request, number, "console.html")
 
 
 @router.get("/pad/window/{number}")
 async def evaluation_pad(request: Request, number: WindowNumber) -> HTMLResponse:
-    if not _known_window(request, number):
-        return _not_found(f"没有 {number} 号窗口", f"There is no window {number}")
-    return _page("pad.html")
+    return _window_page(request, number, "pad.html")
 
 
 @router.get("/t/{ref}")
