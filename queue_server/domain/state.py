@@ -263,6 +263,15 @@ class HallState:
             if j.steps[0] != business:
                 raise InvalidInput(f"流程「{j.name}」从「{self.layout.businesses[j.steps[0]].name}」开始",
                                    f"journey '{journey}' starts at '{j.steps[0]}'")
+            # A later step whose business has given out today's numbers cannot take this
+            # applicant either: say so now, not at the third window.
+            for step in j.steps[1:]:
+                later = self.layout.businesses[step]
+                if later.daily_cap and self.sequences.get(step, 0) >= later.daily_cap:
+                    raise LimitReached(
+                        f"「{j.name}」中的「{later.name}」今日号已取完，无法办完全程，请到咨询台或改日办理",
+                        f"'{later.name_en or later.code}', a later step of this journey, has "
+                        "given out all of today's tickets", code="journey_step_full")
         if not any(business in w.businesses and w.status is not WindowStatus.CLOSED
                    for w in self.windows.values()):
             raise LimitReached(f"「{b.name}」暂停取号：目前没有窗口办理，请到咨询台",

@@ -256,3 +256,17 @@ def test_forward_queues_from_the_forward_time_with_the_transferred_head_start():
     # 15 minutes' head start is not 40 minutes of age: the walk-in who has waited
     # 40 minutes is still served first at the next window.
     assert d.call(1).id == walk_in.id
+
+
+def test_a_journey_whose_later_step_is_full_is_refused_before_its_first_ticket():
+    # The mini hall's transfer (the sale's second step) takes 5 tickets a day.
+    d = Driver()
+    for _ in range(4):
+        d.issue("transfer")
+    assert d.issue("tax", journey="sale").number == "T001"  # transfer still has one left
+    d.issue("transfer")
+    with pytest.raises(LimitReached) as err:
+        d.issue("tax", journey="sale")
+    assert err.value.code == "journey_step_full" and "转移登记" in err.value.message_zh
+    assert d.state.sequences["tax"] == 1  # nothing was issued: no number used up
+    assert d.issue("tax").number == "T002"  # tax alone is still fine
