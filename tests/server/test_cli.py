@@ -84,6 +84,8 @@ def test_serve_demo_prints_links_that_work(tmp_path: Path):
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)
+        else:
+            raise AssertionError("the demo server never answered on its port")
         assert r.status_code == 200 and len(r.json()) == 96
         # Without HALLQ_SLIP_KEY the demo checks slips with the demo key, which the kiosk's
         # demo button signs with.

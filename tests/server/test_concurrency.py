@@ -48,7 +48,9 @@ def test_96_windows_call_at_once(make_app: AppFactory, tmp_path: Path):
             with httpx.Client(base_url=server.url, timeout=30,
                               headers={"Authorization": f"Bearer {tokens[n]}"}) as c:
                 start.wait()
-                while True:
+                # Bounded: a ticket served twice would keep some window calling for ever;
+                # 320 tickets can never take more than 320 calls at one window.
+                for _ in range(321):
                     r = c.post(f"/api/v1/windows/{n}/call-next")
                     if r.status_code != 200:
                         errors.append(r.text)
@@ -62,6 +64,8 @@ def test_96_windows_call_at_once(make_app: AppFactory, tmp_path: Path):
                         return
                     with lock:
                         served.append(t["id"])
+                else:
+                    errors.append(f"window {n} was still calling after 321 calls")
 
         workers = [threading.Thread(target=window_worker, args=(n,)) for n in range(1, 97)]
         for t in workers:

@@ -55,7 +55,9 @@ def test_sigkill_loses_no_acknowledged_ticket(tmp_path: Path):
                for b in ("query", "consult", "tax")]
     for t in threads:
         t.start()
+    deadline = time.monotonic() + 60
     while len(acknowledged) < 60:
+        assert time.monotonic() < deadline, f"only {len(acknowledged)} tickets in 60 s"
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)  # no shutdown, no flush: as a power cut would
     proc.wait()
