@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := libgl1 libegl1 libmtdev1 libzbar0 fonts-wqy-microhei chromium espeak-ng \
   libusb-1.0-0 alsa-utils
 
-.PHONY: install system-packages run test lint bench
+.PHONY: install system-packages run test lint bench lock
 
 install: system-packages $(STAMP)
 
@@ -22,11 +22,17 @@ system-packages:
 	    $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package at the version tested, so a fresh machine installs
+# what CI passed with; `make lock` writes it again from the venv after a deliberate upgrade.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+lock: install
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
 
 run: install
 	$(VENV)/bin/hallq serve --demo
