@@ -36,7 +36,6 @@ from queue_server.api.routes import cases as case_routes
 from queue_server.api.routes import load as load_routes
 from queue_server.api.routes import notify as notify_routes
 from queue_server.broadcast import Hub
-from queue_server.cases.wiring import Records
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
 from queue_server.domain.slips import slip_key
@@ -45,6 +44,7 @@ from queue_server.domain.workorders import due_on
 from queue_server.hall import Clock, Hall, utc_now
 from queue_server.logs import RequestLog
 from queue_server.pages import routes as pages
+from queue_server.records import Records
 from queue_server.security import Authenticator
 from queue_server.settings import Settings, load_secret
 from queue_server.store.db import make_engine, migrate
@@ -147,7 +147,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.kiosks = kiosks.KioskBoard(clock)
     app.state.slip_key = key
     errors.install(app)
-    records.install(app)
+    app.state.records = records
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLog)  # outermost: the request id covers every line
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,

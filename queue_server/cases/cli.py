@@ -55,12 +55,12 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     from queue_server.archive.service import ArchiveService
     from queue_server.cases.config import RecordsConfig
     from queue_server.cases.service import CaseService
-    from queue_server.cases.wiring import catalogue_limits
     from queue_server.domain.layout import load_layout
     from queue_server.notify.config import NotifyConfig
     from queue_server.notify.secrecy import SecretBox
     from queue_server.notify.service import Composer, build_gateways
     from queue_server.notify.templates import Templates
+    from queue_server.records import catalogue_limits
     from queue_server.settings import Settings, load_secret
     from queue_server.store.db import make_engine, migrate
 

@@ -21,7 +21,7 @@ from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.proof import parse_receipt_qr
 from queue_server.cases.service import Proof
 from queue_server.cases.steps import Step
-from queue_server.cases.wiring import Records
+from queue_server.records import Records
 from queue_server.security import Principal, Role
 
 router = APIRouter(tags=["cases"])

@@ -1,6 +1,9 @@
-"""Builds the cases, archive and notification services for one server and plugs them
-into the app: `app.state.records`, the rate-limit error with its Retry-After header,
-the hall listener that wakes the notification worker.
+"""The cases, archive and notification services of one server, built together: they
+share the hall's secret, clock, rate limiter and calendar, and the hall's events wake the
+notification worker. The app keeps them as `app.state.records`.
+
+It sits above cases/, archive/ and notify/ (and below api/), so those packages import
+nothing of each other's wiring, and nothing of the API.
 """
 
 from __future__ import annotations
@@ -9,12 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from queue_server.api.errors import error_body
-from queue_server.archive.ratelimit import Limiter, RateLimited
+from queue_server.archive.ratelimit import Limiter
 from queue_server.archive.service import ArchiveService
 from queue_server.cases.config import RecordsConfig
 from queue_server.cases.service import CaseService
@@ -74,16 +74,6 @@ class Records:
         archive = ArchiveService(engine, key=hall.secret, clock=hall.clock, limiter=limiter)
         hall.listeners.append(notifier.on_hall_messages)
         return cls(cases, archive, notifier, limiter, config, ncfg)
-
-    def install(self, app: FastAPI) -> None:
-        app.state.records = self
-
-        async def rate_limited(_: Request, exc: Exception) -> JSONResponse:
-            assert isinstance(exc, RateLimited)
-            return JSONResponse(error_body(exc.code, str(exc), retry_after=exc.retry_after),
-                                status_code=429, headers={"Retry-After": str(exc.retry_after)})
-
-        app.add_exception_handler(RateLimited, rate_limited)
 
     def start(self) -> None:
         self.notifier.start()
