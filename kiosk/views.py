@@ -24,6 +24,7 @@ from kiosk.state import Purpose, State
 from kiosk.widgets import (
     COLORS,
     ChoiceGrid,
+    DimButton,
     KButton,
     KLabel,
     NumberedItem,
@@ -454,18 +455,21 @@ class RateScreen(KScreen):
 
 
 def dimension_label(app: KioskApp, zh: str, en: str) -> str:
-    """A dimension's name, Chinese first and English under it, as the pads show it."""
-    name = f"[b]{escape_markup(zh)}[/b]"
-    return name + (f"\n[size={int(app.s * 34)}]{escape_markup(en)}[/size]" if en else "")
+    """A dimension's name, Chinese first and English after it (beside it in portrait,
+    under it in landscape), as the pads show it."""
+    sep = "　" if app.portrait else "\n"
+    name = f"[size={int(app.s * 52)}][b]{escape_markup(zh)}[/b][/size]"
+    return name + (f"{sep}[size={int(app.s * 34)}]{escape_markup(en)}[/size]" if en else "")
 
 
-def dimension_level_label(app: KioskApp, level: int, chosen: bool) -> str:
-    """A level in a dimension's row, narrower than the overall's: both languages still,
-    and a tick on the one chosen (its colour says it too)."""
-    big, small = (38, 24) if app.portrait else (44, 28)
+def dimension_level_label(app: KioskApp, level: int) -> str:
+    """A level in a dimension's row, narrower than the overall's: both languages still.
+    Portrait's fifth of the width takes four characters: 非常不满意 breaks after 非常."""
+    big, small = (40, 26) if app.portrait else (40, 26)
     zh, en = texts.t(f"rate.level.{level}", "zh"), texts.t(f"rate.level.{level}", "en")
-    tick = "✓ " if chosen else ""
-    return (f"[size={int(app.s * big)}][b]{tick}{zh}[/b][/size]\n"
+    if app.portrait and len(zh) > 4:
+        zh = f"{zh[:2]}\n{zh[2:]}"
+    return (f"[size={int(app.s * big)}][b]{zh}[/b][/size]\n"
             f"[size={int(app.s * small)}]{en}[/size]")
 
 
@@ -485,16 +489,16 @@ class RateDimsScreen(KScreen):
             row = BoxLayout(orientation="vertical" if portrait else "horizontal",
                             spacing=app.s * (10 if portrait else 20))
             row.add_widget(KLabel(text=dimension_label(app, d.name, d.name_en), markup=True,
-                                  role="big", halign="left" if portrait else "right",
-                                  size_hint_x=1 if portrait else 0.2))
+                                  halign="left" if portrait else "right",
+                                  size_hint_x=1 if portrait else 0.17,
+                                  pos_hint={"center_y": 0.5}))
             levels = BoxLayout(orientation="horizontal", spacing=app.s * 14,
-                               size_hint_x=1 if portrait else 0.8)
+                               size_hint_x=1 if portrait else 0.83)
             score = s.score(d.code)
             for n in LEVELS:
-                chosen = score == n
-                button = KButton(name=f"dim:{d.code}:{n}", kind=f"rate{n}" if chosen else "key",
-                                 markup=True, size_hint_y=1,
-                                 text=dimension_level_label(app, n, chosen))
+                button = DimButton(name=f"dim:{d.code}:{n}", level=n, chosen=score == n,
+                                   markup=True, size_hint_y=1,
+                                   text=dimension_level_label(app, n))
                 button.bind(on_release=lambda _b, c=d.code, x=n: app.do("rate_dimension", c, x))
                 levels.add_widget(button)
             row.add_widget(levels)
