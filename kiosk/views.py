@@ -465,7 +465,7 @@ def dimension_label(app: KioskApp, zh: str, en: str) -> str:
 def dimension_level_label(app: KioskApp, level: int) -> str:
     """A level in a dimension's row, narrower than the overall's: both languages still.
     Portrait's fifth of the width takes four characters: 非常不满意 breaks after 非常."""
-    big, small = (40, 26) if app.portrait else (40, 26)
+    big, small = 40, 26
     zh, en = texts.t(f"rate.level.{level}", "zh"), texts.t(f"rate.level.{level}", "en")
     if app.portrait and len(zh) > 4:
         zh = f"{zh[:2]}\n{zh[2:]}"

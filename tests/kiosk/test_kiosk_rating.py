@@ -17,7 +17,13 @@ import pytest
 
 from devices.idcard import DEMO_CARDS
 from kiosk.client import ServerUnreachable
-from kiosk.models import BadResponse, parse_evaluated, parse_pending
+from kiosk.models import (
+    BadResponse,
+    Dimension,
+    parse_dimensions,
+    parse_evaluated,
+    parse_pending,
+)
 from kiosk.settings import KioskSettings
 from kiosk.state import Purpose, Screen
 from tests.kiosk.conftest import DAY, SMALL, Rig, Ticker, build_flow
@@ -239,6 +245,18 @@ def walk_away(rig: Rig) -> None:
     rig.tick()
 
 
+def test_a_server_without_dimensions_takes_the_rating_at_once(rig: Rig) -> None:
+    served(rig)
+    client = rig.flow.client
+    reasons, _dimensions = client.evaluation_words()
+    client.evaluation_words = lambda: (reasons, ())  # type: ignore[method-assign]
+    to_rating_screen(rig)
+    rig.flow.rate(4)
+    assert rig.state.screen is Screen.RATE_THANKS and rig.state.rated == 4
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["rating"], ev["efficiency"]) == (4, None)
+
+
 def test_walked_away_from_the_levels_nothing_is_sent(rig: Rig) -> None:
     served(rig)
     to_rating_screen(rig)
@@ -392,5 +410,9 @@ def test_answers_the_kiosk_cannot_use_are_a_server_away() -> None:
                             "staff_name": "", "business": "tax", "business_name": "",
                             "ended_at": "2026-11-23T09:30:00+08:00"}])
     assert (one.staff, one.business_name) == ("", "tax")  # no name: the code, not blank
+    assert parse_dimensions({"dimensions": [{"code": "attitude", "name": "服务态度"},
+                                            {"name": "no code"}]}) == (
+        Dimension("attitude", "服务态度", ""),)
+    assert parse_dimensions({"levels": []}) == ()  # an older server: none asked
     assert parse_evaluated({"id": "e1", "rating": 2, "work_order": {"id": "w",
                             "due_date": "2026-12-14"}}).work_order_due == "2026-12-14"
