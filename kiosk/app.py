@@ -52,7 +52,8 @@ NAV: dict[Screen, tuple[bool, str] | None] = {
     Screen.TICKET: (False, "nav.done"), Screen.SCAN: (False, "nav.home"),
     Screen.CASE_ENTRY: (False, "nav.home"), Screen.CASE: (False, "nav.done"),
     Screen.ARCHIVE: (False, "nav.done"), Screen.RATE: (False, "nav.home"),
-    Screen.RATE_REASON: (True, "nav.home"), Screen.RATE_THANKS: (False, "nav.done"),
+    Screen.RATE_DIMS: (True, "nav.home"), Screen.RATE_REASON: (True, "nav.home"),
+    Screen.RATE_THANKS: (False, "nav.done"),
     Screen.MESSAGE: (False, "nav.home"),
 }
 DEMO_CASE = ("BDC2026-000123", "DEMOTOKENABCDEFG")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,6 +32,7 @@ from kiosk.models import (
     CaseProgress,
     Category,
     CheckedSlip,
+    Dimension,
     Evaluated,
     HallInfo,
     Property,
@@ -43,6 +44,7 @@ from kiosk.models import (
     parse_case,
     parse_catalogue,
     parse_checked_slip,
+    parse_dimensions,
     parse_evaluated,
     parse_hall,
     parse_pending,
@@ -127,7 +129,7 @@ class HallClient:
         http.headers.update(headers)
         self.http = http
         self._routes: dict[str, bool] = {}
-        self._reasons: tuple[Reason, ...] | None = None
+        self._levels: tuple[tuple[Reason, ...], tuple[Dimension, ...]] | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -217,7 +219,7 @@ class HallClient:
     def forget_routes(self) -> None:
         """Ask again next time: the server may have been upgraded."""
         self._routes.clear()
-        self._reasons = None
+        self._levels = None
 
     def has_cases(self) -> bool:
         return self._probe(CASE_LOOKUP)
@@ -302,21 +304,28 @@ class HallClient:
         data = self._request("POST", EVALUATIONS_PENDING, json={"id_number": id_number})
         return self._parse(parse_pending, data)  # type: ignore[no-any-return]
 
+    def evaluation_words(self) -> tuple[tuple[Reason, ...], tuple[Dimension, ...]]:
+        """The bad-review reasons and the dimensions the server accepts (asked once per
+        hall reload: they change only with the server)."""
+        if self._levels is None:
+            data = self._request("GET", EVALUATION_LEVELS)
+            self._levels = (self._parse(parse_reasons, data), self._parse(parse_dimensions, data))
+        return self._levels
+
     def evaluation_reasons(self) -> tuple[Reason, ...]:
-        """The bad-review reasons the server accepts (asked once per hall reload: they
-        change only with the server)."""
-        if self._reasons is None:
-            self._reasons = self._parse(parse_reasons, self._request("GET", EVALUATION_LEVELS))
-        return self._reasons
+        return self.evaluation_words()[0]
 
     def evaluate(self, ticket_id: str, rating: int, *, window: int,
-                 reason: str | None = None) -> Evaluated:
-        """Rate the service `window` gave to the ticket's visit. Never asked again on a
-        lost answer: the server may have recorded it, and a second try would only be
-        refused as already rated."""
+                 reason: str | None = None,
+                 dimensions: Mapping[str, int] | None = None) -> Evaluated:
+        """Rate the service `window` gave to the ticket's visit, with the dimensions the
+        applicant scored, if any. Never asked again on a lost answer: the server may have
+        recorded it, and a second try would only be refused as already rated."""
         body: dict[str, Any] = {"rating": rating, "window": window}
         if reason:
             body["reason"] = reason
+        if dimensions:
+            body["dimensions"] = dict(dimensions)
         data = self._request("POST", f"{API}/tickets/{ticket_id}/evaluation", json=body)
         return self._parse(parse_evaluated, data)  # type: ignore[no-any-return]
 

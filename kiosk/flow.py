@@ -13,9 +13,11 @@ it to the server and reconnects when the server comes back.
       ├─办件进度──► CASE_ENTRY ──typed no.──► CARD (the applicant's ID) ──► CASE
       │   receipt QR (HQC1) scanned on HOME or CASE_ENTRY ──────────────────► CASE
       ├─不动产档案──► CARD ──card──► ARCHIVE
-      └─评价服务──► CARD ──card──► RATE (─► RATE_REASON) ─► RATE_THANKS   (kiosk/rating.py)
+      └─评价服务──► CARD ──card──► RATE (─► RATE_DIMS | RATE_REASON) ─► RATE_THANKS
+                                                                       (kiosk/rating.py)
     any failure ──► MESSAGE (what happened, what to do);  server gone ──► OFFLINE until back
-    any screen, idle for settings.idle_seconds ──► HOME, the session wiped
+    any screen, idle for settings.idle_seconds ──► HOME, the session wiped (an overall
+        rating left on its optional questions sent first)
 
 Not thread-safe by design: one thread (the driver, or a test) calls everything.
 """
@@ -115,6 +117,7 @@ class Flow:
                 now - self._last_activity >= idle):
             log.info("idle on %s for %.0f s: back to the start", screen, now - self._last_activity)
             self.counters["idle_timeouts"] += 1
+            self.rating.walked_away()
             self.home()
         if self._unshown is not None and now >= self._unshown[1]:
             self._cancel_unshown()
@@ -152,10 +155,14 @@ class Flow:
             Screen.CATEGORIES: Screen.BUSINESS,
             Screen.MATERIALS: Screen.ITEMS if s.category else Screen.BUSINESS,
             Screen.CARD: Screen.CASE_ENTRY if s.purpose is Purpose.CASE else None,
-            Screen.RATE_REASON: Screen.RATE,  # a mis-touched bad rating can be changed
+            # A mis-touched level can be changed: nothing was sent.
+            Screen.RATE_REASON: Screen.RATE,
+            Screen.RATE_DIMS: Screen.RATE,
         }.get(s.screen)
         if target is None:
             self.home()
+        elif target is Screen.RATE:
+            self._go(target, rating=None, scores=(), notice="")
         else:
             self._go(target, notice="")
 
@@ -279,6 +286,20 @@ class Flow:
     def rate_reason(self, code: str | None = None) -> None:
         self._touch()
         self.rating.choose_reason(code)
+
+    def rate_dimension(self, code: str, level: int) -> None:
+        self._touch()
+        self.rating.choose_dimension(code, int(level))
+
+    def rate_submit(self) -> None:
+        """提交评价: the overall rating with the dimensions chosen (none is fine)."""
+        self._touch()
+        self.rating.submit_dimensions()
+
+    def rate_skip(self) -> None:
+        """跳过: the overall rating alone."""
+        self._touch()
+        self.rating.submit_dimensions(with_scores=False)
 
     def rate_next(self) -> None:
         self._touch()

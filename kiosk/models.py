@@ -435,6 +435,16 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Dimension:
+    """One aspect of a service rated on its own after a good or middling overall rating
+    (办事效率, 业务水平, 服务态度), as the server lists and accepts them."""
+
+    code: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True)
 class Evaluated:
     """The server's receipt of a rating."""
 
@@ -461,6 +471,14 @@ def parse_reasons(data: Any) -> tuple[Reason, ...]:
     d = _obj(data, "evaluation levels")
     return tuple(Reason(_str(r, "code"), _str(r, "name", "code"), _str(r, "name_en"))
                  for r in (_obj(x, "reason") for x in d.get("reasons") or ()) if _str(r, "code"))
+
+
+def parse_dimensions(data: Any) -> tuple[Dimension, ...]:
+    """The dimensions of GET /evaluation/levels; none from a server that lists none."""
+    d = _obj(data, "evaluation levels")
+    return tuple(Dimension(_str(x, "code"), _str(x, "name", "code"), _str(x, "name_en"))
+                 for x in (_obj(y, "dimension") for y in d.get("dimensions") or ())
+                 if _str(x, "code"))
 
 
 def parse_evaluated(data: Any) -> Evaluated:

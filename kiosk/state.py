@@ -11,7 +11,16 @@ from datetime import date
 from enum import StrEnum
 
 from devices.idcard import CardIdentity, Identity
-from kiosk.models import CaseProgress, Category, Item, Property, Reason, Service, Ticket
+from kiosk.models import (
+    CaseProgress,
+    Category,
+    Dimension,
+    Item,
+    Property,
+    Reason,
+    Service,
+    Ticket,
+)
 
 
 class Screen(StrEnum):
@@ -30,6 +39,7 @@ class Screen(StrEnum):
     CASE = "case"  # the case's steps as a timeline
     ARCHIVE = "archive"  # the card holder's properties
     RATE = "rate"  # 好差评: five levels for the newest service not yet rated
+    RATE_DIMS = "rate_dims"  # after a rating of 3–5: 办事效率 / 业务水平 / 服务态度 (optional)
     RATE_REASON = "rate_reason"  # after a bad rating: why (optional)
     RATE_THANKS = "rate_thanks"  # sent; the visit's next service offered, if any
     MESSAGE = "message"  # something went wrong: what happened and what to do
@@ -140,9 +150,16 @@ class State:
     case: CaseProgress | None = None
     properties: tuple[Property, ...] | None = None
     message: Message | None = None
-    # 好差评: the services still to rate (the first is on screen), the bad rating waiting
-    # for its reason, the reasons offered, and the rating just sent (for the thanks).
+    # 好差评: the services still to rate (the first is on screen), the overall rating
+    # waiting for its reason or its dimensions, the reasons and dimensions offered, the
+    # dimensions scored so far ((code, level), in the server's order), and the rating
+    # just sent (for the thanks).
     to_rate: tuple[Service, ...] = ()
     rating: int | None = None
     reasons: tuple[Reason, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    scores: tuple[tuple[str, int], ...] = ()
     rated: int | None = None
+
+    def score(self, code: str) -> int | None:
+        return next((level for c, level in self.scores if c == code), None)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen as KivyScreen
 from kivy.utils import escape_markup
@@ -23,6 +24,7 @@ from kiosk.state import Purpose, State
 from kiosk.widgets import (
     COLORS,
     ChoiceGrid,
+    DimButton,
     KButton,
     KLabel,
     NumberedItem,
@@ -452,6 +454,57 @@ class RateScreen(KScreen):
             box.add_widget(button)
 
 
+def dimension_label(app: KioskApp, zh: str, en: str) -> str:
+    """A dimension's name, Chinese first and English after it (beside it in portrait,
+    under it in landscape), as the pads show it."""
+    sep = "　" if app.portrait else "\n"
+    name = f"[size={int(app.s * 52)}][b]{escape_markup(zh)}[/b][/size]"
+    return name + (f"{sep}[size={int(app.s * 34)}]{escape_markup(en)}[/size]" if en else "")
+
+
+def dimension_level_label(app: KioskApp, level: int) -> str:
+    """A level in a dimension's row, narrower than the overall's: both languages still.
+    Portrait's fifth of the width takes four characters: 非常不满意 breaks after 非常."""
+    big, small = 40, 26
+    zh, en = texts.t(f"rate.level.{level}", "zh"), texts.t(f"rate.level.{level}", "en")
+    if app.portrait and len(zh) > 4:
+        zh = f"{zh[:2]}\n{zh[2:]}"
+    return (f"[size={int(app.s * big)}][b]{zh}[/b][/size]\n"
+            f"[size={int(app.s * small)}]{en}[/size]")
+
+
+class RateDimsScreen(KScreen):
+    session_ids = ("chosen", "rows")
+
+    def update(self, s: State, app: KioskApp) -> None:
+        rows = self.ids.rows
+        rows.clear_widgets()
+        if s.rating is None:
+            return
+        level = app.t(f"rate.level.{s.rating}")
+        self.ids.chosen.text = app.t("rate_dims.chosen", level=level)
+        self.ids.chosen.color = COLORS[f"rate{s.rating}"]
+        portrait = app.portrait
+        for d in s.dimensions:
+            row = BoxLayout(orientation="vertical" if portrait else "horizontal",
+                            spacing=app.s * (10 if portrait else 20))
+            row.add_widget(KLabel(text=dimension_label(app, d.name, d.name_en), markup=True,
+                                  halign="left" if portrait else "right",
+                                  size_hint_x=1 if portrait else 0.17,
+                                  pos_hint={"center_y": 0.5}))
+            levels = BoxLayout(orientation="horizontal", spacing=app.s * 14,
+                               size_hint_x=1 if portrait else 0.83)
+            score = s.score(d.code)
+            for n in LEVELS:
+                button = DimButton(name=f"dim:{d.code}:{n}", level=n, chosen=score == n,
+                                   markup=True, size_hint_y=1,
+                                   text=dimension_level_label(app, n))
+                button.bind(on_release=lambda _b, c=d.code, x=n: app.do("rate_dimension", c, x))
+                levels.add_widget(button)
+            row.add_widget(levels)
+            rows.add_widget(row)
+
+
 class RateReasonScreen(KScreen):
     session_ids = ("chosen", "choices")
 
@@ -493,6 +546,6 @@ SCREENS: dict[str, type[KScreen]] = {
     "categories": CategoriesScreen, "items": ItemsScreen, "materials": MaterialsScreen,
     "ticket": TicketScreen, "scan": ScanScreen, "case_entry": CaseEntryScreen,
     "case": CaseScreen, "archive": ArchiveScreen, "rate": RateScreen,
-    "rate_reason": RateReasonScreen, "rate_thanks": RateThanksScreen,
+    "rate_dims": RateDimsScreen, "rate_reason": RateReasonScreen, "rate_thanks": RateThanksScreen,
     "message": MessageScreen,
 }

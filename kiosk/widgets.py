@@ -184,6 +184,40 @@ class RateButton(KButton):
             Line(points=mouth, width=max(1.5, r * 0.07), cap="round", joint="round")
 
 
+class DimButton(KButton):
+    """A level in a dimension's row: white until chosen, then in the level's colour with
+    a tick in its corner (the colour and the tick both say it, for colour-blind eyes)."""
+
+    level = NumericProperty(3)
+    chosen = BooleanProperty(False)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw_tick, size=self._draw_tick, chosen=self._draw_tick)
+
+    def _paint(self, *_: object) -> None:
+        self.kind = f"rate{self.level}" if self.chosen else "key"
+        super()._paint()
+        self.edge = COLORS[f"rate{self.level}"]  # the level's colour, as on the overall's
+
+    def on_chosen(self, *_: object) -> None:
+        self._paint()
+
+    def _draw_tick(self, *_: object) -> None:
+        self.canvas.after.clear()
+        if not self.chosen or self.width < 10 or self.height < 10:
+            return
+        # In the corner, above the words (they are centred, two or four lines).
+        r = min(self.width, self.height) * 0.12
+        cx, cy = self.right - r * 0.95, self.top - r * 0.95
+        with self.canvas.after:
+            Color(1, 1, 1, 1)
+            Ellipse(pos=(cx - r, cy - r), size=(r * 2, r * 2))
+            Color(*COLORS[f"rate{self.level}"])
+            Line(points=[cx - r * 0.5, cy, cx - r * 0.12, cy - r * 0.42, cx + r * 0.55, cy + r * 0.4],
+                 width=max(1.5, r * 0.16), cap="round", joint="round")
+
+
 class Panel(BoxLayout):
     """A box with a background colour (notices, the ticket, a property)."""
 

@@ -1,8 +1,10 @@
 """好差评 from the kiosk, without Kivy: a real queue server, the real device simulators.
 
 The applicant lays the ID card after the visit and rates the newest service not yet
-rated; a journey's other windows are offered one after the other. Nothing is sent that
-the applicant did not press to the end.
+rated; a journey's other windows are offered one after the other. After a rating of 3–5
+the three dimensions are asked (optional), after 1–2 the reason (optional). Nothing is
+sent before the overall touch; once given, it is sent even if the applicant walks away
+from the optional question.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ import httpx
 import pytest
 
 from devices.idcard import DEMO_CARDS
-from kiosk.models import BadResponse, parse_evaluated, parse_pending
+from kiosk.client import ServerUnreachable
+from kiosk.models import (
+    BadResponse,
+    Dimension,
+    parse_dimensions,
+    parse_evaluated,
+    parse_pending,
+)
 from kiosk.settings import KioskSettings
 from kiosk.state import Purpose, Screen
 from tests.kiosk.conftest import DAY, SMALL, Rig, Ticker, build_flow
@@ -79,11 +88,15 @@ def test_a_served_ticket_rated_from_the_kiosk(rig: Rig) -> None:
             service.business_name) == (ticket_id, 6, "1001", "张伟", "信息查询")
     assert "请为刚才的服务评价" in said(rig)[-1]
     rig.flow.rate(5)
+    assert rig.state.screen is Screen.RATE_DIMS
+    assert evaluations(rig.http, rig.hall) == []  # the dimensions are still to come
+    rig.flow.rate_skip()
     s = rig.state
     assert s.screen is Screen.RATE_THANKS and s.rated == 5 and s.to_rate == ()
     [ev] = evaluations(rig.http, rig.hall)
     assert (ev["ticket_id"], ev["channel"], ev["window"], ev["staff"], ev["rating"]) == (
         ticket_id, "kiosk", 6, "1001", 5)
+    assert (ev["efficiency"], ev["competence"], ev["attitude"]) == (None, None, None)
     # All said: the kiosk goes home soon, sooner than the idle time-out.
     rig.ticker.advance(KioskSettings().thanks_seconds)
     rig.tick()
@@ -123,6 +136,7 @@ def test_a_journey_rated_window_after_window(rig: Rig) -> None:
     assert s.screen is Screen.RATE
     assert [(x.window, x.staff_name) for x in s.to_rate] == [(1, "张伟"), (5, "李娜")]
     rig.flow.rate(4)
+    rig.flow.rate_submit()  # nothing chosen: the overall alone
     s = rig.state
     assert s.screen is Screen.RATE_THANKS and [x.window for x in s.to_rate] == [5]
     assert "还有一项服务可以评价" in said(rig)[-1]
@@ -131,11 +145,62 @@ def test_a_journey_rated_window_after_window(rig: Rig) -> None:
     assert rig.state.screen is Screen.RATE_THANKS
     rig.flow.rate_next()
     assert rig.state.screen is Screen.RATE and rig.state.to_rate[0].window == 5
+    assert rig.state.scores == () and rig.state.rating is None  # nothing of the first
     rig.flow.rate(5)
+    rig.flow.rate_dimension("attitude", 5)
+    rig.flow.rate_submit()
     assert rig.state.screen is Screen.RATE_THANKS and rig.state.to_rate == ()
-    got = {(e["window"], e["staff"], e["rating"], e["channel"])
+    got = {(e["window"], e["staff"], e["rating"], e["channel"], e["attitude"])
            for e in evaluations(rig.http, rig.hall)}
-    assert got == {(1, "1001", 4, "kiosk"), (5, "2002", 5, "kiosk")}
+    assert got == {(1, "1001", 4, "kiosk", None), (5, "2002", 5, "kiosk", 5)}
+
+
+def test_the_dimensions_chosen_land_with_the_rating(rig: Rig) -> None:
+    ticket_id = served(rig)
+    to_rating_screen(rig)
+    rig.flow.rate(4)
+    s = rig.state
+    assert s.screen is Screen.RATE_DIMS and s.rating == 4
+    # The server's own names, Chinese and English, in its order.
+    assert [(d.code, d.name, d.name_en) for d in s.dimensions] == [
+        ("efficiency", "办事效率", "Efficiency"), ("competence", "业务水平", "Competence"),
+        ("attitude", "服务态度", "Attitude")]
+    assert "办事效率" in said(rig)[-1]
+    rig.flow.back()  # a mis-touched level: choose again, nothing sent
+    assert rig.state.screen is Screen.RATE and rig.state.rating is None
+    assert evaluations(rig.http, rig.hall) == []
+    rig.flow.rate(3)
+    flow = rig.flow
+    flow.rate_dimension("attitude", 2)
+    flow.rate_dimension("efficiency", 5)
+    assert rig.state.scores == (("efficiency", 5), ("attitude", 2))  # the server's order
+    flow.rate_dimension("attitude", 2)  # touched again: un-chosen
+    assert rig.state.score("attitude") is None
+    flow.rate_dimension("attitude", 3)
+    flow.rate_dimension("competence", 4)
+    flow.rate_dimension("competence", 1)  # another level of the same row: replaces it
+    flow.rate_dimension("competence", 1)  # and un-chosen
+    flow.rate_dimension("speed", 5)  # not the server's: ignored
+    flow.rate_dimension("efficiency", 7)  # not a level: ignored
+    assert rig.state.scores == (("efficiency", 5), ("attitude", 3))
+    flow.rate_submit()
+    s = rig.state
+    assert s.screen is Screen.RATE_THANKS and s.rated == 3 and s.scores == ()
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["ticket_id"], ev["rating"], ev["efficiency"], ev["competence"], ev["attitude"],
+            ev["reason"]) == (ticket_id, 3, 5, None, 3, None)
+
+
+def test_skip_sends_the_rating_without_the_dimensions_chosen(rig: Rig) -> None:
+    served(rig)
+    to_rating_screen(rig)
+    rig.flow.rate(5)
+    rig.flow.rate_dimension("efficiency", 4)
+    rig.flow.rate_skip()
+    assert rig.state.screen is Screen.RATE_THANKS and rig.state.rated == 5
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["rating"], ev["efficiency"], ev["competence"], ev["attitude"]) == (
+        5, None, None, None)
 
 
 def test_a_bad_rating_with_its_reason_opens_a_work_order(rig: Rig) -> None:
@@ -170,23 +235,95 @@ def test_a_bad_rating_without_a_reason(rig: Rig) -> None:
     assert (ev["rating"], ev["reason"]) == (1, None)
 
 
-def test_idle_time_out_sends_nothing(rig: Rig) -> None:
+def walk_away(rig: Rig) -> None:
+    rig.ticker.advance(KioskSettings().idle_seconds + 1)
+    rig.tick()
+    s = rig.state
+    assert s.screen is Screen.HOME and s.to_rate == () and s.rating is None
+    assert s.scores == () and s.applicant is None
+    rig.reader.lift()
+    rig.tick()
+
+
+def test_a_server_without_dimensions_takes_the_rating_at_once(rig: Rig) -> None:
     served(rig)
-    idle = KioskSettings().idle_seconds
-    for press in (None, 1):  # walked away from the levels, then from the reasons
+    client = rig.flow.client
+    reasons, _dimensions = client.evaluation_words()
+    client.evaluation_words = lambda: (reasons, ())  # type: ignore[method-assign]
+    to_rating_screen(rig)
+    rig.flow.rate(4)
+    assert rig.state.screen is Screen.RATE_THANKS and rig.state.rated == 4
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["rating"], ev["efficiency"]) == (4, None)
+
+
+def test_walked_away_from_the_levels_nothing_is_sent(rig: Rig) -> None:
+    served(rig)
+    to_rating_screen(rig)
+    walk_away(rig)
+    assert evaluations(rig.http, rig.hall) == []
+    assert rig.flow.counters["idle_timeouts"] == 1
+
+
+def test_walked_away_from_the_dimensions_the_rating_alone_is_sent(rig: Rig) -> None:
+    ticket_id = served(rig)
+    to_rating_screen(rig)
+    rig.flow.rate(4)
+    rig.flow.rate_dimension("efficiency", 5)  # chosen, never submitted
+    assert rig.state.screen is Screen.RATE_DIMS
+    walk_away(rig)
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["ticket_id"], ev["rating"], ev["channel"], ev["window"]) == (
+        ticket_id, 4, "kiosk", 6)
+    assert (ev["efficiency"], ev["competence"], ev["attitude"]) == (None, None, None)
+    assert rig.flow.counters["ratings_left"] == 1
+    to_rating_screen(rig)  # and it counts as rated
+    m = rig.state.message
+    assert rig.state.screen is Screen.MESSAGE and m is not None and m.code == "nothing_to_rate"
+
+
+def test_walked_away_from_the_reasons_the_bad_rating_is_sent_too(rig: Rig) -> None:
+    # As on the pads, and as after a good rating: sending only the good ones left
+    # behind would flatter the figures and open no work order for the bad ones.
+    ticket_id = served(rig)
+    to_rating_screen(rig)
+    rig.flow.rate(1)
+    assert rig.state.screen is Screen.RATE_REASON
+    walk_away(rig)
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["ticket_id"], ev["rating"], ev["reason"]) == (ticket_id, 1, None)
+    orders = rig.http.get(f"{API}/followups", headers=rig.headers("guide")).json()
+    assert [(o["ticket"], o["rating"]) for o in orders] == [(ticket_id, 1)]
+
+
+def test_home_from_the_optional_questions_sends_nothing(rig: Rig) -> None:
+    served(rig)
+    for level in (5, 2):
         to_rating_screen(rig)
-        if press is not None:
-            rig.flow.rate(press)
-            assert rig.state.screen is Screen.RATE_REASON
-        rig.ticker.advance(idle + 1)
-        rig.tick()
-        s = rig.state
-        assert s.screen is Screen.HOME and s.to_rate == () and s.rating is None
-        assert s.applicant is None
+        rig.flow.rate(level)
+        assert rig.state.screen in (Screen.RATE_DIMS, Screen.RATE_REASON)
+        rig.flow.home()  # a choice, not a walk-away
+        assert rig.state.screen is Screen.HOME
         rig.reader.lift()
         rig.tick()
     assert evaluations(rig.http, rig.hall) == []
-    assert rig.flow.counters["idle_timeouts"] == 2
+
+
+def test_walked_away_while_the_server_is_away(rig: Rig) -> None:
+    served(rig)
+    to_rating_screen(rig)
+    rig.flow.rate(4)
+    client = rig.flow.client
+
+    def away(*_a: object, **_k: object) -> None:
+        raise ServerUnreachable("gone")
+
+    client.evaluate = away  # type: ignore[method-assign,assignment]
+    rig.ticker.advance(KioskSettings().idle_seconds + 1)
+    rig.tick()
+    s = rig.state
+    assert s.screen is Screen.OFFLINE and s.to_rate == () and s.rating is None
+    assert "server" in s.faults
 
 
 def test_already_rated_at_the_pad_meanwhile(rig: Rig) -> None:
@@ -196,6 +333,8 @@ def test_already_rated_at_the_pad_meanwhile(rig: Rig) -> None:
                         headers=rig.hall.headers("pad", 6))
     assert pad.status_code == 201, pad.text
     rig.flow.rate(5)
+    rig.flow.rate_dimension("attitude", 5)
+    rig.flow.rate_submit()
     m = rig.state.message
     assert rig.state.screen is Screen.MESSAGE and m is not None
     assert m.code == "already_evaluated" and m.detail_zh == ""  # the title says it all
@@ -250,6 +389,9 @@ def test_the_server_away(make_hall: Callable[..., AppHandle]) -> None:
             assert flow.state.screen is Screen.RATE
             server.stop()
             flow.rate(5)
+            assert flow.state.screen is Screen.RATE_DIMS  # asks nothing of the server
+            flow.rate_dimension("competence", 5)
+            flow.rate_submit()
             m = flow.state.message
             assert m is not None and m.code == "server_unreachable"
             server.start()
@@ -268,5 +410,9 @@ def test_answers_the_kiosk_cannot_use_are_a_server_away() -> None:
                             "staff_name": "", "business": "tax", "business_name": "",
                             "ended_at": "2026-11-23T09:30:00+08:00"}])
     assert (one.staff, one.business_name) == ("", "tax")  # no name: the code, not blank
+    assert parse_dimensions({"dimensions": [{"code": "attitude", "name": "服务态度"},
+                                            {"name": "no code"}]}) == (
+        Dimension("attitude", "服务态度", ""),)
+    assert parse_dimensions({"levels": []}) == ()  # an older server: none asked
     assert parse_evaluated({"id": "e1", "rating": 2, "work_order": {"id": "w",
                             "due_date": "2026-12-14"}}).work_order_due == "2026-12-14"

@@ -383,7 +383,7 @@ def test_property_archive_after_laying_the_card(
     assert "解放大道88号" not in ui.text(everywhere=True)
 
 
-def test_a_rating_left_half_way_sends_nothing_and_leaves_nothing_on_glass(
+def test_a_rating_left_half_way_sends_the_overall_and_leaves_nothing_on_glass(
         ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
     handle, _server, http = live
     add_staff(http, handle, "3003", "赵敏")  # type: ignore[arg-type]
@@ -405,14 +405,15 @@ def test_a_rating_left_half_way_sends_nothing_and_leaves_nothing_on_glass(
     assert ticket["number"] in text and "赵敏" in text and "3003" in text and "6号窗口" in text
     ui.press("rate:1")
     ui.wait_screen(Screen.RATE_REASON)
-    assert "服务态度不好" in ui.text()
+    assert "服务态度不好" in ui.text() and "无人操作时，将只提交您的总体评价" in ui.text()
     ticker.advance(flow.settings.idle_seconds + 1)
     ui.wait_screen(Screen.HOME)
     everything = ui.text(everywhere=True)
     assert "赵敏" not in everything and ticket["number"] not in everything
     rated = http.get("/api/v1/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
                      headers=handle.headers("manager")).json()
-    assert rated == []
+    # The overall touch was given: sent as it is, without a reason (as the pads do).
+    assert [(e["rating"], e["reason"]) for e in rated] == [(1, None)]
 
 
 # --- every screen, both orientations ------------------------------------------------------
@@ -571,16 +572,42 @@ def _walk(ui: UI, handle: AppHandle, http: httpx.Client) -> list[str]:
     ui.wait_screen(Screen.RATE)
     assert "Window 5" in ui.text() and "Very dissatisfied" in ui.text()
     take("rate-en")
+    ui.press("rate:5")
+    ui.wait_screen(Screen.RATE_DIMS)
+    ui.press("dim:efficiency:5")
+    ui.wait_screen(Screen.RATE_DIMS)
+    ui.press("dim:attitude:3")
+    ui.wait_screen(Screen.RATE_DIMS)
+    assert flow.state.scores == (("efficiency", 5), ("attitude", 3))
+    text = ui.text()
+    assert "Rate these three too?" in text and "Efficiency" in text and "办事效率" in text
+    take("rate-dims-en")
     ui.press("lang")
     ui.wait(lambda: app.lang == "zh", "Chinese")
+    ui.wait_screen(Screen.RATE_DIMS)
+    assert "提交评价" in ui.text() and "跳过" in ui.text()
+    ui.press("dim:attitude:3")  # touched again: un-chosen
+    ui.wait_screen(Screen.RATE_DIMS)
+    ui.press("dim:attitude:4")
+    ui.wait_screen(Screen.RATE_DIMS)
+    take("rate-dims")
+    ui.press("nav:back")  # the level can still be changed
     ui.wait_screen(Screen.RATE)
-    ui.press("rate:5")
+    ui.press("rate:4")
+    ui.wait_screen(Screen.RATE_DIMS)
+    assert flow.state.scores == ()
+    ui.press("dim:efficiency:5")
+    ui.wait_screen(Screen.RATE_DIMS)
+    ui.press("dim:competence:4")
+    ui.wait_screen(Screen.RATE_DIMS)
+    ui.press("rate_dims:submit")
     ui.wait_screen(Screen.RATE_THANKS)
     take("rate-thanks")
     rated = http.get("/api/v1/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
                      headers=handle.headers("manager")).json()
-    assert sorted((e["window"], e["rating"], e["reason"]) for e in rated) == [
-        (1, 2, "slow"), (5, 5, None)]
+    assert sorted((e["window"], e["rating"], e["reason"], e["efficiency"], e["competence"],
+                   e["attitude"]) for e in rated) == [
+        (1, 2, "slow", None, None, None), (5, 4, None, 5, 4, None)]
     ui.press("nav:home")
     ui.wait_screen(Screen.HOME)
     assert "李娜" not in ui.text(everywhere=True) and "张伟" not in ui.text(everywhere=True)
@@ -643,7 +670,7 @@ def test_every_screen_in_both_orientations_with_big_enough_targets(
     with LiveServer(handle.app) as server, httpx.Client(base_url=server.url) as http:
         shots = _walk(ui, handle, http)
     ui.flush()
-    assert len(shots) == 2 * 26
+    assert len(shots) == 2 * 28
     for name in shots:
         assert (SHOTS / name).stat().st_size > 10_000, name  # a drawn screen, not a blank
 
