@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from devices.voice.phrases import number_to_chinese, read_ticket_digits
+from devices.voice.phrases import count_to_chinese, read_ticket_digits
 
 if TYPE_CHECKING:
     from kiosk.state import State
@@ -323,7 +323,7 @@ def voice_prompt(state: State) -> str:
         said = f"取号成功，您的号码是{read_ticket_digits(r.ticket.number)}号"
         ahead = r.ticket.waiting_ahead
         if ahead:
-            said += f"，前面还有{number_to_chinese(ahead)}人"
+            said += f"，前面还有{count_to_chinese(ahead)}人"
         return said + ("，请取走号票" if r.printed else "，号票没有打印出来，请记下号码")
     if screen == "rate_thanks" and state.to_rate:
         return "谢谢您的评价，这次办事还有一项服务可以评价"

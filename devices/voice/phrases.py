@@ -79,6 +79,14 @@ def number_to_chinese(n: int) -> str:
     return "".join(parts)
 
 
+def count_to_chinese(n: int) -> str:
+    """A count before a measure word, as said: 两人 and 两百人, not 二人 (二十二人 stays)."""
+    said = number_to_chinese(n)
+    if n == 2:
+        return "两"
+    return "两" + said[1:] if said.startswith("二百") else said
+
+
 def read_ticket_digits(number: str) -> str:
     """ "A001" → "A零零一": each character on its own."""
     if not number or not number.isascii() or not number.isalnum():

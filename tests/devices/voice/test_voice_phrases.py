@@ -102,3 +102,22 @@ def test_letters_are_spelled_in_pinyin_for_espeak() -> None:
     assert for_espeak("请A零零一号到十二号窗口办理") == "请 ei1 零零一号到十二号窗口办理"
     assert for_espeak("W") == "da2 bu5 liu5"
     assert for_espeak("十二号") == "十二号"
+
+
+def test_a_count_before_a_measure_word_says_liang():
+    from devices.voice.phrases import count_to_chinese
+    assert [count_to_chinese(n) for n in (1, 2, 12, 20, 22, 200, 202, 2000)] == [
+        "一", "两", "十二", "二十", "二十二", "两百", "两百零二", "两千"]
+
+
+def test_the_kiosk_says_two_people_ahead_as_liang():
+    from datetime import UTC, datetime
+
+    from kiosk import texts
+    from kiosk.models import Ticket
+    from kiosk.state import Screen, State, TicketResult
+    ticket = Ticket("t1", "A003", "transfer", "转移登记", "Transfer", "waiting", "normal", None,
+                    2, (5, 15), datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    state = State(screen=Screen.TICKET, result=TicketResult(ticket, "转移登记", "Transfer",
+                                                            True, None, False))
+    assert "前面还有两人" in texts.voice_prompt(state)
