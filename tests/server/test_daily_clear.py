@@ -75,3 +75,14 @@ def test_the_clear_waits_for_a_use_case_that_holds_the_hall(make_app: AppFactory
         assert finished.wait(10)
         clear.join(10)
         assert hall.state.day == date(2026, 11, 24)
+
+
+def test_the_hall_says_todays_day_before_the_first_use_case_of_it(make_app: AppFactory):
+    """Pages read the day from GET /hall: after the clear, before anyone acts, it is
+    already the new day (the manager's page would otherwise show yesterday)."""
+    h = make_app()
+    with TestClient(h.app) as client:
+        headers = h.headers("guide")
+        assert client.get("/api/v1/hall", headers=headers).json()["day"] == "2026-11-23"
+        h.clock.now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # 19:00, no request since
+        assert client.get("/api/v1/hall", headers=headers).json()["day"] == "2026-11-24"

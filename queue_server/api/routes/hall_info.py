@@ -55,7 +55,9 @@ async def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
 async def hall_info(request: Request, hall: HallDep, _: AnyRole) -> dict[str, Any]:
     h = hall.layout.hall
     return {"name": h.name, "name_en": h.name_en, "timezone": h.timezone,
-            "clear_time": h.clear_time.isoformat("minutes"), "day": hall.state.day.isoformat(),
+            "clear_time": h.clear_time.isoformat("minutes"),
+            # The business day now, even before its first use case has turned the hall over.
+            "day": hall.state.business_day_of(hall.clock()).isoformat(),
             "recall_limit": h.recall_limit, "per_id_daily_limit": h.per_id_daily_limit,
             "green_age": h.green_age, "allow_anonymous": h.allow_anonymous,
             "staff_sign_in_required": h.staff_sign_in_required,
