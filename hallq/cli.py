@@ -14,6 +14,7 @@ from collections.abc import Sequence
 # Each module exposes `register(subparsers)`; the subcommands set `func(args) -> int`.
 COMMAND_MODULES = (
     "queue_server.cli",
+    "queue_server.reports_cli",
     "queue_server.simulation.cli",
     "queue_server.cases.cli",
     "queue_server.callbacks_cli",

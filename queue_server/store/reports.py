@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Float, case, cast, func, insert, select
+from sqlalchemy import Engine, Float, case, cast, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from queue_server.domain import kpi
@@ -126,6 +126,21 @@ class Reports:
             if b is by:
                 out = {d: made[d] for d in run}
         return out
+
+    def rebuild(self, start: date, end: date, setup: Setup, *, today: date,
+                now: datetime) -> int:
+        """Drop the closed days' kept figures in [start, end] and make them again from
+        the transitions (after a layout change, or ahead of the first report over days
+        from before roll-ups existed); returns the days kept."""
+        last = min(end, today - timedelta(days=1))
+        if last < start:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(delete(report_days).where(report_days.c.day >= start,
+                                                   report_days.c.day <= last))
+        for run in _runs(list(_days(start, last)), READ_DAYS):
+            self.compute(kpi.By.BUSINESS, run, setup, today=today, now=now)
+        return len(self._kept_days(start, last)) // len(kpi.By)
 
     def roll_up(self, day: date, setup: Setup, now: datetime) -> None:
         """Keep a day's figures once it is closed (the daily clear calls this)."""

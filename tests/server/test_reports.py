@@ -403,3 +403,42 @@ def test_the_daily_clear_rolls_the_day_up_for_every_grouping(api):
     body = _get(client, h, "business").json()
     assert _pick(body["totals"], "arrived", "abandoned", "open") == {
         "arrived": 1, "abandoned": 1, "open": 0}
+
+
+def test_rebuild_makes_the_kept_days_again_from_the_transitions(api, tmp_path):
+    """`hallq reports rebuild` (here its store call, then the command on SQLite): the kept
+    figures dropped and made again give the same report."""
+    from queue_server.store.reports import Reports
+    client, h = api
+    kiosk, win = h.headers("kiosk"), h.headers("window", 1)
+    for _ in range(3):
+        client.post(f"{API}/tickets", json={"business": "transfer"}, headers=kiosk)
+    first = client.post(f"{API}/windows/1/call-next", headers=win).json()["ticket"]
+    h.clock.advance(minutes=7)
+    client.post(f"{API}/tickets/{first['id']}/complete", headers=win)
+    _close_day(client, h)
+    before = _get(client, h, "business").json()
+    engine = h.app.state.store.engine
+    with engine.begin() as conn:
+        conn.execute(report_days.delete())
+    day = date(2026, 11, 23)
+    kept = Reports(engine).rebuild(day, day, kpi.Setup.of(h.app.state.hall.layout),
+                                   today=date(2026, 11, 24), now=h.clock.now)
+    assert kept == 1
+    with engine.connect() as conn:
+        assert {r.by for r in conn.execute(report_days.select().where(
+            report_days.c.key == kpi.DAY_TOTAL))} == {b.value for b in kpi.By}
+    assert _get(client, h, "business").json() == before
+    assert before["totals"]["served"] == 1 and before["totals"]["abandoned"] == 2
+
+
+def test_the_rebuild_command(tmp_path):
+    from tests.server.test_cli import run
+    data = ["--data", str(tmp_path / "var")]
+    out = run("reports", "rebuild", "--from", "2026-11-01", "--to", "2026-11-30", *data)
+    assert out.returncode == 0, out.stderr
+    assert "closed days rolled up again" in out.stdout
+    bad = run("reports", "rebuild", "--from", "2026-11-30", "--to", "2026-11-01", *data)
+    assert bad.returncode == 2 and "日期范围有误" in bad.stderr
+    junk = run("reports", "rebuild", "--from", "soon", "--to", "2026-11-01", *data)
+    assert junk.returncode == 2
