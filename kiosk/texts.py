@@ -60,8 +60,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "Lay your ID card to see the properties in your name"),
     "card.title.appointment": ("请放身份证完成预约签到",
                                "Lay your ID card to check in your appointment"),
-    "card.title.rate": ("请放身份证，评价今天办理的服务",
-                        "Lay your ID card to rate today's service"),
+    "card.title.rate": ("请放身份证，或扫描小票上的二维码",
+                        "Lay your ID card, or scan the QR code on your ticket"),
     "card.where": ("读卡区在屏幕下方，有身份证图案的位置",
                    "The reader is below the screen, where the ID card sign is"),
     "card.skip": ("没带身份证，直接取号", "No ID card? Take a ticket without it"),
@@ -264,6 +264,10 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "evaluation_closed": ("这里只能评价当天的服务", "Only today's services can be rated here",
                           "反映以前的服务，请拨打服务热线或到咨询台",
                           "About an earlier visit, please call the service hotline or go to the desk."),
+    "follow_unknown": ("这张小票的二维码无法识别", "This ticket's code is not recognised",
+                       "请确认是本大厅今天的小票，也可以放身份证评价。需要帮助请到咨询台",
+                       "Please check it is this hall's ticket of today, or lay your ID card. "
+                       "The desk can help."),
     "rate_refused": ("暂时无法评价", "The rating cannot be sent just now", *DESK),
 }
 DEFAULT_MESSAGE = ("暂时无法办理", "This cannot be done now", *DESK)
