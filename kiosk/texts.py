@@ -60,7 +60,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "Lay your ID card to see the properties in your name"),
     "card.title.appointment": ("请放身份证完成预约签到",
                                "Lay your ID card to check in your appointment"),
-    "card.title.rate": ("请放身份证，或扫描小票上的二维码",
+    # Two ways, one a line in Chinese (a wrap of its own would leave 码 alone).
+    "card.title.rate": ("请放身份证，\n或扫描小票上的二维码",
                         "Lay your ID card, or scan the QR code on your ticket"),
     "card.where": ("读卡区在屏幕下方，有身份证图案的位置",
                    "The reader is below the screen, where the ID card sign is"),
