@@ -332,6 +332,8 @@ def voice_prompt(state: State) -> str:
         return said + ("，请取走号票" if r.printed else "，号票没有打印出来，请记下号码")
     if screen == "rate_thanks" and state.to_rate:
         return "谢谢您的评价，这次办事还有一项服务可以评价"
+    if screen == "rate_thanks" and state.applicant is None:
+        return "谢谢您的评价"  # rated by the ticket's QR: no card to take back
     if screen == "message" and state.message is not None:
         title, action = message(state.message.code)
         return f"{title}。{action}"

@@ -448,6 +448,7 @@ def test_a_served_ticket_rated_by_scanning_its_qr(rig: Rig) -> None:
     rig.flow.rate_submit()
     s = rig.state
     assert s.screen is Screen.RATE_THANKS and s.rated == 4 and s.to_rate == ()
+    assert said(rig)[-1] == "谢谢您的评价"  # no card was laid: none to take back
     [ev] = evaluations(rig.http, rig.hall)
     assert (ev["ticket_id"], ev["channel"], ev["window"], ev["staff"], ev["rating"],
             ev["attitude"]) == (ticket_id, "kiosk", 6, "1001", 4, 5)
