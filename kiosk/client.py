@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -68,6 +69,9 @@ KIOSK_HEALTH = API + "/kiosks/{name}/health"
 #   GET  /evaluation/levels        the levels, dimensions and bad-review reasons
 EVALUATIONS_PENDING = API + "/evaluations/pending"
 EVALUATION_LEVELS = API + "/evaluation/levels"
+# A ticket's follow link (queue_server/api/routes/follow.py), needing no token:
+#   GET /follow/{ref} → the ticket and "to_rate", its services of today not yet rated
+FOLLOW = API + "/follow/{ref}"
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # Pauses before asking again for a ticket whose answer did not come: short, because an
@@ -303,6 +307,14 @@ class HallClient:
         """The card holder's services of today not yet rated, newest first."""
         data = self._request("POST", EVALUATIONS_PENDING, json={"id_number": id_number})
         return self._parse(parse_pending, data)  # type: ignore[no-any-return]
+
+    def follow_to_rate(self, ref: str) -> tuple[Service, ...]:
+        """The services of the ticket a scanned follow link names, of today and not yet
+        rated; Refused (unknown_follow) for a link the server did not sign."""
+        data = self._request("GET", FOLLOW.format(ref=quote(ref, safe="")))
+        if not isinstance(data, dict):
+            raise ServerUnreachable("follow: expected an object")
+        return self._parse(parse_pending, data.get("to_rate") or [])  # type: ignore[no-any-return]
 
     def evaluation_words(self) -> tuple[tuple[Reason, ...], tuple[Dimension, ...]]:
         """The bad-review reasons and the dimensions the server accepts (asked once per

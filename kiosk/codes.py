@@ -7,6 +7,9 @@
 - `HQC1:<case_no>:<token>`: the acceptance receipt the registration back office prints
   (the case issue's format, queue_server/cases/proof.py); the token itself is the proof
   of being an applicant, so the server checks it, not the kiosk.
+- `…/t/{ticket_id}.{signature}`: a ticket's follow link (queue_server/domain/follow.py),
+  the QR printed on the ticket, as a full address or a path. Only the server can tell a
+  real one from an altered one (`GET /follow/{ref}`); at the kiosk it rates the ticket.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from devices.scanner.slip import SLIP_RE
 
 RECEIPT_PREFIX = "HQC1"
 _RECEIPT_RE = re.compile(r"HQC1:([A-Za-z0-9][A-Za-z0-9_\-]{0,39}):([A-Za-z2-7 \-]{8,40})")
+# An optional scheme and host, an optional path prefix (HALLQ_PUBLIC_URL may have one),
+# then /t/<ticket id>.<signature>, perhaps a closing slash, query or fragment.
+_FOLLOW_RE = re.compile(
+    r"(?:https?://[^/\s?#]+)?(?:/[^\s?#]*)?/t/([A-Za-z0-9_\-]{1,64}\.[A-Za-z0-9]{1,64})/?"
+    r"(?:[?#]\S*)?", re.IGNORECASE)
 
 
 class UnknownCode(ValueError):
@@ -31,22 +39,35 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class FollowLink:
+    """A ticket's follow link; whether the server knows it, the server says."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
 class SlipText:
     """In the form of the hall's signed slips; whether it is one, the server says."""
 
     text: str
 
 
-def classify(text: str) -> SlipText | Receipt:
+Code = SlipText | Receipt | FollowLink
+
+
+def classify(text: str) -> Code:
     text = text.strip()
     m = _RECEIPT_RE.fullmatch(text)
     if m is not None:
         return Receipt(m[1], m[2])
+    m = _FOLLOW_RE.fullmatch(text)
+    if m is not None:
+        return FollowLink(m[1])
     if SLIP_RE.fullmatch(text):
         return SlipText(text)
     if text.startswith("HQ1:"):
         raise UnknownCode("not in HQ1:<kind>:<value>:<signature> form (damaged?)")
-    raise UnknownCode("not a slip or receipt of this hall")
+    raise UnknownCode("not a slip, receipt or follow link of this hall")
 
 
 def receipt_text(case_no: str, token: str) -> str:

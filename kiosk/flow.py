@@ -14,7 +14,7 @@ it to the server and reconnects when the server comes back.
       │   receipt QR (HQC1) scanned on HOME or CASE_ENTRY ──────────────────► CASE
       ├─不动产档案──► CARD ──card──► ARCHIVE
       └─评价服务──► CARD ──card──► RATE (─► RATE_DIMS | RATE_REASON) ─► RATE_THANKS
-                                                                       (kiosk/rating.py)
+          ticket QR (follow link) scanned on HOME or that CARD ──► RATE  (kiosk/rating.py)
     any failure ──► MESSAGE (what happened, what to do);  server gone ──► OFFLINE until back
     any screen, idle for settings.idle_seconds ──► HOME, the session wiped (an overall
         rating left on its optional questions sent first)
@@ -36,7 +36,7 @@ from devices.health import HealthState
 from devices.idcard import CardIdentity
 from kiosk import texts
 from kiosk.client import FeatureMissing, HallClient, Refused, ServerUnreachable
-from kiosk.codes import Receipt, SlipText
+from kiosk.codes import Code, FollowLink, Receipt
 from kiosk.hardware import (
     CardProblem,
     Hardware,
@@ -345,9 +345,15 @@ class Flow:
             return
         if screen in (Screen.HOME, Screen.CARD):
             self._poll_card()
-        if self.state.screen in (Screen.HOME, Screen.SCAN, Screen.CASE_ENTRY) and (
-                self.hw.has("scanner")):
+        if self._scanning() and self.hw.has("scanner"):
             self._poll_scanner()
+
+    def _scanning(self) -> bool:
+        """Screens where a scanned code means something: the slips' and receipts', and the
+        rating door's card screen (the ticket's QR)."""
+        s = self.state
+        return s.screen in (Screen.HOME, Screen.SCAN, Screen.CASE_ENTRY) or (
+            s.screen is Screen.CARD and s.purpose is Purpose.RATE)
 
     def _poll_card(self) -> None:
         if not self.hw.has("idcard"):
@@ -436,8 +442,14 @@ class Flow:
         elif purpose is Purpose.RATE:
             self.rating.on_card(applicant)
 
-    def _on_code(self, code: SlipText | Receipt) -> None:
+    def _on_code(self, code: Code) -> None:
         if self.server_problem is not None or self.hall is None:
+            return
+        if isinstance(code, FollowLink):
+            self._on_follow(code)
+            return
+        if self.state.screen is Screen.CARD:
+            self._set(notice="slip_wrong_kind")  # a slip or receipt at the rating door
             return
         if isinstance(code, Receipt):
             self._set(purpose=Purpose.CASE, case_input=code.case_no)
@@ -448,6 +460,17 @@ class Flow:
         if slip is not None:
             self._set(busy=False)
             self._on_slip(slip)
+
+    def _on_follow(self, code: FollowLink) -> None:
+        """A ticket's QR: on the home screen or the rating door's card screen, the rating of
+        that ticket; elsewhere (the appointment's and the case's scans) not their code."""
+        screen = self.state.screen
+        if screen not in (Screen.HOME, Screen.CARD):
+            self._slip_invalid()
+        elif not self.client.has_evaluations():
+            self._message("feature_unavailable")
+        else:
+            self.rating.on_follow(code.ref)
 
     def _slip_refused(self, e: Refused) -> None:
         log.info("slip refused: %s", e)

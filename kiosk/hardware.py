@@ -21,7 +21,7 @@ from devices.idcard import CardIdentity
 from devices.idcard.errors import CardDataError, CardStatusError, FrameError, SamFailed
 from devices.manager import DeviceManager
 from devices.printer import MaterialsPrint, PaperOut, PrinterOffline, TicketPrint
-from kiosk.codes import Receipt, SlipText, UnknownCode, classify
+from kiosk.codes import Code, UnknownCode, classify
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,9 @@ class Hardware:
 
     # --- slips ------------------------------------------------------------------------
 
-    def read_code(self, timeout: float = 0.0) -> SlipText | Receipt | None:
-        """The next slip or receipt scanned, or None; SlipProblem if it is not the hall's."""
+    def read_code(self, timeout: float = 0.0) -> Code | None:
+        """The next slip, receipt or follow link scanned, or None; SlipProblem if it is not
+        the hall's."""
         if not self.has("scanner"):
             raise ScannerDown("no scanner configured")
         try:

@@ -1,6 +1,7 @@
 """好差评 at the kiosk: after the visit, the applicant rates a service of today.
 
     HOME ──评价服务──► CARD ──card──► none pending ──► MESSAGE "nothing_to_rate"
+      └──────── ticket QR (follow link) scanned on HOME or CARD ──┤ unknown ──► "follow_unknown"
                                    └─► RATE ──3–5─► RATE_DIMS ──submit / skip──► sent ─► RATE_THANKS
                                         └─1–2─► RATE_REASON ──reason / skip──┘              │
                         RATE ◄──"rate the next" (another service of the same visit)─────────┘
@@ -21,12 +22,13 @@ flow.py stays readable.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk import texts
 from kiosk.client import FeatureMissing, Refused, ServerUnreachable
 from kiosk.models import Dimension, Reason, Service
-from kiosk.state import Applicant, Screen
+from kiosk.state import Applicant, Purpose, Screen
 
 if TYPE_CHECKING:
     from kiosk.flow import Flow
@@ -48,15 +50,25 @@ class RatingSteps:
         are none and what to do."""
         id_number = applicant.id_number
         assert id_number is not None
+        self._start(lambda: self.flow.client.pending_evaluations(id_number), self._refused)
+
+    def on_follow(self, ref: str) -> None:
+        """The ticket's QR scanned (its follow link): that ticket's services to rate, through
+        the same screens as the card's, sent with the kiosk's token (channel kiosk)."""
+        self.flow._set(purpose=Purpose.RATE, applicant=None)
+        self._start(lambda: self.flow.client.follow_to_rate(ref), self._follow_refused)
+
+    def _start(self, services_of: Callable[[], tuple[Service, ...]],
+               refused: Callable[[Refused], None]) -> None:
         client = self.flow.client
 
         def lookup() -> tuple[tuple[Service, ...], tuple[Reason, ...], tuple[Dimension, ...]]:
-            services = client.pending_evaluations(id_number)
+            services = services_of()
             # The reasons and dimensions now, while "please wait" shows anyway: the next
             # screen then needs no second wait. Asked once per hall reload.
             return (services, *client.evaluation_words()) if services else (services, (), ())
 
-        found = self.flow._ask(lookup, self._refused)
+        found = self.flow._ask(lookup, refused)
         if found is None:
             return
         services, reasons, dimensions = found
@@ -155,6 +167,13 @@ class RatingSteps:
         rest = tuple(x for x in s.to_rate[1:] if x.ticket == service.ticket)
         self.flow._go(Screen.RATE_THANKS, to_rate=rest, rating=None, scores=(), rated=rating,
                       busy=False)
+
+    def _follow_refused(self, e: Refused) -> None:
+        if e.code == "unknown_follow" or e.status == 404:
+            log.info("follow link not known to the server: %s", e)
+            self.flow._message("follow_unknown")
+        else:
+            self._refused(e)
 
     def _refused(self, e: Refused) -> None:
         log.info("rating refused: %s", e)

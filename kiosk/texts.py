@@ -60,8 +60,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "Lay your ID card to see the properties in your name"),
     "card.title.appointment": ("请放身份证完成预约签到",
                                "Lay your ID card to check in your appointment"),
-    "card.title.rate": ("请放身份证，评价今天办理的服务",
-                        "Lay your ID card to rate today's service"),
+    # Two ways, one a line in Chinese (a wrap of its own would leave 码 alone).
+    "card.title.rate": ("请放身份证，\n或扫描小票上的二维码",
+                        "Lay your ID card, or scan the QR code on your ticket"),
     "card.where": ("读卡区在屏幕下方，有身份证图案的位置",
                    "The reader is below the screen, where the ID card sign is"),
     "card.skip": ("没带身份证，直接取号", "No ID card? Take a ticket without it"),
@@ -264,6 +265,10 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "evaluation_closed": ("这里只能评价当天的服务", "Only today's services can be rated here",
                           "反映以前的服务，请拨打服务热线或到咨询台",
                           "About an earlier visit, please call the service hotline or go to the desk."),
+    "follow_unknown": ("这张小票的二维码无法识别", "This ticket's code is not recognised",
+                       "请确认是本大厅今天的小票，也可以放身份证评价。需要帮助请到咨询台",
+                       "Please check it is this hall's ticket of today, or lay your ID card. "
+                       "The desk can help."),
     "rate_refused": ("暂时无法评价", "The rating cannot be sent just now", *DESK),
 }
 DEFAULT_MESSAGE = ("暂时无法办理", "This cannot be done now", *DESK)
@@ -327,6 +332,8 @@ def voice_prompt(state: State) -> str:
         return said + ("，请取走号票" if r.printed else "，号票没有打印出来，请记下号码")
     if screen == "rate_thanks" and state.to_rate:
         return "谢谢您的评价，这次办事还有一项服务可以评价"
+    if screen == "rate_thanks" and state.applicant is None:
+        return "谢谢您的评价"  # rated by the ticket's QR: no card to take back
     if screen == "message" and state.message is not None:
         title, action = message(state.message.code)
         return f"{title}。{action}"

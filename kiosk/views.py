@@ -529,6 +529,8 @@ class RateThanksScreen(KScreen):
         self.ids.given.text = app.t("rate_thanks.given", level=app.t(f"rate.level.{s.rated}"))
         self.ids.given.color = COLORS[f"rate{s.rated}"]
         self.ids.bad.text = app.t("rate_thanks.bad") if s.rated <= 2 else ""
+        # Rated by the ticket's QR, no card lies on the reader: nothing to take back.
+        self.ids.take_card.text = "▼ " + app.t("rate_thanks.card") if s.applicant else ""
         offer, button = self.ids.next_panel, self.ids.next_button
         if s.to_rate:
             head, window, staff = service_lines(app, s, s.to_rate[0])

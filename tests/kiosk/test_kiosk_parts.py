@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from devices.scanner import SlipKind, make_slip
 from devices.scanner.appointment import BadAppointment, appointment_value, parse_appointment
 from kiosk import texts
-from kiosk.codes import Receipt, SlipText, UnknownCode, classify, receipt_text
+from kiosk.codes import FollowLink, Receipt, SlipText, UnknownCode, classify, receipt_text
 from kiosk.fonts import FontMissing, find_font
 from kiosk.models import BadResponse, parse_archive, parse_case, parse_catalogue, parse_ticket
 from kiosk.paging import page, page_count
@@ -112,6 +112,20 @@ def test_codes_are_told_apart() -> None:
     assert classify(receipt_text("BDC2024-000123", "ABCDEFGHJKMNPQRS")) == Receipt(
         "BDC2024-000123", "ABCDEFGHJKMNPQRS")
     for bad in ("hello", "HQC1::X", "HQ1:C:BDC1:SHORT", "HQ1:X:BDC1:" + "A" * 24):
+        with pytest.raises(UnknownCode):
+            classify(bad)
+
+
+def test_follow_links_classified_as_full_addresses_or_paths() -> None:
+    from queue_server.domain.follow import follow_ref
+    ref = follow_ref("T20261123-0001", b"k" * 32)
+    for text in (f"https://hall.example/t/{ref}", f"http://10.0.0.5:8000/hallq/t/{ref}/",
+                 f"/t/{ref}", f" /t/{ref}?from=sms\r\n", f"HTTPS://HALL.EXAMPLE/t/{ref}"):
+        assert classify(text) == FollowLink(ref), text
+    # The form only: an altered signature is still a follow link, for the server to refuse.
+    assert classify(f"/t/{ref[:-1]}x") == FollowLink(ref[:-1] + "x")
+    for bad in ("https://hall.example/", "https://hall.example/t/", f"/t/{ref.split('.')[0]}",
+                f"/tickets/{ref}", f"t/{ref}", f"/t/{ref} extra", "ftp://x/t/a.b", "junk"):
         with pytest.raises(UnknownCode):
             classify(bad)
 

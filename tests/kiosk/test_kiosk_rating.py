@@ -10,6 +10,7 @@ from the optional question.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time as dtime
 from typing import Any
 
 import httpx
@@ -416,3 +417,95 @@ def test_answers_the_kiosk_cannot_use_are_a_server_away() -> None:
     assert parse_dimensions({"levels": []}) == ()  # an older server: none asked
     assert parse_evaluated({"id": "e1", "rating": 2, "work_order": {"id": "w",
                             "due_date": "2026-12-14"}}).work_order_due == "2026-12-14"
+
+
+# --- rating by scanning the ticket's QR (its follow link) ------------------------------
+
+
+def follow_link(rig: Rig, ticket_id: str) -> str:
+    url: str = rig.server_ticket(ticket_id)["follow_url"]
+    assert "/t/" in url
+    return url
+
+
+def altered(link: str) -> str:
+    """The same link with its signature's last character changed."""
+    return link[:-1] + ("a" if link[-1] != "a" else "b")
+
+
+def test_a_served_ticket_rated_by_scanning_its_qr(rig: Rig) -> None:
+    ticket_id = served(rig)
+    rig.flow.start_purpose(Purpose.RATE)
+    assert rig.state.screen is Screen.CARD
+    rig.present(follow_link(rig, ticket_id))
+    s = rig.state
+    assert s.screen is Screen.RATE, s.message
+    assert s.applicant is None and s.purpose is Purpose.RATE
+    [service] = s.to_rate
+    assert (service.ticket, service.window, service.staff) == (ticket_id, 6, "1001")
+    rig.flow.rate(4)
+    rig.flow.rate_dimension("attitude", 5)
+    rig.flow.rate_submit()
+    s = rig.state
+    assert s.screen is Screen.RATE_THANKS and s.rated == 4 and s.to_rate == ()
+    assert said(rig)[-1] == "谢谢您的评价"  # no card was laid: none to take back
+    [ev] = evaluations(rig.http, rig.hall)
+    assert (ev["ticket_id"], ev["channel"], ev["window"], ev["staff"], ev["rating"],
+            ev["attitude"]) == (ticket_id, "kiosk", 6, "1001", 4, 5)
+    # Scanned again (as its path: the scanner drops a repeat of the same text for a few
+    # seconds): nothing left to rate.
+    rig.flow.home()
+    link = follow_link(rig, ticket_id)
+    rig.present(link[link.index("/t/"):] + "/")
+    m = rig.state.message
+    assert rig.state.screen is Screen.MESSAGE and m is not None and m.code == "nothing_to_rate"
+
+
+@pytest.mark.parametrize("form", ["full", "path"])
+def test_the_ticket_qr_scanned_on_the_home_screen(rig: Rig, form: str) -> None:
+    ticket_id = served(rig)
+    link = follow_link(rig, ticket_id)
+    path = link[link.index("/t/"):]
+    rig.present("https://hall.example/queue" + path if form == "full" else path)
+    s = rig.state
+    assert s.screen is Screen.RATE, s.message
+    assert [x.ticket for x in s.to_rate] == [ticket_id]
+
+
+def test_an_altered_ticket_qr_is_not_recognised(rig: Rig) -> None:
+    ticket_id = served(rig)
+    rig.flow.start_purpose(Purpose.RATE)
+    rig.present(altered(follow_link(rig, ticket_id)))
+    m = rig.state.message
+    assert rig.state.screen is Screen.MESSAGE and m is not None and m.code == "follow_unknown"
+    assert "这张小票的二维码无法识别" in said(rig)[-1]
+    assert evaluations(rig.http, rig.hall) == []
+
+
+def test_a_ticket_still_waiting_has_nothing_to_rate(rig: Rig) -> None:
+    r = rig.issue_direct("query", ZHANG_ID)
+    assert r.status_code == 201, r.text
+    rig.flow.start_purpose(Purpose.RATE)
+    rig.present(r.json()["follow_url"])
+    m = rig.state.message
+    assert rig.state.screen is Screen.MESSAGE and m is not None and m.code == "nothing_to_rate"
+    assert evaluations(rig.http, rig.hall) == []
+
+
+def test_other_codes_at_the_rating_door(rig: Rig) -> None:
+    rig.flow.start_purpose(Purpose.RATE)
+    rig.present("hello")  # neither a slip, a receipt nor a follow link
+    assert (rig.state.screen, rig.state.notice) == (Screen.CARD, "slip_invalid")
+    slip = rig.appointment_slip("query", dtime(9, 0), dtime(9, 30))
+    rig.present(slip)  # the hall's, but not for this door: nothing asked of the server
+    assert (rig.state.screen, rig.state.notice) == (Screen.CARD, "slip_wrong_kind")
+    assert rig.state.purpose is Purpose.RATE
+
+
+def test_the_ticket_qr_at_the_appointment_scan_is_not_its_code(rig: Rig) -> None:
+    ticket_id = served(rig)
+    rig.flow.start_purpose(Purpose.APPOINTMENT)
+    assert rig.state.screen is Screen.SCAN
+    rig.present(follow_link(rig, ticket_id))
+    assert (rig.state.screen, rig.state.notice) == (Screen.SCAN, "slip_invalid")
+    assert rig.state.to_rate == ()

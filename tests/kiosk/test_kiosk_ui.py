@@ -546,6 +546,11 @@ def _walk(ui: UI, handle: AppHandle, http: httpx.Client) -> list[str]:
     ui.press("home:rate")
     ui.wait_screen(Screen.CARD)
     take("card-rate")
+    ui.press("lang")  # both ways in English too: the card, or the ticket's QR
+    ui.wait(lambda: app.lang == "en", "English")
+    take("card-rate-en")
+    ui.press("lang")
+    ui.wait(lambda: app.lang == "zh", "Chinese")
     ui.press("demo:card:zhang")
     ui.wait_screen(Screen.MESSAGE)  # nothing served yet
     take("rate-nothing")
@@ -670,7 +675,7 @@ def test_every_screen_in_both_orientations_with_big_enough_targets(
     with LiveServer(handle.app) as server, httpx.Client(base_url=server.url) as http:
         shots = _walk(ui, handle, http)
     ui.flush()
-    assert len(shots) == 2 * 28
+    assert len(shots) == 2 * 29
     for name in shots:
         assert (SHOTS / name).stat().st_size > 10_000, name  # a drawn screen, not a blank
 
