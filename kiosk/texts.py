@@ -40,7 +40,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "home.archive": ("不动产档案查询", "My property records"),
     "home.archive.sub": ("本人名下房产、抵押、查封", "Properties, mortgages and seizures"),
     "home.rate": ("评价服务", "Rate a service"),
-    "home.rate.sub": ("放身份证，为今天办理的服务评价", "Lay your ID card, rate today's service"),
+    "home.rate.sub": ("放身份证或扫小票，为今天的服务评价", "ID card or ticket QR: rate today's service"),
     "home.card_hint": ("也可以直接把身份证放在读卡区取号",
                        "Or simply lay your ID card on the reader to take a ticket"),
     # faults shown on the home screen
