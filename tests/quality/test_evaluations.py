@@ -168,3 +168,17 @@ def test_a_case_the_back_office_pushed_for_the_ticket_is_named_in_its_evaluation
     assert _rate(client, h, other["id"], {"rating": 5}).json()["case_no"] is None
     bad = client.put(f"{API}/cases/BDC2", json=case_body(ticket=""), headers=h.headers("registry"))
     assert bad.status_code == 422
+
+
+def test_the_pending_lookup_is_rate_limited_per_id_number(api):
+    """A kiosk token copied off a kiosk cannot ask about one person again and again."""
+    client, h = api
+    kiosk = h.headers("kiosk")
+    answers = [client.post(f"{API}/evaluations/pending", json={"id_number": ID},
+                           headers=kiosk).status_code for _ in range(12)]
+    assert answers[:5] == [200] * 5 and answers[-1] == 429
+    r = client.post(f"{API}/evaluations/pending", json={"id_number": ID}, headers=kiosk)
+    assert r.json()["error"]["code"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+    # Another person's lookup from the same kiosk still answers.
+    other = client.post(f"{API}/evaluations/pending", json={"id_number": OTHER}, headers=kiosk)
+    assert other.status_code == 200

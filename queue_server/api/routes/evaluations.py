@@ -189,11 +189,15 @@ async def unrated_services(request: Request, ticket: Ticket) -> list[dict[str, A
 
 
 @router.post("/evaluations/pending")
-async def pending(body: PendingIn, request: Request, hall: HallDep, _: Kiosk
+async def pending(body: PendingIn, request: Request, hall: HallDep, who: Kiosk
                   ) -> list[dict[str, Any]]:
     """The card holder's services of today not yet rated, newest first: what the kiosk
-    offers to rate after the applicant lays the ID card."""
+    offers to rate after the applicant lays the ID card.
+
+    Limited like the case and archive lookups, per kiosk and per ID number: a kiosk
+    token copied off a kiosk cannot list who came today by trying numbers."""
     key = Applicant.from_id(body.id_number, "", hall.secret).id_hash
+    request.app.state.records.limiter.take([("kiosk", who.token_id), ("id", key)])
 
     def theirs() -> list[Ticket]:
         today = hall.state.business_day_of(hall.clock())
