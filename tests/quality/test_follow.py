@@ -61,3 +61,24 @@ def test_the_public_address_prefixes_the_link(make_app):  # type: ignore[no-unty
         t = client.post(f"{API}/tickets", json={"business": "transfer"},
                         headers=h.headers("kiosk")).json()
         assert t["follow_url"].startswith("https://hall.example/t/")
+
+
+def test_the_contracts_evaluation_route_takes_the_follow_link_too(api):
+    """`POST /tickets/{id}/evaluation?follow=REF` with no token: the phone, as the
+    contract lists it; a link of another ticket is refused."""
+    client, h = api
+    kiosk, win = h.headers("kiosk"), h.headers("window", 1)
+    mine = client.post(f"{API}/tickets", json={"business": "transfer"}, headers=kiosk).json()
+    other = client.post(f"{API}/tickets", json={"business": "transfer"}, headers=kiosk).json()
+    for t in (mine, other):
+        client.post(f"{API}/windows/1/call-next", headers=win)
+        client.post(f"{API}/tickets/{t['id']}/complete", headers=win)
+    ref = _ref(mine["follow_url"])
+    wrong = client.post(f"{API}/tickets/{other['id']}/evaluation", params={"follow": ref},
+                        json={"rating": 5})
+    assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "unknown_follow"
+    assert client.post(f"{API}/tickets/{mine['id']}/evaluation",
+                       json={"rating": 5}).status_code == 401  # neither token nor link
+    r = client.post(f"{API}/tickets/{mine['id']}/evaluation", params={"follow": ref},
+                    json={"rating": 4})
+    assert r.status_code == 201 and r.json()["channel"] == "phone"

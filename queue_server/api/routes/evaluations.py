@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from queue_server.api.batching import in_hall, off_loop
-from queue_server.api.deps import HallDep, require
+from queue_server.api.deps import HallDep, bearer, require
 from queue_server.domain.deadline import URGENCY_NAMES
 from queue_server.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from queue_server.domain.evaluation import (
@@ -28,6 +28,7 @@ from queue_server.domain.evaluation import (
     services_of,
 )
 from queue_server.domain.events import Event, EventType
+from queue_server.domain.follow import ticket_of
 from queue_server.domain.identity import Applicant
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import Ticket
@@ -45,7 +46,6 @@ from queue_server.security import Principal, Role
 from queue_server.store.quality import Quality
 
 router = APIRouter(tags=["evaluations"])
-Rater = Annotated[Principal, Depends(require(Role.PAD, Role.KIOSK))]
 Kiosk = Annotated[Principal, Depends(require(Role.KIOSK))]
 Managers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN))]
 Watchers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN, Role.GUIDE))]
@@ -97,9 +97,26 @@ async def levels() -> dict[str, Any]:
                         for k, (zh, en) in REASONS.items()]}
 
 
+async def rater(request: Request, ticket_id: str,
+                follow: Annotated[str | None, Query(max_length=80)] = None) -> Principal | None:
+    """A pad or kiosk token, or none at all with the ticket's own follow link
+    (`?follow=REF`, the phone's: the contract's third rater); None means the phone."""
+    if follow is not None and not bearer(request):
+        if ticket_of(follow, request.app.state.hall.secret) != ticket_id:
+            raise NotFound("这个链接无效或已过期，请扫描小票上的二维码",
+                           "this link is not valid; scan the QR code on your ticket",
+                           code="unknown_follow")
+        return None
+    return await require(Role.PAD, Role.KIOSK)(request)
+
+
 @router.post("/tickets/{ticket_id}/evaluation", status_code=201)
-async def evaluate(ticket_id: str, body: EvaluationIn, request: Request, who: Rater
-                   ) -> JSONResponse:
+async def evaluate(ticket_id: str, body: EvaluationIn, request: Request,
+                   who: Annotated[Principal | None, Depends(rater)]) -> JSONResponse:
+    if who is None:
+        out = await record_evaluation(request, ticket_id, body, channel="phone",
+                                      actor="phone", pad_window=None)
+        return JSONResponse(out, status_code=201)
     pad = who.role is Role.PAD
     if pad and body.window not in (None, who.window):
         raise InvalidInput("评价器只能评价本窗口的服务", "a pad rates its own window only",
