@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,9 @@ class Hub:
         self.clients: set[Client] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
+        # Windows with a pad listening: only their events are put in pad form, so a hall
+        # without pads pays nothing for them on the publishing path.
+        self.pad_windows: Counter[int] = Counter()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -57,9 +61,15 @@ class Hub:
     def subscribe(self, role: str, window: int | None = None) -> Client:
         client = Client(role, asyncio.Queue(self.queue_size), window=window)
         self.clients.add(client)
+        if window is not None:
+            self.pad_windows[window] += 1
         return client
 
     def unsubscribe(self, client: Client) -> None:
+        if client in self.clients and client.window is not None:
+            self.pad_windows[client.window] -= 1
+            if self.pad_windows[client.window] <= 0:
+                del self.pad_windows[client.window]
         self.clients.discard(client)
 
     def publish(self, messages: list[dict[str, Any]]) -> None:
@@ -69,7 +79,9 @@ class Hub:
         encoded = [(int(m.get("seq") or 0), json.dumps(m, ensure_ascii=False)) for m in messages]
         pads: dict[int, list[tuple[int, str]]] = {}
         for m in messages:
-            short = pad_message(m) if m.get("window") is not None else None
+            if m.get("window") not in self.pad_windows:
+                continue
+            short = pad_message(m)
             if short is not None:
                 pads.setdefault(m["window"], []).append(
                     (int(m.get("seq") or 0), json.dumps(short, ensure_ascii=False)))

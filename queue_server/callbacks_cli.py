@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from queue_server.cli import data_args
 from queue_server.settings import DEFAULT_LAYOUT
 
 
@@ -36,8 +37,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--layout", type=Path, default=None,
                    help=f"hall layout: time zone and share (default {DEFAULT_LAYOUT.name})")
-    p.add_argument("--data", type=Path, default=None, help="data directory (default ./var)")
-    p.add_argument("--db", default=None, help="database URL (default SQLite in the data dir)")
+    data_args(p)
 
 
 def _service(args: argparse.Namespace) -> Any:

@@ -13,7 +13,7 @@ from queue_server.settings import DEFAULT_LAYOUT
 def register(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="排队服务器 / run the queue server")
     serve.add_argument("--layout", type=Path, default=None, help=f"default {DEFAULT_LAYOUT.name}")
-    _data_args(serve)
+    data_args(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true",
@@ -29,14 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "pad, portal")
     issue.add_argument("--window", type=int, default=None)
     issue.add_argument("--name", default="")
-    _data_args(issue)
+    data_args(issue)
     issue.set_defaults(func=_token_issue)
     listing = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
-    _data_args(listing)
+    data_args(listing)
     listing.set_defaults(func=_token_list)
     revoke = tsub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
-    _data_args(revoke)
+    data_args(revoke)
     revoke.set_defaults(func=_token_revoke)
 
     staff = sub.add_parser("staff", help="工作人员登记 / the staff register (工号)")
@@ -45,16 +45,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--number", required=True, help="工号 staff number")
     add.add_argument("--name", required=True)
     add.add_argument("--department", default="")
-    _data_args(add)
+    data_args(add)
     add.set_defaults(func=_staff_add)
     slist = ssub.add_parser("list", help="list the register")
     slist.add_argument("--json", action="store_true")
-    _data_args(slist)
+    data_args(slist)
     slist.set_defaults(func=_staff_list)
     for verb, active in (("disable", False), ("enable", True)):
         p = ssub.add_parser(verb, help=f"{verb} a staff number")
         p.add_argument("number")
-        _data_args(p)
+        data_args(p)
         p.set_defaults(func=_staff_set_active, active=active)
 
     layout = sub.add_parser("layout", help="大厅布局 / hall layouts")
@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     hcheck.set_defaults(func=_holidays_check)
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
+def data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="data directory (default ./var)")
     p.add_argument("--db", default=None, help="database URL (default SQLite in the data dir)")
 

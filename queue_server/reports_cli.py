@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from queue_server.cli import data_args
 from queue_server.settings import DEFAULT_LAYOUT
 
 
@@ -25,9 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="YYYY-MM-DD")
     rebuild.add_argument("--layout", type=Path, default=None,
                          help=f"hall layout (default {DEFAULT_LAYOUT.name})")
-    rebuild.add_argument("--data", type=Path, default=None,
-                         help="data directory (default ./var)")
-    rebuild.add_argument("--db", default=None, help="database URL")
+    data_args(rebuild)
     rebuild.set_defaults(func=_rebuild)
 
 

@@ -26,10 +26,12 @@ def follow_ref(ticket_id: str, key: bytes) -> str:
     return f"{ticket_id}.{_sig(ticket_id, key)}"
 
 
-def ticket_of(ref: str, key: bytes) -> str:
-    """The ticket a follow link names; a link altered or made up is not found."""
+def ticket_of(ref: str, key: bytes, *, expected: str | None = None) -> str:
+    """The ticket a follow link names; a link altered, made up, or (with `expected`) of
+    another ticket is not found."""
     ticket_id, _, sig = ref.partition(".")
-    if not ticket_id or not hmac.compare_digest(sig.encode(), _sig(ticket_id, key).encode()):
+    if (not ticket_id or not hmac.compare_digest(sig.encode(), _sig(ticket_id, key).encode())
+            or expected not in (None, ticket_id)):
         raise NotFound("这个链接无效或已过期，请扫描小票上的二维码",
                        "this link is not valid; scan the QR code on your ticket",
                        code="unknown_follow")

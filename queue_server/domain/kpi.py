@@ -75,6 +75,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from queue_server.domain.errors import InvalidInput
 from queue_server.domain.layout import Layout
 from queue_server.domain.tickets import next_clear_at
 
@@ -83,6 +84,15 @@ BAD_UP_TO = 2
 SLOT_MINUTES = 30
 NOT_SIGNED_IN = ("未签到", "not signed in")
 MAX_RANGE_DAYS = 366  # a leap year, inclusive of both ends
+
+
+def check_period(start: date, end: date) -> None:
+    """A period any figure is asked for: reports, ratings, the load map alike."""
+    if end < start:
+        raise InvalidInput("开始日期晚于结束日期", "'from' is after 'to'", code="invalid_range")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(f"日期范围最多 {MAX_RANGE_DAYS} 天",
+                           f"a period covers at most {MAX_RANGE_DAYS} days", code="invalid_range")
 
 
 class By(StrEnum):

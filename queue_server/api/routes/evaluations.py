@@ -30,6 +30,7 @@ from queue_server.domain.evaluation import (
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.follow import ticket_of
 from queue_server.domain.identity import Applicant
+from queue_server.domain.kpi import check_period
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import Ticket
 from queue_server.domain.workdays import WorkCalendar
@@ -102,10 +103,7 @@ async def rater(request: Request, ticket_id: str,
     """A pad or kiosk token, or none at all with the ticket's own follow link
     (`?follow=REF`, the phone's: the contract's third rater); None means the phone."""
     if follow is not None and not bearer(request):
-        if ticket_of(follow, request.app.state.hall.secret) != ticket_id:
-            raise NotFound("这个链接无效或已过期，请扫描小票上的二维码",
-                           "this link is not valid; scan the QR code on your ticket",
-                           code="unknown_follow")
+        ticket_of(follow, request.app.state.hall.secret, expected=ticket_id)
         return None
     return await require(Role.PAD, Role.KIOSK)(request)
 
@@ -188,14 +186,14 @@ async def unrated_services(request: Request, ticket: Ticket) -> list[dict[str, A
     """A ticket's services not yet rated, newest first, as the kiosk and the phone offer
     them: numbers, services, windows and staff, nothing the applicant did not see."""
     hall: Hall = request.app.state.hall
-    quality = quality_of(request)
-    names = {m.number: m.name for m in await off_loop(request.app.state.staff.all)}
-    rated = await off_loop(quality.rated, ticket.id)
+    rated = await off_loop(quality_of(request).rated, ticket.id)
     history = await off_loop(request.app.state.store.history, ticket.id)
+    services = [s for s in services_of(ticket.id, ticket.number, ticket.day, history)
+                if s.seq not in rated]
+    # Only the few numbers shown: a phone re-reads this every few seconds.
+    names = await off_loop(request.app.state.staff.names, {s.staff for s in services if s.staff})
     out: list[dict[str, Any]] = []
-    for s in services_of(ticket.id, ticket.number, ticket.day, history):
-        if s.seq in rated:
-            continue
+    for s in services:
         b = hall.layout.businesses.get(s.business)
         out.append({"ticket": ticket.id, "number": ticket.number, "window": s.window,
                     "staff": s.staff, "staff_name": names.get(s.staff or "", ""),
@@ -229,9 +227,7 @@ async def pending(body: PendingIn, request: Request, hall: HallDep, who: Kiosk
 async def list_evaluations(request: Request, _: Managers,
                            start: Annotated[date, Query(alias="from")],
                            end: Annotated[date, Query(alias="to")]) -> list[dict[str, Any]]:
-    if end < start or (end - start).days > 366:
-        raise InvalidInput("日期范围有误（最多一年）", "a date range of at most a year, from ≤ to",
-                           code="invalid_range")
+    check_period(start, end)
     rows = await off_loop(quality_of(request).evaluations, start, end)
     return [_jsonable(r) for r in rows]
 

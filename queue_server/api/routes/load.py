@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from queue_server.api.batching import off_loop
 from queue_server.api.deps import HallDep, require
-from queue_server.domain.errors import InvalidInput
+from queue_server.domain.kpi import check_period
 from queue_server.domain.tickets import business_day, next_clear_at
 from queue_server.security import Principal, Role
 from queue_server.store.tables import events
@@ -21,7 +21,6 @@ from queue_server.store.tables import events
 router = APIRouter(tags=["reports"])
 Readers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN, Role.GUIDE))]
 COUNTED = {"ticket.called": "called", "ticket.completed": "completed"}
-MAX_DAYS = 366
 
 
 def window_hours(engine: Engine, start: date, end: date, tz: Any, clear: Any
@@ -46,9 +45,7 @@ async def load_by_window_and_hour(request: Request, hall: HallDep, _: Readers,
                                   start: Annotated[date, Query(alias="from")],
                                   end: Annotated[date, Query(alias="to")]) -> dict[str, Any]:
     """Calls and completions per window and hour, today included while it runs."""
-    if end < start or (end - start).days + 1 > MAX_DAYS:
-        raise InvalidInput("日期范围有误（最多一年）", "a date range of at most a year, from ≤ to",
-                           code="invalid_range")
+    check_period(start, end)
     h = hall.layout.hall
     cells = await off_loop(window_hours, request.app.state.store.engine, start, end, h.tz,
                            h.clear_time)

@@ -73,11 +73,7 @@ async def reports(request: Request, hall: HallDep, _: Readers,
     if fmt not in FORMATS:
         raise _bad("格式 format 应为 json、csv 或 xlsx", "'format' must be json, csv or xlsx",
                    "invalid_format")
-    if end < start:
-        raise _bad("开始日期晚于结束日期", "'from' is after 'to'", "invalid_range")
-    if (end - start).days + 1 > kpi.MAX_RANGE_DAYS:
-        raise _bad(f"日期范围最多 {kpi.MAX_RANGE_DAYS} 天",
-                   f"a report covers at most {kpi.MAX_RANGE_DAYS} days", "invalid_range")
+    kpi.check_period(start, end)
     # Both are cheap to make, so nothing of the report needs wiring into the app.
     reader = Reports(request.app.state.store.engine)
     setup = kpi.Setup.of(hall.layout)

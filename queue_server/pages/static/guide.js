@@ -90,10 +90,13 @@ function renderAlerts() {
     class: `alert-item followup-alert ${o.urgency}`, dataset: { order: o.id } },
   h('b', {}, `差评整改 ${o.number}`), `：${o.urgency_name}（${o.window} 号窗口，截止 ${o.due_date}）`,
   h('small', {}, ` Bad-review work order ${o.number}: ${o.urgency === 'overdue' ? 'overdue' : 'due soon'} (window ${o.window}, due ${o.due_date})`)));
-  const slow = [...state.windows.values()].filter(overtime).map((w) => h('span', {
-    class: 'alert-item overtime-alert', dataset: { window: w.number } },
-  h('b', {}, `${w.number} 号窗口 ${w.current.number}`), `：已办理 ${overtime(w)} 分钟（通常 ${Math.round(w.current.typical_minutes)} 分钟）`,
-  h('small', {}, ` Window ${w.number}: serving for ${overtime(w)} min (typically ${Math.round(w.current.typical_minutes)})`)));
+  const slow = [...state.windows.values()].map((w) => [w, overtime(w)]).filter(([, m]) => m)
+    .map(([w, minutes]) => {
+      const usual = Math.round(w.current.typical_minutes);
+      return h('span', { class: 'alert-item overtime-alert', dataset: { window: w.number } },
+        h('b', {}, `${w.number} 号窗口 ${w.current.number}`), `：已办理 ${minutes} 分钟（通常 ${usual} 分钟）`,
+        h('small', {}, ` Window ${w.number}: serving for ${minutes} min (typically ${usual})`));
+    });
   const items = [...kiosks, ...orders, ...slow, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
     h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))))];
   const box = $('#alerts');
