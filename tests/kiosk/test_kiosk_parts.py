@@ -40,7 +40,7 @@ def test_every_text_has_both_languages_with_the_same_blanks(key: str) -> None:
 
 
 def test_every_refusal_the_server_gives_a_kiosk_has_its_own_words() -> None:
-    # The codes of queue_server/domain/state.py issue() and the kiosk-facing routes.
+    # The codes of queue_server/domain/state/issuing.py issue() and the kiosk-facing routes.
     for code in ("daily_cap_reached", "id_limit_reached", "already_waiting", "business_closed",
                  "green_not_eligible", "id_required", "invalid_id_number", "unknown_business",
                  "case_not_found", "rate_limited", "server_unreachable", "reader_down",

@@ -4,7 +4,7 @@ from unittest import mock
 
 import pytest
 
-import queue_server.domain.state as state_module
+import queue_server.domain.state.calling as state_module
 from queue_server.domain.tickets import Status
 from queue_server.simulation.engine import HallDay, simulate
 from tests.simulation.helpers import NINE, arrival, hand_day, waits
