@@ -16,7 +16,7 @@ walk-away. A refusal (already rated, not finished, another day) is a plain messa
 server that is away is the flow's usual offline handling.
 
 Part of the Flow (it calls the flow's helpers and changes its state); kept apart so that
-flow.py stays readable.
+kiosk/flow/ stays readable.
 """
 
 from __future__ import annotations
