@@ -195,6 +195,8 @@ class Hall:
         """After the commit: every event in order, then one queue summary for the batch."""
         if not records:
             return
+        now = self.clock()
+        self.state.observe(now)  # the tickets' estimates judge the windows as of now
         messages: list[dict[str, Any]] = []
         for stored, change in records:
             if change.new_day is not None:
@@ -205,7 +207,6 @@ class Hall:
                 if s.event.type in CALL_EVENTS:
                     self.recent_calls.append(msg)
                 messages.append(msg)
-        now = self.clock()
         messages.append({"type": "queues", "seq": self.last_seq, "at": iso(now),
                          "queues": self.state.queue_summary(now)})
         for listener in self.listeners:
@@ -241,12 +242,14 @@ class Hall:
 
     def view(self, t: Ticket) -> dict[str, Any]:
         with self.lock:
+            self.state.observe(self.clock())
             return ticket_view(t, self.state)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             s = self.state
             now = self.clock()
+            s.observe(now)
             ahead = s.positions()
             waiting = sorted(s.waiting.values(), key=lambda t: t.queued_at)
             return {

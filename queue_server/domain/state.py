@@ -26,6 +26,7 @@ from queue_server.domain.estimate import (
     capacities,
     estimate_wait,
     idle_windows,
+    stalled_windows,
 )
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant, age_on
@@ -88,6 +89,13 @@ class HallState:
         self.sequences: dict[str, int] = dict(sequences or {})
         self._capacity: dict[str, float] | None = None
         self._idle: dict[str, int] | None = None
+        # What the windows are really doing, for the estimates: when each free window
+        # became free, the latest time this state has seen, and the windows found stalled
+        # (free a while with a ticket they could take waiting) at that time.
+        self.free_since: dict[int, datetime] = {}
+        self.now: datetime | None = None
+        self._stalled: tuple[datetime | None, frozenset[int]] = (None, frozenset())
+        self._working: dict[frozenset[int], tuple[dict[str, float], dict[str, int]]] = {}
         self.stats = ServiceStats({b.code: b.service_minutes for b in layout.businesses.values()})
         for t in tickets:
             self._put(t)
@@ -137,14 +145,30 @@ class HallState:
                     and t.called_at and t.finished_at):
                 self.stats.observe(t.business, _minutes(t.finished_at - t.called_at))
             self._put(t)
+        at = max((e.at for e in change.events), default=None)
+        self.observe(at)
         for w in change.windows:
             old_w = self.windows.get(w.number)
             if old_w is None or (old_w.status, old_w.kind, old_w.businesses) != (
                     w.status, w.kind, w.businesses):
                 self._capacity = None  # what a window holds does not change capacity
+            freed = (w.status is WindowStatus.OPEN and w.current is None
+                     and (old_w is None or old_w.current is not None
+                          or old_w.status is not WindowStatus.OPEN))
+            if freed or w.current is not None or w.status is not WindowStatus.OPEN:
+                self.free_since.pop(w.number, None)
+                if freed and at is not None:
+                    self.free_since[w.number] = at
             self._idle = None
             self.windows[w.number] = w
+        self._stalled = (None, frozenset())
+        self._working.clear()
         self.sequences.update(change.sequences)
+
+    def observe(self, now: datetime | None) -> None:
+        """Move this state's clock on: the estimates judge stalled windows at this time."""
+        if now is not None and (self.now is None or now > self.now):
+            self.now = now
 
     # --- lookups ------------------------------------------------------------------------
 
@@ -210,18 +234,57 @@ class HallState:
             self._idle = idle_windows(self.windows.values(), self.policy)
         return self._idle.get(business, 0)
 
-    def estimate(self, business: str, ahead: int) -> Estimate | None:
-        return estimate_wait(ahead, self.stats.mean(business), self.capacity(business),
-                             self.idle(business))
+    def stalled(self, now: datetime | None = None) -> frozenset[int]:
+        """Open windows that have sat free for a while with a ticket they could take."""
+        now = now or self.now
+        if now is None:
+            return frozenset()
+        if self._stalled[0] != now:
+            for w in self.windows.values():
+                if w.takes_tickets and w.current is None:
+                    # Free since before this state knew (a restart): from now on.
+                    self.free_since.setdefault(w.number, now)
+            oldest = {code: min(t.queued_at for t in q.values())
+                      for code, q in self.queues.items() if q}
+            self._stalled = (now, stalled_windows(self.windows.values(), self.policy,
+                                                  self.free_since, oldest, now))
+        return self._stalled[1]
+
+    def working_capacity(self, business: str, now: datetime | None = None
+                         ) -> tuple[float, int]:
+        """Windows' worth of capacity that is really calling, and how many of those are
+        free now; when none of the windows serving the business is working, one window's
+        worth (a long but finite figure, not "no window")."""
+        stalled = self.stalled(now)
+        if not stalled:
+            caps, idle = self.capacity(business), self.idle(business)
+        else:
+            if stalled not in self._working:
+                self._working[stalled] = (
+                    capacities(self.windows.values(), self.policy, stalled),
+                    idle_windows(self.windows.values(), self.policy, stalled))
+            by_cap, by_idle = self._working[stalled]
+            caps, idle = by_cap.get(business, 0.0), by_idle.get(business, 0)
+            if caps <= 0:
+                caps = min(1.0, self.capacity(business))
+        return caps, idle
+
+    def estimate(self, business: str, ahead: int, now: datetime | None = None
+                 ) -> Estimate | None:
+        """What a ticket `ahead` places down this business's queue can expect, with the
+        windows as they are working at `now` (default: the latest time seen)."""
+        caps, idle = self.working_capacity(business, now)
+        return estimate_wait(ahead, self.stats.mean(business), caps, idle)
 
     def queue_summary(self, now: datetime) -> list[dict[str, object]]:
         """Per business: waiting, longest wait, the wait a new ticket can expect, alert."""
         out: list[dict[str, object]] = []
+        self.observe(now)
         for b in self.layout.businesses.values():
             queue = self.queues.get(b.code, {})
             n = len(queue)
             oldest = min((t.queued_at for t in queue.values()), default=None)
-            est = self.estimate(b.code, n)
+            est = self.estimate(b.code, n, now)
             out.append({
                 "business": b.code,
                 "name": b.name,
@@ -231,6 +294,7 @@ class HallState:
                 "estimate": est.as_dict() if est else None,
                 "alert": bool(b.alert_waiting and n >= b.alert_waiting),
                 "windows": round(self.capacity(b.code), 2),
+                "working_windows": round(self.working_capacity(b.code, now)[0], 2),
             })
         return out
 
