@@ -107,6 +107,21 @@ def capacities(windows: Iterable[WindowState], policy: RoutingPolicy,
     return total
 
 
+def working_capacities(windows: Iterable[WindowState], policy: RoutingPolicy,
+                       stalled: frozenset[int] = frozenset()) -> dict[str, float]:
+    """Capacity that is really calling, per business: stalled windows left out, and one
+    window's worth where every window serving a business is stalled (see the module).
+
+    The one figure behind the estimates a ticket, the hall screen and the guide's "Est."
+    column show and behind the staffing advice's outlook, so they cannot disagree."""
+    windows = list(windows)
+    nominal = capacities(windows, policy)
+    if not stalled:
+        return nominal
+    working = capacities(windows, policy, stalled)
+    return {code: working.get(code, 0.0) or min(1.0, value) for code, value in nominal.items()}
+
+
 def capacity(business: str, windows: Iterable[WindowState], policy: RoutingPolicy) -> float:
     return capacities(windows, policy).get(business, 0.0)
 

@@ -27,11 +27,17 @@ from queue_server.domain.estimate import (
     estimate_wait,
     idle_windows,
     stalled_windows,
+    working_capacities,
 )
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.identity import Applicant, age_on
 from queue_server.domain.layout import Layout, Priority
-from queue_server.domain.routing import choose_next, queue_minutes, routing_key
+from queue_server.domain.routing import (
+    choose_next,
+    eligible_businesses,
+    queue_minutes,
+    routing_key,
+)
 from queue_server.domain.staff import StaffMember
 from queue_server.domain.tickets import (
     AT_WINDOW,
@@ -201,6 +207,13 @@ class HallState:
             self._capacity = capacities(self.windows.values(), self.policy)
         return self._capacity.get(business, 0.0)
 
+    def front_served(self, business: str) -> bool:
+        """Whether a front window that is open or paused (back soon) serves the business:
+        back-office windows are not routed tickets, so they do not count."""
+        return any(w.kind == "front" and w.status is not WindowStatus.CLOSED
+                   and business in eligible_businesses(w, self.policy)
+                   for w in self.windows.values())
+
     def queue_order(self, business: str) -> list[Ticket]:
         """Waiting tickets of one business in the order they are expected to be called."""
         return sorted(self.queues.get(business, {}).values(),
@@ -252,22 +265,17 @@ class HallState:
 
     def working_capacity(self, business: str, now: datetime | None = None
                          ) -> tuple[float, int]:
-        """Windows' worth of capacity that is really calling, and how many of those are
-        free now; when none of the windows serving the business is working, one window's
-        worth (a long but finite figure, not "no window")."""
+        """Windows' worth of capacity that is really calling (`working_capacities`), and
+        how many of those windows are free to call at once."""
         stalled = self.stalled(now)
         if not stalled:
-            caps, idle = self.capacity(business), self.idle(business)
-        else:
-            if stalled not in self._working:
-                self._working[stalled] = (
-                    capacities(self.windows.values(), self.policy, stalled),
-                    idle_windows(self.windows.values(), self.policy, stalled))
-            by_cap, by_idle = self._working[stalled]
-            caps, idle = by_cap.get(business, 0.0), by_idle.get(business, 0)
-            if caps <= 0:
-                caps = min(1.0, self.capacity(business))
-        return caps, idle
+            return self.capacity(business), self.idle(business)
+        if stalled not in self._working:
+            self._working[stalled] = (
+                working_capacities(self.windows.values(), self.policy, stalled),
+                idle_windows(self.windows.values(), self.policy, stalled))
+        by_cap, by_idle = self._working[stalled]
+        return by_cap.get(business, 0.0), by_idle.get(business, 0)
 
     def estimate(self, business: str, ahead: int, now: datetime | None = None
                  ) -> Estimate | None:
@@ -293,6 +301,9 @@ class HallState:
                 "longest_wait_minutes": round(_minutes(now - oldest), 1) if oldest else 0.0,
                 "estimate": est.as_dict() if est else None,
                 "alert": bool(b.alert_waiting and n >= b.alert_waiting),
+                # False: no open or paused front window serves it, so the kiosk refuses
+                # it (business_closed) and the guide console says so.
+                "front_open": self.front_served(b.code),
                 "windows": round(self.capacity(b.code), 2),
                 "working_windows": round(self.working_capacity(b.code, now)[0], 2),
             })
@@ -336,11 +347,16 @@ class HallState:
                         f"「{j.name}」中的「{later.name}」今日号已取完，无法办完全程，请到咨询台或改日办理",
                         f"'{later.name_en or later.code}', a later step of this journey, has "
                         "given out all of today's tickets", code="journey_step_full")
-        if not any(business in w.businesses and w.status is not WindowStatus.CLOSED
-                   for w in self.windows.values()):
-            raise LimitReached(f"「{b.name}」暂停取号：目前没有窗口办理，请到咨询台",
-                               f"no window serves '{b.name_en or b.code}' now; please ask at the desk",
-                               code="business_closed")
+        for code in (business, *(self.layout.journeys[journey].steps[1:] if journey else ())):
+            if not self.front_served(code):
+                # A back-office window may list the business, but it calls nobody: a
+                # ticket issued now would wait for ever (the layout check's rule, live).
+                later = self.layout.businesses[code]
+                step = "" if code == business else f"（流程中的「{later.name}」）"
+                raise LimitReached(
+                    f"「{later.name}」暂停取号{step}：目前没有开放的前台窗口办理，请到咨询台",
+                    f"no open front window serves '{later.name_en or later.code}' now; "
+                    "please ask at the desk", code="business_closed")
         seq = self.sequences.get(business, 0) + 1
         if b.daily_cap and seq > b.daily_cap:
             raise LimitReached(f"「{b.name}」今日号已取完（每日{b.daily_cap}个），请到咨询台或改日办理",
