@@ -266,6 +266,7 @@ class Hall:
         """What a window's console lists: its callable tickets in call order, its parked ones."""
         with self.lock:
             s = self.state
+            s.observe(self.clock())
             return {"waiting": [ticket_view(t, s) for t in s.window_queue(window)],
                     "parked": [ticket_view(t, s) for t in s.waiting.values()
                                if t.parked and t.window == window]}

@@ -227,11 +227,13 @@ class HallState:
                 ahead[t.id] = i
         return ahead
 
-    def window_queue(self, number: int) -> list[Ticket]:
-        """The tickets this window may call, in the order call-next would take them."""
+    def window_queue(self, number: int, now: datetime | None = None) -> list[Ticket]:
+        """The tickets this window may call, in the order call-next would take them at
+        `now` (default: the latest time this state has seen)."""
         w = self.window(number)
+        now = now or self.now
         keyed = [(key, t) for t in self.waiting.values()
-                 if (key := routing_key(w, t, self.policy)) is not None]
+                 if (key := routing_key(w, t, self.policy, now)) is not None]
         return [t for _, t in sorted(keyed, key=lambda kt: kt[0])]
 
     def people_ahead(self, t: Ticket) -> int | None:
@@ -462,7 +464,7 @@ class HallState:
         w = self.window(window)
         self._check_window_actor(w, acting_window)
         self._free_window(w)
-        t = choose_next(w, self.waiting.values(), self.policy)
+        t = choose_next(w, self.waiting.values(), self.policy, now)
         if t is None:
             return Change(result=None)
         return self._called(t, w, now, actor)
