@@ -94,6 +94,7 @@ class HallState:
                 self.windows[w.number] = w
         self.sequences: dict[str, int] = dict(sequences or {})
         self._capacity: dict[str, float] | None = None
+        self._front: set[str] | None = None  # businesses an open or paused front window serves
         self._idle: dict[str, int] | None = None
         # What the windows are really doing, for the estimates: when each free window
         # became free, the latest time this state has seen, and the windows found stalled
@@ -158,6 +159,7 @@ class HallState:
             if old_w is None or (old_w.status, old_w.kind, old_w.businesses) != (
                     w.status, w.kind, w.businesses):
                 self._capacity = None  # what a window holds does not change capacity
+                self._front = None
             freed = (w.status is WindowStatus.OPEN and w.current is None
                      and (old_w is None or old_w.current is not None
                           or old_w.status is not WindowStatus.OPEN))
@@ -210,9 +212,11 @@ class HallState:
     def front_served(self, business: str) -> bool:
         """Whether a front window that is open or paused (back soon) serves the business:
         back-office windows are not routed tickets, so they do not count."""
-        return any(w.kind == "front" and w.status is not WindowStatus.CLOSED
-                   and business in eligible_businesses(w, self.policy)
-                   for w in self.windows.values())
+        if self._front is None:
+            self._front = {code for w in self.windows.values()
+                           if w.kind == "front" and w.status is not WindowStatus.CLOSED
+                           for code in eligible_businesses(w, self.policy)}
+        return business in self._front
 
     def queue_order(self, business: str) -> list[Ticket]:
         """Waiting tickets of one business in the order they are expected to be called."""
@@ -349,16 +353,22 @@ class HallState:
                         f"「{j.name}」中的「{later.name}」今日号已取完，无法办完全程，请到咨询台或改日办理",
                         f"'{later.name_en or later.code}', a later step of this journey, has "
                         "given out all of today's tickets", code="journey_step_full")
-        for code in (business, *(self.layout.journeys[journey].steps[1:] if journey else ())):
-            if not self.front_served(code):
-                # A back-office window may list the business, but it calls nobody: a
-                # ticket issued now would wait for ever (the layout check's rule, live).
-                later = self.layout.businesses[code]
-                step = "" if code == business else f"（流程中的「{later.name}」）"
-                raise LimitReached(
-                    f"「{later.name}」暂停取号{step}：目前没有开放的前台窗口办理，请到咨询台",
-                    f"no open front window serves '{later.name_en or later.code}' now; "
-                    "please ask at the desk", code="business_closed")
+        # A back-office window may list a business, but it calls nobody: a ticket issued
+        # for it now would wait for ever (the layout check's rule, applied live).
+        if not self.front_served(business):
+            raise LimitReached(f"「{b.name}」暂停取号：目前没有开放的前台窗口办理，请到咨询台",
+                               f"no open front window serves '{b.name_en or b.code}' now; "
+                               "please ask at the desk", code="business_closed")
+        if journey is not None:
+            j = self.layout.journeys[journey]
+            for step in j.steps[1:]:
+                if not self.front_served(step):
+                    later = self.layout.businesses[step]
+                    raise LimitReached(
+                        f"「{j.name}」中的「{later.name}」目前没有开放的前台窗口办理，无法办完全程，"
+                        "请到咨询台", f"no open front window serves '{later.name_en or later.code}', "
+                        "a later step of this journey, now; please ask at the desk",
+                        code="business_closed")
         seq = self.sequences.get(business, 0) + 1
         if b.daily_cap and seq > b.daily_cap:
             raise LimitReached(f"「{b.name}」今日号已取完（每日{b.daily_cap}个），请到咨询台或改日办理",

@@ -86,3 +86,33 @@ def test_a_business_only_a_back_office_window_lists_is_refused_and_shown(
     assert refused.json()["error"]["message"].startswith("「转移登记」暂停取号：目前没有开放的前台窗口办理")
     assert "没有开放的前台窗口，暂停取号" in alert_text
     assert "「转移登记」暂停取号" in toast_text
+
+
+def test_waiting_alert_is_shown_the_moment_it_trips(tmp_path: Path, clock: Clock,
+                                                    open_page: Any, pages_dir: Path) -> None:
+    # Mini hall: transfer alerts at 3 waiting; window 1 serves transfer, window 3 does not.
+    hall = HallServer(tmp_path, clock)
+    hall.port, hall.url = PORT + 2, f"http://127.0.0.1:{PORT + 2}"
+    hall.start()
+    try:
+        guide = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
+        window = open_page(f"{hall.url}/console/window/1?token={hall.token('window', 1)}", 1920, 1080)
+        other = open_page(f"{hall.url}/console/window/3?token={hall.token('window', 3)}", 1920, 1080)
+        for page in (guide, window, other):
+            wait_live(page)
+        window.locator("#wbiz .chip").first.wait_for()
+        for _ in range(3):
+            hall.issue("transfer")
+        for page in (guide, window):
+            page.locator(".toast", has_text="已达告警阈值 3").wait_for(timeout=10_000)
+        guide.locator("#alerts .alert-item[data-business='transfer']").wait_for(timeout=10_000)
+        window.screenshot(path=str(pages_dir / "window-console-queue-alert.png"))
+        tax = hall.issue("tax")  # once window 3 lists it, it has heard the alert before it
+        other.wait_for_function(f"document.body.innerText.includes('{tax['number']}')",
+                                timeout=10_000)
+        told_other = other.locator(".toast", has_text="已达告警阈值").count()
+        bar = guide.locator("#alerts").inner_text()
+    finally:
+        hall.stop()
+    assert "等候 3 人（阈值 3）" in bar
+    assert told_other == 0  # window 3 does not serve transfer
