@@ -116,3 +116,27 @@ def test_waiting_alert_is_shown_the_moment_it_trips(tmp_path: Path, clock: Clock
         hall.stop()
     assert "等候 3 人（阈值 3）" in bar
     assert told_other == 0  # window 3 does not serve transfer
+
+
+def test_advice_card_follows_the_event_stream(tmp_path: Path, clock: Clock,
+                                              open_page: Any) -> None:
+    # Opened on a quiet hall; tax (one window) then fills up. The card must show the
+    # server's suggestion within seconds, not at the next minute's poll.
+    hall = HallServer(tmp_path, clock)
+    hall.port, hall.url = PORT + 3, f"http://127.0.0.1:{PORT + 3}"
+    hall.start()
+    try:
+        page = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
+        wait_live(page)
+        page.wait_for_function(
+            "document.querySelector('#advice li.hint')?.textContent.includes('暂无调整建议')")
+        for _ in range(12):
+            hall.issue("tax")
+        hall.ok("POST", "/windows/3/call-next", role="window", window=3)
+        first = hall.ok("GET", "/advice")["suggestions"][0]
+        row = page.locator(f"#advice li[data-id='{first['id']}']")
+        row.wait_for(timeout=10_000)
+        shown = row.inner_text()
+    finally:
+        hall.stop()
+    assert first["text"] in shown
