@@ -78,6 +78,9 @@ class Hall:
         loaded = self.store.load_day(today)
         self.state = HallState(self.layout, today, tickets=loaded.tickets,
                                windows=loaded.windows, sequences=loaded.sequences)
+        # Businesses at or over their waiting alert: a restart does not announce them again.
+        self.alerting: set[str] = {q["business"] for q in self.state.queue_summary(now)
+                                   if q["alert"]}
         # The hall screen's "recent calls" list comes back after a restart, not empty.
         for stored in self.store.recent_events([t.value for t in CALL_EVENTS],
                                                self.state.tickets, RECENT_CALLS):
@@ -195,7 +198,11 @@ class Hall:
         """After the commit: every event in order, then one queue summary for the batch."""
         if not records:
             return
+        now = self.clock()
+        self.state.observe(now)  # the tickets' estimates judge the windows as of now
         messages: list[dict[str, Any]] = []
+        if any(change.new_day is not None for _, change in records):
+            self.alerting.clear()
         for stored, change in records:
             if change.new_day is not None:
                 self.recent_calls.clear()
@@ -205,11 +212,35 @@ class Hall:
                 if s.event.type in CALL_EVENTS:
                     self.recent_calls.append(msg)
                 messages.append(msg)
-        now = self.clock()
+        queues = self.state.queue_summary(now)
+        messages.extend(self._alert_messages(queues, now))
         messages.append({"type": "queues", "seq": self.last_seq, "at": iso(now),
-                         "queues": self.state.queue_summary(now)})
+                         "queues": queues})
         for listener in self.listeners:
             listener(messages)
+
+    def _alert_messages(self, queues: list[dict[str, Any]], now: datetime
+                        ) -> list[dict[str, Any]]:
+        """`queue.alert` when a business's waiting count reaches its `alert_waiting`, and
+        `queue.alert_cleared` when it falls below again: once each way, not per event.
+
+        Derived from the queue, so not stored; a console that connects later reads the
+        same flag (`alert`) in the snapshot's queues."""
+        out: list[dict[str, Any]] = []
+        for q in queues:
+            code, on = q["business"], bool(q["alert"])
+            if on == (code in self.alerting):
+                continue
+            b = self.layout.businesses[code]
+            if on:
+                self.alerting.add(code)
+            else:
+                self.alerting.discard(code)
+            out.append({"type": "queue.alert" if on else "queue.alert_cleared",
+                        "seq": self.last_seq, "at": iso(now), "business": code,
+                        "name": b.name, "name_en": b.name_en, "waiting": q["waiting"],
+                        "threshold": b.alert_waiting})
+        return out
 
     def _message(self, stored: StoredEvent, tickets: Mapping[str, Ticket]) -> dict[str, Any]:
         """An event as displays and consoles receive it."""
@@ -235,18 +266,21 @@ class Hall:
         """What a window's console lists: its callable tickets in call order, its parked ones."""
         with self.lock:
             s = self.state
+            s.observe(self.clock())
             return {"waiting": [ticket_view(t, s) for t in s.window_queue(window)],
                     "parked": [ticket_view(t, s) for t in s.waiting.values()
                                if t.parked and t.window == window]}
 
     def view(self, t: Ticket) -> dict[str, Any]:
         with self.lock:
+            self.state.observe(self.clock())
             return ticket_view(t, self.state)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             s = self.state
             now = self.clock()
+            s.observe(now)
             ahead = s.positions()
             waiting = sorted(s.waiting.values(), key=lambda t: t.queued_at)
             return {

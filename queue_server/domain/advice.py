@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.domain.erlang import mean_wait
-from queue_server.domain.estimate import capacities
+from queue_server.domain.estimate import working_capacities
 from queue_server.domain.layout import RoutingPolicy
 from queue_server.domain.state import HallState
 from queue_server.domain.windows import WindowState, WindowStatus
@@ -116,8 +116,12 @@ def predicted_wait(waiting: int, expected: float, windows: float, service_minute
 def outlooks(state: HallState, expected: Mapping[str, float],
              windows: Mapping[int, WindowState] | None = None,
              horizon: float = HORIZON_MINUTES) -> dict[str, Outlook]:
-    """Per business, the next hour as things stand (or with `windows` instead)."""
-    caps = capacities((windows or state.windows).values(), state.policy)
+    """Per business, the next hour as things stand (or with `windows` instead).
+
+    Capacity is what the estimates count (`working_capacities`): windows that sit free
+    without calling are left out here too, so the advice and the "Est." column agree."""
+    caps = working_capacities((windows or state.windows).values(), state.policy,
+                              state.stalled())
     waiting: dict[str, int] = {}
     for t in state.waiting.values():
         if not t.parked:
@@ -214,9 +218,9 @@ def _texts(action: str, number: int, businesses: tuple[str, ...], helped: str, b
     listing = "、".join(names[b] for b in businesses)
     listing_en = ", ".join(names_en[b] for b in businesses)
     if action == "open":
-        return (f"开启 {number} 号窗口（{listing}）：「{names[helped]}」预计等候 {before:.0f} → {after:.0f} 分钟",
-                f"Open window {number} ({listing_en}): '{names_en[helped]}' wait "
+        return (f"开启 {number} 号窗口（{listing}）：「{names[helped]}」下一小时平均等候 {before:.0f} → {after:.0f} 分钟",
+                f"Open window {number} ({listing_en}): '{names_en[helped]}' mean wait next hour "
                 f"{before:.0f} → {after:.0f} min")
-    return (f"{number} 号窗口改办「{listing}」：「{names[helped]}」预计等候 {before:.0f} → {after:.0f} 分钟",
-            f"Window {number} to serve {listing_en}: '{names_en[helped]}' wait "
+    return (f"{number} 号窗口改办「{listing}」：「{names[helped]}」下一小时平均等候 {before:.0f} → {after:.0f} 分钟",
+            f"Window {number} to serve {listing_en}: '{names_en[helped]}' mean wait next hour "
             f"{before:.0f} → {after:.0f} min")

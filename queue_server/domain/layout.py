@@ -23,6 +23,7 @@ from queue_server.domain.toml_source import (
 )
 
 PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
+OVERDUE_MINUTES = 14.0  # the routing's default ageing limit (RoutingPolicy.overdue_minutes)
 
 
 class RoutingPolicyName(StrEnum):
@@ -66,6 +67,11 @@ class HallInfo:
 class RoutingPolicy:
     policy: RoutingPolicyName = RoutingPolicyName.OLDEST_ELIGIBLE
     own_business_bonus_minutes: float = 0.0
+    # Ageing: a ticket that has waited this long in its queue goes before any ticket that
+    # has not (it counts as holding the largest head start, and as the window's own
+    # business), so head starts and own-business order cannot push it further back.
+    # 0 turns it off. Measured in docs/simulation.md ("The tail").
+    overdue_minutes: float = OVERDUE_MINUTES
     head_start_minutes: dict[Priority, float] = field(
         default_factory=lambda: {
             Priority.GREEN: 30.0,
@@ -186,7 +192,7 @@ def _percent(t: Table, key: str, default: float) -> float:
 
 def _parse_routing(data: dict[str, Any], p: Problems) -> RoutingPolicy:
     t = Table(data, ("routing",), p, {"policy", "own_business_bonus_minutes",
-                                         "head_start_minutes"})
+                                         "head_start_minutes", "overdue_minutes"})
     name = t.str("policy", RoutingPolicyName.OLDEST_ELIGIBLE.value)
     try:
         policy = RoutingPolicyName(name)
@@ -207,6 +213,7 @@ def _parse_routing(data: dict[str, Any], p: Problems) -> RoutingPolicy:
         policy=policy,
         own_business_bonus_minutes=t.float("own_business_bonus_minutes", 0.0),
         head_start_minutes=head_start,
+        overdue_minutes=t.float("overdue_minutes", OVERDUE_MINUTES),
     )
 
 

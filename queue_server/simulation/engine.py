@@ -177,7 +177,7 @@ class HallDay:
         v.ahead = self.state.people_ahead(t)
         v.windows = self.state.capacity(t.business)
         v.service_mean = self.state.stats.mean(t.business)
-        est = self.state.estimate(t.business, v.ahead or 0)
+        est = self.state.estimate(t.business, v.ahead or 0, self.now)
         if est is not None:
             v.estimate, v.low, v.high = est.minutes, est.low, est.high
         self.visits.append(v)

@@ -137,16 +137,21 @@ def erlang_reference(layout: Layout, demand: Demand) -> dict[str, Any]:
     }
 
 
-def targets(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The issue's balance targets for oldest_eligible, with the measured margins."""
-    need = {"oldest_eligible", "full_pooling", "dedicated"}
+def targets(policies: dict[str, dict[str, Any]], policy: str = "oldest_eligible"
+            ) -> dict[str, Any]:
+    """The issue's balance targets for `policy` (the layout's own, when it was run; else
+    oldest_eligible), with the measured margins."""
+    if policy not in policies or policy in ("full_pooling", "dedicated"):
+        policy = "oldest_eligible"
+    need = {policy, "full_pooling", "dedicated"}
     if not need <= policies.keys():
         return {}
-    oe, fp, de = (policies[k] for k in ("oldest_eligible", "full_pooling", "dedicated"))
+    oe, fp, de = (policies[k] for k in (policy, "full_pooling", "dedicated"))
     vs_pool = oe["mean_wait_min"] / fp["mean_wait_min"] - 1 if fp["mean_wait_min"] else math.inf
     vs_ded = 1 - oe["mean_wait_min"] / de["mean_wait_min"] if de["mean_wait_min"] else 0.0
     max_ratio = oe["max_wait_min"] / fp["max_wait_min"] if fp["max_wait_min"] else math.inf
     return {
+        "policy": policy,
         "mean_above_pooling": _r(vs_pool, 3),
         "mean_within_15pct_of_pooling": vs_pool <= 0.15,
         "mean_below_dedicated": _r(vs_ded, 3),
@@ -205,7 +210,7 @@ def table(doc: dict[str, Any]) -> str:
         def mark(ok: bool) -> str:
             return "✓" if ok else "✗"
         lines.append(
-            f"目标 targets (oldest_eligible): 比合并多 vs pooling {t['mean_above_pooling']:+.0%} "
+            f"目标 targets ({t.get('policy', 'oldest_eligible')}): 比合并多 vs pooling {t['mean_above_pooling']:+.0%} "
             f"{mark(t['mean_within_15pct_of_pooling'])} (≤ +15%) · 比专窗少 below dedicated "
             f"{t['mean_below_dedicated']:.0%} {mark(t['mean_40pct_below_dedicated'])} (≥ 40%) · "
             f"最长/合并 max ratio {t['max_over_pooling_max']:.2f} "
@@ -244,6 +249,6 @@ def compare(layout: Layout, demand: Demand, *, seed: int, days: int = 1,
         "queue_entries": visits_total,
         "policies": figures,
         "erlang_c": erlang_reference(layout, demand),
-        "targets": targets(figures),
+        "targets": targets(figures, layout.routing.policy.value),
     }
     return doc, runs

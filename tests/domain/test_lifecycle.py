@@ -270,3 +270,25 @@ def test_a_journey_whose_later_step_is_full_is_refused_before_its_first_ticket()
     assert err.value.code == "journey_step_full" and "转移登记" in err.value.message_zh
     assert d.state.sequences["tax"] == 1  # nothing was issued: no number used up
     assert d.issue("tax").number == "T002"  # tax alone is still fine
+
+
+def test_business_served_only_by_a_back_office_window_refuses_tickets():
+    # Window 5 is back-office and lists transfer; with 1 and 2 closed nobody calls it.
+    d = Driver()
+    for n in (1, 2):
+        d.run(d.state.set_window_status(n, WindowStatus.CLOSED, d.now, actor="g"))
+    with pytest.raises(LimitReached) as err:
+        d.issue("transfer")
+    assert err.value.code == "business_closed"
+    assert err.value.message_zh.startswith("「转移登记」暂停取号")
+    assert d.state.queue_summary(d.now)[0]["front_open"] is False
+    # The sale journey ends at transfer: its first step cannot be issued either.
+    with pytest.raises(LimitReached) as err:
+        d.issue("tax", journey="sale")
+    assert err.value.code == "business_closed"
+    assert err.value.message_zh.startswith("「买卖」中的「转移登记」目前没有开放的前台窗口办理")
+    d.issue("tax")  # tax on its own is still served
+    # A paused front window is coming back: tickets are taken again.
+    d.run(d.state.set_window_status(1, WindowStatus.OPEN, d.now, actor="g"))
+    d.run(d.state.set_window_status(1, WindowStatus.PAUSED, d.now, actor="g"))
+    assert d.issue("transfer").business == "transfer"

@@ -134,3 +134,41 @@ def test_hub_drops_only_the_client_that_falls_behind():
     got, rest = run_async(run())
     assert [seq for seq, _ in got] == [1, 2, 3, 4, 5]
     assert rest == [CLOSE]  # what it missed was discarded: it reloads the snapshot
+
+
+def test_waiting_alert_is_pushed_once_when_it_trips_and_when_it_clears(api):
+    # transfer alerts at 3 waiting (tests/fixtures/mini.toml).
+    client, h = api
+    kiosk = h.headers("kiosk")
+    with client.websocket_connect(f"/api/v1/events?token={h.token('guide')}") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+
+        def issue() -> list[str]:
+            client.post("/api/v1/tickets", json={"business": "transfer"}, headers=kiosk)
+            types = []
+            while not types or types[-1] != "queues":
+                types.append(ws.receive_json()["type"])
+            return types
+
+        seen = [issue() for _ in range(2)]
+        assert all("queue.alert" not in t for t in seen)
+        client.post("/api/v1/tickets", json={"business": "transfer"}, headers=kiosk)
+        assert ws.receive_json()["type"] == "ticket.issued"
+        tripped = ws.receive_json()
+        assert tripped["type"] == "queue.alert"
+        assert tripped["business"] == "transfer" and tripped["name"] == "转移登记"
+        assert tripped["waiting"] == 3 and tripped["threshold"] == 3
+        assert ws.receive_json()["type"] == "queues"
+        # A fourth ticket: still over, not announced again.
+        assert "queue.alert" not in issue()
+        for _ in range(2):
+            client.post("/api/v1/windows/1/call-next", headers=h.headers("window", 1))
+            client.post("/api/v1/windows/2/call-next", headers=h.headers("window", 2))
+        types = []
+        for _ in range(20):
+            msg = ws.receive_json()
+            types.append(msg["type"])
+            if msg["type"] == "queue.alert_cleared":
+                assert msg["business"] == "transfer" and msg["waiting"] == 2
+                break
+        assert "queue.alert_cleared" in types

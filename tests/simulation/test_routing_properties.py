@@ -72,3 +72,36 @@ def test_a_head_start_is_bounded_so_no_class_starves(waited, prio):
         assert chosen is normal
     elif waited < policy.head_start(prio):
         assert chosen is later
+
+
+NOW_MINUTE = 120  # the call happens at T0 + 2 h: tickets built at minutes 0–120 have waited 0–120
+
+
+@settings(max_examples=300, deadline=None)
+@given(tickets, windows, st.sampled_from([RoutingPolicyName.OLDEST_ELIGIBLE,
+                                          RoutingPolicyName.OWN_FIRST]),
+       st.floats(0, 20), st.floats(1, 60))
+def test_an_overdue_ticket_goes_before_every_ticket_that_is_not(raw, win, name, bonus, limit):
+    # Ageing: whatever its class or its business's place in the window's list, a ticket
+    # that has waited `overdue_minutes` is called before any that has waited less.
+    now = T0 + timedelta(minutes=NOW_MINUTE)
+    waiting = build(raw)
+    w = WindowState(1, "z", tuple(win[0]), WindowStatus.OPEN, green_channel=win[1])
+    policy = RoutingPolicy(policy=name, own_business_bonus_minutes=bonus, overdue_minutes=limit)
+    chosen = choose_next(w, waiting, policy, now)
+    keyed = [(k, t) for t in waiting if (k := routing_key(w, t, policy, now)) is not None]
+    assert chosen is (min(keyed, key=lambda kt: kt[0])[1] if keyed else None)
+    late = [t for _, t in keyed if (now - t.queued_at) >= timedelta(minutes=limit)]
+    if late:
+        assert chosen in late
+
+
+def test_ageing_is_off_under_dedicated_and_at_zero():
+    now = T0 + timedelta(minutes=NOW_MINUTE)
+    old, fresh = build([("b", 0, Priority.NORMAL, False), ("a", 110, Priority.NORMAL, False)])
+    w = WindowState(1, "z", ("a", "b"), WindowStatus.OPEN)
+    own = RoutingPolicy(policy=RoutingPolicyName.OWN_FIRST, overdue_minutes=20)
+    assert choose_next(w, [old, fresh], own, now) is old  # 120 minutes: overdue, goes first
+    assert choose_next(w, [old, fresh], replace(own, overdue_minutes=0), now) is fresh
+    dedicated = replace(own, policy=RoutingPolicyName.DEDICATED)
+    assert choose_next(w, [old, fresh], dedicated, now) is fresh  # b is not its business

@@ -50,6 +50,7 @@ def expected_next_hour(layout: Layout, now: datetime) -> dict[str, float]:
 def _advice(hall: Hall) -> tuple[list[Suggestion], dict[str, Any]]:
     with hall.lock:
         now = hall.clock()
+        hall.state.observe(now)  # stalled windows as the "Est." column judges them now
         expected = expected_next_hour(hall.layout, now)
         suggestions = advise(hall.state, expected)
         view = outlooks(hall.state, expected)

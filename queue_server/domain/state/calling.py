@@ -47,7 +47,7 @@ class Calling(StateCore):
         w = self.window(window)
         self._check_window_actor(w, acting_window)
         self._free_window(w)
-        t = choose_next(w, self.waiting.values(), self.policy)
+        t = choose_next(w, self.waiting.values(), self.policy, now)
         if t is None:
             return Change(result=None)
         return self._called(t, w, now, actor)

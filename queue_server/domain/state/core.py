@@ -9,9 +9,10 @@ from datetime import date, datetime
 from queue_server.domain.errors import Forbidden, NotFound
 from queue_server.domain.estimate import ServiceStats
 from queue_server.domain.layout import Layout
+from queue_server.domain.routing import eligible_businesses
 from queue_server.domain.state.change import Change, minutes
 from queue_server.domain.tickets import Status, Ticket, business_day
-from queue_server.domain.windows import WindowState
+from queue_server.domain.windows import WindowState, WindowStatus
 
 
 class StateCore:
@@ -37,7 +38,15 @@ class StateCore:
                 self.windows[w.number] = w
         self.sequences: dict[str, int] = dict(sequences or {})
         self._capacity: dict[str, float] | None = None
+        self._front: set[str] | None = None  # businesses an open or paused front window serves
         self._idle: dict[str, int] | None = None
+        # What the windows are really doing, for the estimates: when each free window
+        # became free, the latest time this state has seen, and the windows found stalled
+        # (free a while with a ticket they could take waiting) at that time.
+        self.free_since: dict[int, datetime] = {}
+        self.now: datetime | None = None
+        self._stalled: tuple[datetime | None, frozenset[int]] = (None, frozenset())
+        self._working: dict[frozenset[int], tuple[dict[str, float], dict[str, int]]] = {}
         self.stats = ServiceStats({b.code: b.service_minutes for b in layout.businesses.values()})
         for t in tickets:
             self._put(t)
@@ -87,14 +96,31 @@ class StateCore:
                     and t.called_at and t.finished_at):
                 self.stats.observe(t.business, minutes(t.finished_at - t.called_at))
             self._put(t)
+        at = max((e.at for e in change.events), default=None)
+        self.observe(at)
         for w in change.windows:
             old_w = self.windows.get(w.number)
             if old_w is None or (old_w.status, old_w.kind, old_w.businesses) != (
                     w.status, w.kind, w.businesses):
                 self._capacity = None  # what a window holds does not change capacity
+                self._front = None
+            freed = (w.status is WindowStatus.OPEN and w.current is None
+                     and (old_w is None or old_w.current is not None
+                          or old_w.status is not WindowStatus.OPEN))
+            if freed or w.current is not None or w.status is not WindowStatus.OPEN:
+                self.free_since.pop(w.number, None)
+                if freed and at is not None:
+                    self.free_since[w.number] = at
             self._idle = None
             self.windows[w.number] = w
+        self._stalled = (None, frozenset())
+        self._working.clear()
         self.sequences.update(change.sequences)
+
+    def observe(self, now: datetime | None) -> None:
+        """Move this state's clock on: the estimates judge stalled windows at this time."""
+        if now is not None and (self.now is None or now > self.now):
+            self.now = now
 
     # --- lookups ------------------------------------------------------------------------
 
@@ -115,6 +141,15 @@ class StateCore:
         if code not in self.layout.businesses:
             raise NotFound(f"没有该业务：{code}", f"unknown business '{code}'",
                            code="unknown_business")
+
+    def front_served(self, business: str) -> bool:
+        """Whether a front window that is open or paused (back soon) serves the business:
+        back-office windows are not routed tickets, so they do not count."""
+        if self._front is None:
+            self._front = {code for w in self.windows.values()
+                           if w.kind == "front" and w.status is not WindowStatus.CLOSED
+                           for code in eligible_businesses(w, self.policy)}
+        return business in self._front
 
     def business_day_of(self, now: datetime) -> date:
         return business_day(now, self.layout.hall.tz, self.layout.hall.clear_time)

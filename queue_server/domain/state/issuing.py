@@ -11,7 +11,6 @@ from queue_server.domain.layout import Priority
 from queue_server.domain.state.change import Appointment, Change
 from queue_server.domain.state.core import StateCore
 from queue_server.domain.tickets import Status, Ticket, format_number
-from queue_server.domain.windows import WindowStatus
 
 APPOINTMENT_EARLY_MINUTES = 15  # an applicant may check in this early for a slot
 
@@ -55,11 +54,22 @@ class Issuing(StateCore):
                         f"「{j.name}」中的「{later.name}」今日号已取完，无法办完全程，请到咨询台或改日办理",
                         f"'{later.name_en or later.code}', a later step of this journey, has "
                         "given out all of today's tickets", code="journey_step_full")
-        if not any(business in w.businesses and w.status is not WindowStatus.CLOSED
-                   for w in self.windows.values()):
-            raise LimitReached(f"「{b.name}」暂停取号：目前没有窗口办理，请到咨询台",
-                               f"no window serves '{b.name_en or b.code}' now; please ask at the desk",
-                               code="business_closed")
+        # A back-office window may list a business, but it calls nobody: a ticket issued
+        # for it now would wait for ever (the layout check's rule, applied live).
+        if not self.front_served(business):
+            raise LimitReached(f"「{b.name}」暂停取号：目前没有开放的前台窗口办理，请到咨询台",
+                               f"no open front window serves '{b.name_en or b.code}' now; "
+                               "please ask at the desk", code="business_closed")
+        if journey is not None:
+            j = self.layout.journeys[journey]
+            for step in j.steps[1:]:
+                if not self.front_served(step):
+                    later = self.layout.businesses[step]
+                    raise LimitReached(
+                        f"「{j.name}」中的「{later.name}」目前没有开放的前台窗口办理，无法办完全程，"
+                        "请到咨询台", f"no open front window serves '{later.name_en or later.code}', "
+                        "a later step of this journey, now; please ask at the desk",
+                        code="business_closed")
         seq = self.sequences.get(business, 0) + 1
         if b.daily_cap and seq > b.daily_cap:
             raise LimitReached(f"「{b.name}」今日号已取完（每日{b.daily_cap}个），请到咨询台或改日办理",

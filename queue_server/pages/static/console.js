@@ -321,7 +321,13 @@ async function main() {
   setInterval(() => { if (!state.busy) { renderLists(); renderCurrent(); } }, 30000); // waited minutes move on
   new LiveHall(state.token, {
     onSnapshot: () => { tick(); refresh(); },
-    onEvent: (msg) => { if (msg.type === 'queues' || msg.window === n) scheduleRefresh(); },
+    onEvent: (msg) => {
+      if (msg.type === 'queue.alert' && state.window?.businesses.includes(msg.business)) {
+        // One of this window's businesses has reached its waiting alert: said the moment it trips.
+        toast(`${msg.name}：等候 ${msg.waiting} 人，已达告警阈值 ${msg.threshold} / ${msg.name_en || msg.business}: ${msg.waiting} waiting`);
+      }
+      if (msg.type === 'queues' || msg.window === n) scheduleRefresh();
+    },
     onUnauthorized: () => { forgetToken(KIND); location.reload(); },
   }).start();
 }

@@ -11,7 +11,7 @@ const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed:
 const state = { token: null, hall: null, zones: [], windows: new Map(), queues: new Map(),
   businesses: [], selected: null, draft: null, busy: false,
   kiosks: null, kioskAt: null, kioskError: null, kioskRead: 0, kioskPending: false,
-  followups: [] };
+  followups: [], advice: null, adviceTimer: null };
 const FOLLOWUP_POLL_MS = 60_000;
 
 const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
@@ -30,7 +30,18 @@ function onSnapshot(snap) {
 function onEvent(msg) {
   if (msg.type === 'queues') {
     state.queues = new Map(msg.queues.map((q) => [q.business, q]));
-    renderMap(); renderBusinesses(); renderAlerts(); renderTotals();
+    renderMap(); renderBusinesses(); renderAlerts(); renderTotals(); renderAdvice();
+    adviceSoon(); // the advice follows the hall, not a 60-second poll
+    return;
+  }
+  if (msg.type === 'queue.alert' || msg.type === 'queue.alert_cleared') {
+    // Pushed the moment a waiting count reaches its threshold: the alert bar shows it now.
+    const q = state.queues.get(msg.business);
+    if (q) state.queues.set(msg.business, { ...q, alert: msg.type === 'queue.alert', waiting: msg.waiting });
+    renderBusinesses(); renderAlerts();
+    if (msg.type === 'queue.alert') {
+      toast(`${msg.name}：等候 ${msg.waiting} 人，已达告警阈值 ${msg.threshold} / ${msg.name_en || msg.business}: ${msg.waiting} waiting, alert threshold ${msg.threshold}`);
+    }
     return;
   }
   if (msg.window_state) {
@@ -57,6 +68,10 @@ const load = (w) => w.businesses.reduce((n, c) => n + (state.queues.get(c)?.wait
 function alertsOf(q) {
   const b = biz(q.business);
   const out = [];
+  if (q.front_open === false) {
+    // Only a back-office window lists it: the kiosks refuse it (business_closed).
+    out.push(['没有开放的前台窗口，暂停取号', 'no open front window: not taking tickets']);
+  }
   if (q.alert) out.push([`等候 ${q.waiting} 人（阈值 ${b?.alert_waiting}）`, `${q.waiting} waiting (threshold ${b?.alert_waiting})`]);
   if (b?.wait_target_minutes && q.longest_wait_minutes > b.wait_target_minutes) {
     out.push([`最久已等 ${Math.round(q.longest_wait_minutes)} 分钟（目标 ${b.wait_target_minutes}）`,
@@ -134,12 +149,19 @@ function tile(w) {
   h('span', { class: 'wt-load' }, h('b', {}, String(load(w))), h('span', { class: 'wt-biz' }, ` ${prefixes}`)));
 }
 
+// A new ticket's wait as the server estimates it, one formatter for the "Est." column and
+// the advice card, so the two cannot disagree.
+function estText(q) {
+  if (!q?.estimate) return '无窗口 none';
+  const lo = Math.round(q.estimate.low ?? 0), hi = Math.round(q.estimate.high ?? 0);
+  return lo === hi ? `${hi}′` : `${lo}–${hi}′`;
+}
+
 function renderBusinesses() {
   $('#biz tbody').replaceChildren(...state.businesses.map((b) => {
     const q = state.queues.get(b.code) || { waiting: 0, longest_wait_minutes: 0 };
     const alert = alertsOf({ ...q, business: b.code }).length > 0;
-    const lo = Math.round(q.estimate?.low ?? 0), hi = Math.round(q.estimate?.high ?? 0);
-    const est = !q.estimate ? '无窗口 none' : lo === hi ? `${hi}′` : `${lo}–${hi}′`;
+    const est = estText(q);
     return h('tr', { class: alert ? 'alert' : '', dataset: { business: b.code },
       onclick: () => { $('#move-from').value = b.code; } },
     h('td', { class: 'num strong' }, b.prefix),
@@ -374,15 +396,32 @@ function setFormsDisabled(disabled) {
 }
 
 // Staffing advice: the server's suggestions for the next hour, each applied with one press.
+// Read again a moment after the hall changes (coalesced), and every minute as a floor.
+const ADVICE_DELAY_MS = 1500;
+function adviceSoon() {
+  if (state.adviceTimer !== null) return;
+  state.adviceTimer = setTimeout(() => { state.adviceTimer = null; loadAdvice(); }, ADVICE_DELAY_MS);
+}
+
 async function loadAdvice() {
   const r = await api(state.token, 'GET', '/advice');
   if (!r.ok) return;
-  const items = r.data.suggestions.map((s) => h('li', { 'data-id': s.id },
-    h('span', {}, s.text, h('small', {}, ` ${s.text_en}`)),
+  state.advice = r.data.suggestions;
+  renderAdvice();
+}
+
+function renderAdvice() {
+  if (state.advice === null) return;
+  const items = state.advice.map((s) => h('li', { 'data-id': s.id },
+    h('span', {}, s.text, h('small', {}, ` ${s.text_en}`),
+      // The relieved business's wait for a ticket taken now: the "Est." column's own figure.
+      h('span', { class: 'advice-now', dataset: { business: s.business } },
+        `现在取号 ${estText(state.queues.get(s.business))}`, h('small', {}, ' a ticket taken now'))),
     h('button', { class: 'btn primary', type: 'button', onclick: () => applyAdvice(s) },
       '采纳 ', h('small', {}, 'Apply'))));
   $('#advice').replaceChildren(...(items.length ? items
     : [h('li', { class: 'hint' }, '暂无调整建议 ', h('small', {}, 'No change needed'))]));
+  setFormsDisabled(state.busy);
 }
 
 function applyAdvice(s) {
@@ -446,7 +485,7 @@ async function main() {
   });
   new LiveHall(state.token, { onSnapshot, onEvent, onUnauthorized: () => { forgetToken(KIND); location.reload(); } }).start();
   loadAdvice();
-  setInterval(loadAdvice, 60_000); // the next hour's outlook moves slowly
+  setInterval(loadAdvice, 60_000); // also when nothing happens: expected arrivals move with the clock
 }
 
 main();
