@@ -34,8 +34,10 @@ lock: install
 	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new
 	mv constraints.new constraints.txt
 
+# TRAFFIC=0 runs the demo hall without its simulated applicants and staff.
+TRAFFIC ?= 3
 run: install
-	$(VENV)/bin/hallq serve --demo
+	$(VENV)/bin/hallq serve --demo $(if $(filter 0,$(TRAFFIC)),,--traffic $(TRAFFIC))
 
 test: install
 	$(PY) -m pytest

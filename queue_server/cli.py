@@ -19,6 +19,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--demo", action="store_true",
                        help="issue fresh demo tokens and print the page links (make run); "
                             "without HALLQ_SLIP_KEY, QR slips use the demo key")
+    serve.add_argument("--traffic", nargs="?", type=float, const=3.0, default=None,
+                       metavar="RATE",
+                       help="with --demo: simulated applicants, clerks and pads drive the hall "
+                            "through its API, RATE applicants a minute (default 3)")
+    serve.add_argument("--traffic-share", type=float, default=0.6, metavar="SHARE",
+                       help="with --traffic: share of the public windows simulated clerks "
+                            "staff (default 0.6)")
+    serve.add_argument("--hand-windows", default=None, metavar="N,N",
+                       help="with --traffic: windows left for people to try by hand "
+                            "(default the first public window, the one the links open)")
     serve.set_defaults(func=_serve)
 
     token = sub.add_parser("token", help="令牌 / bearer tokens")
@@ -105,6 +115,10 @@ def _serve(args: argparse.Namespace) -> int:
     from queue_server.domain.slips import SlipKeyError
     from queue_server.logs import LEVELS, configure
     from queue_server.workcalendar import HolidaysFileError
+    problem = _traffic_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     settings = _settings(args)
     if settings.log_level not in LEVELS or settings.log_format not in ("text", "json"):
         print(f"HALLQ_LOG_LEVEL 应为 {'、'.join(LEVELS)}，HALLQ_LOG_FORMAT 应为 text 或 json "
@@ -130,17 +144,109 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     base = f"http://{settings.host}:{settings.port}"
     print(f"hallq: {settings.layout_path} · {base}/api/docs", file=sys.stderr)
+    traffic = None
     if args.demo:
-        for line in demo_links(app.state.store, base, app.state.hall.layout):
+        layout = app.state.hall.layout
+        try:
+            hand = _hand_windows(args, layout)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        for line in demo_links(app.state.store, base, layout, hand=hand):
             print(line, file=sys.stderr)
+        if args.traffic is not None:
+            traffic = _traffic(args, app.state.store, layout, base, hand)
+            if isinstance(traffic, str):
+                print(traffic, file=sys.stderr)
+                return 1
     # Everything loaded so far (the libraries, the layout, the day's tickets) lives as long
     # as the process: out of the collector's sight, a full collection takes a few
     # milliseconds instead of ~100 ms that stall every request in flight.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                log_config=None, ws_max_size=64 * 1024)  # our logging, set up above
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                            log_config=None, ws_max_size=64 * 1024)  # our logging, set up above
+    server = uvicorn.Server(config)
+    if traffic is None:
+        server.run()
+        return 0
+    import asyncio
+
+    from queue_server.demo.traffic import describe
+    for line in describe(traffic.setup, traffic):
+        print(line, file=sys.stderr)
+    if settings.log_level != "DEBUG":
+        # The clerks' dozens of requests a minute would push the links off the screen;
+        # the traffic says what it did once a minute instead (HALLQ_LOG_LEVEL=DEBUG: all).
+        import logging
+        logging.getLogger("hallq.http").setLevel(logging.WARNING)
+    asyncio.run(_serve_with_traffic(server, traffic))
     return 0
+
+
+async def _serve_with_traffic(server, traffic) -> None:  # type: ignore[no-untyped-def]
+    """The server, and the demo traffic once it listens; SIGTERM or Ctrl-C (uvicorn's
+    should_exit) stops the traffic first, then the server finishes what is in flight."""
+    import asyncio
+
+    async def drive() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        traffic.stopping = lambda: server.should_exit
+        await traffic.run()
+
+    task = asyncio.create_task(drive())
+    try:
+        await server.serve()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def _traffic_problem(args: argparse.Namespace) -> str | None:
+    if args.traffic is None:
+        return None
+    if not args.demo:
+        return ("--traffic 只能与 --demo 一起使用：模拟客流不进真实大厅 / --traffic runs only with "
+                "--demo: simulated applicants never enter a real hall")
+    if not 0 < args.traffic <= 600:
+        return (f"--traffic 应为每分钟 0–600 人 / --traffic is applicants a minute, above 0 and "
+                f"at most 600, not {args.traffic:g}")
+    if not 0 < args.traffic_share <= 1:
+        return (f"--traffic-share 应在 0 与 1 之间 / --traffic-share is a share above 0 and at "
+                f"most 1, not {args.traffic_share:g}")
+    return None
+
+
+def _hand_windows(args: argparse.Namespace, layout) -> set[int]:  # type: ignore[no-untyped-def]
+    public = sorted(n for n, w in layout.windows.items() if w.public)
+    if not getattr(args, "hand_windows", None):
+        return {public[0]}
+    out: set[int] = set()
+    for part in args.hand_windows.split(","):
+        part = part.strip()
+        if not (part.isdigit() and int(part) in public):
+            raise ValueError(f"--hand-windows: 没有 {part} 号对外窗口 / no public window "
+                             f"'{part}' in this layout")
+        out.add(int(part))
+    return out
+
+
+def _traffic(args, store, layout, base: str, hand: set[int]):  # type: ignore[no-untyped-def]
+    """The demo traffic, its tokens issued and clerks registered; or why it cannot run."""
+    from queue_server.demo.traffic import Traffic, prepare
+    from queue_server.simulation.demand import DemandError, find_demand
+    try:
+        demand = find_demand(layout)
+    except DemandError as exc:
+        return f"演示客流未启动 / no demo traffic: {exc}"
+    setup = prepare(store, layout, share=args.traffic_share, hand=hand)
+    try:
+        return Traffic(base, setup, layout, demand, rate=args.traffic)
+    except ValueError as exc:
+        return f"演示客流未启动 / no demo traffic: {exc}"
 
 
 def _token_issue(args: argparse.Namespace) -> int:
@@ -271,7 +377,8 @@ def _demo_staff(store, now) -> str:  # type: ignore[no-untyped-def]
     return "、".join(f"{number} {name}" for number, name, _ in DEMO_STAFF)
 
 
-def demo_links(store, base: str, layout) -> list[str]:  # type: ignore[no-untyped-def]
+def demo_links(store, base: str, layout, hand: set[int] | None = None  # type: ignore[no-untyped-def]
+               ) -> list[str]:
     """Revoke the last demo set, issue a new one, and return the links to open.
 
     Demo tokens carry the name `demo-…` so a real hall's tokens are never touched.
@@ -283,7 +390,7 @@ def demo_links(store, base: str, layout) -> list[str]:  # type: ignore[no-untype
     for t in store.list_tokens():
         if t["name"].startswith(DEMO_PREFIX) and t["revoked_at"] is None:
             store.revoke_token(t["id"], now)
-    first = min(w.number for w in layout.windows.values() if w.public)
+    first = min(hand) if hand else min(w.number for w in layout.windows.values() if w.public)
     tokens = {role: issue_token(store, role, name=f"{DEMO_PREFIX}{role}")
               for role in ("display", "guide", "kiosk", "admin")}
     window = issue_token(store, "window", first, name=f"{DEMO_PREFIX}window")
