@@ -39,7 +39,7 @@ STAFF_FIRST = 2001  # the clerks' 工号; 1001… are the demo numbers left for 
 DEFAULT_RATE = 3.0  # applicants a minute at the day's mean: several calls a minute
 DEFAULT_SHARE = 0.6  # of the public windows, the share simulated clerks staff
 KIOSKS = 4
-IDLE_POLL = (0.5, 6.0)  # seconds an idle clerk waits before calling again (bounds)
+IDLE_POLL = (0.25, 3.0)  # bounds of an idle clerk's first wait before calling again (s)
 _ID = re.compile(r"/(?:\d+|[0-9A-Za-z_-]{16,})(?=/|$)")  # ids and numbers in a path
 
 
@@ -92,6 +92,7 @@ class Counts:
     done: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    issued_ids: list[str] = field(default_factory=list)  # what kiosks were given (the soak checks)
 
     def timed(self, action: str, seconds: float) -> None:
         self.latencies.setdefault(action, []).append(seconds)
@@ -215,12 +216,14 @@ class Traffic:
             body["journey"] = journey
         kiosk = self.rng.choice(self.setup.kiosks)
         try:
-            status, _ = await self._send("POST", "/tickets", kiosk, body, key=uuid.uuid4().hex)
+            status, out = await self._send("POST", "/tickets", kiosk, body,
+                                           key=uuid.uuid4().hex)
         except Down:
             await self._sleep(1.0)
             return
         if status == 201:
             self.counts.done["issued"] += 1
+            self.counts.issued_ids.append(out["id"])
 
     async def _clerk(self, window: int) -> None:
         """One clerk at one window for the life of the traffic."""
@@ -246,18 +249,21 @@ class Traffic:
             await self._finish(token, {"id": w["current"]["id"],
                                        "business": w["current"]["business"]}, rng,
                                started=w["current"]["status"] == "serving")
-        idle = IDLE_POLL[0]
+        # An idle clerk looks again after a tenth of a model minute, then less often: a
+        # hall of idle clerks polling flat out would be a load no real hall makes.
+        first_idle = min(IDLE_POLL[1], max(IDLE_POLL[0], self.pace.seconds(0.1)))
+        idle = first_idle
         while True:
             status, out = await self._send("POST", f"/windows/{window}/call-next", token)
             ticket = out.get("ticket") if status == 200 and isinstance(out, dict) else None
             if ticket is None:
                 # Nobody waiting (or a refusal): look again a little later, less often.
                 await self._sleep(rng.uniform(idle, 2 * idle))
-                idle = min(IDLE_POLL[1], idle * 1.5)
+                idle = min(4 * first_idle, idle * 1.5)
                 if status in (401, 403):
                     return
                 continue
-            idle = IDLE_POLL[0]
+            idle = first_idle
             self.counts.done["called"] += 1
             minutes = await self._serve(token, ticket, rng)
             if minutes and b.takes_break(rng, self.demand, minutes) and \
