@@ -61,6 +61,7 @@ async def _clients(url: str, count: int, conn: Connection) -> None:
     first: list[int] = [0] * count
     closed: Counter[int] = Counter()
     ready = 0
+    last = [time.monotonic()]
     handshakes = asyncio.Semaphore(40)
 
     async def client(i: int) -> None:
@@ -74,6 +75,7 @@ async def _clients(url: str, count: int, conn: Connection) -> None:
                 m = json.loads(raw)
                 if m.get("type") != "queues" and m.get("seq"):
                     seen[i].add(int(m["seq"]))
+                    last[0] = time.monotonic()
         except Exception:  # noqa: BLE001 (a close is counted, whatever its kind)
             closed[getattr(ws, "close_code", None) or 0] += 1
 
@@ -82,6 +84,10 @@ async def _clients(url: str, count: int, conn: Connection) -> None:
         await asyncio.sleep(0.1)
     conn.send("ready")
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "stop"
+    # What is still on its way arrives; then nothing more for 2 s (at most 30 s in all).
+    settle = time.monotonic() + 30
+    while time.monotonic() - last[0] < 2.0 and time.monotonic() < settle:
+        await asyncio.sleep(0.2)
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -99,6 +105,16 @@ def rss_mib(pid: int) -> float:
 
 def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _fd_kind(pid: int, fd: str) -> str:
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return "gone"
+    if target.startswith(("socket:", "pipe:", "anon_inode:")):
+        return target.split(":")[0] if not target.startswith("anon_inode:") else target
+    return Path(target).name if "hallq" in target else "file"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -214,7 +230,6 @@ async def soak(db: str, url: str, speed: float, seconds: float, clients: int,
             counts = await traffic.run()
             sampler.cancel()
             samples.append((seconds, counts.done["issued"], rss_mib(server.pid)))
-            await asyncio.sleep(1.0)  # the last events on their way to the clients
             parent.send("stop")
             received = parent.recv()
             worker.join(timeout=30)
@@ -233,6 +248,7 @@ async def soak(db: str, url: str, speed: float, seconds: float, clients: int,
             check.dispose()
             await asyncio.sleep(2.0)  # the clients' sockets closed on the server's side too
             fds_end = open_fds(server.pid)
+            fd_kinds = Counter(_fd_kind(server.pid, fd) for fd in os.listdir(f"/proc/{server.pid}/fd"))
     stored_set = set(stored)
     delivered = [len(stored_set.intersection(s)) for s in received["seen"]]
     ids = {r.id for r in rows}
@@ -253,7 +269,7 @@ async def soak(db: str, url: str, speed: float, seconds: float, clients: int,
         "lost": len(set(counts.issued_ids) - ids),
         "doubled": sum(n - 1 for n in numbers.values() if n > 1)
         + len(counts.issued_ids) - len(set(counts.issued_ids)),
-        "fds": (fds_start, fds_peak, fds_end),
+        "fds": (fds_start, fds_peak, fds_end), "fd_kinds": dict(fd_kinds),
         "page_errors": page_errors if pages else None,
         "real_rate": real_rate,
     }
@@ -323,7 +339,8 @@ def main() -> int:
               f"{r['delivered_total']} of {r['sent'] * r['clients']}; clients closed: "
               f"{r['closed'] or 'none'}")
         print(f"  tickets lost {r['lost']}, doubled {r['doubled']} ({r['tickets']} stored)")
-        print(f"  open fds: start {r['fds'][0]}, peak {r['fds'][1]}, end {r['fds'][2]}")
+        print(f"  open fds: start {r['fds'][0]}, peak {r['fds'][1]}, end {r['fds'][2]} "
+              f"({', '.join(f'{k} {v}' for k, v in sorted(r['fd_kinds'].items()))})")
         if r["page_errors"]:
             print(f"  page errors: {r['page_errors']}")
     print("\nreproduce: .venv/bin/python bench/soak.py "

@@ -390,20 +390,26 @@ def demo_links(store, base: str, layout, hand: set[int] | None = None  # type: i
     for t in store.list_tokens():
         if t["name"].startswith(DEMO_PREFIX) and t["revoked_at"] is None:
             store.revoke_token(t["id"], now)
-    first = min(hand) if hand else min(w.number for w in layout.windows.values() if w.public)
+    mine = sorted(hand) if hand else [min(w.number for w in layout.windows.values() if w.public)]
     tokens = {role: issue_token(store, role, name=f"{DEMO_PREFIX}{role}")
-              for role in ("display", "guide", "kiosk", "admin")}
-    window = issue_token(store, "window", first, name=f"{DEMO_PREFIX}window")
-    pad = issue_token(store, "pad", first, name=f"{DEMO_PREFIX}pad")
+              for role in ("display", "guide", "kiosk", "admin", "manager")}
+    per_window: list[str] = []
+    for n in mine:  # each window left for people: its display, console and pad
+        window = issue_token(store, "window", n, name=f"{DEMO_PREFIX}window")
+        pad = issue_token(store, "pad", n, name=f"{DEMO_PREFIX}pad")
+        per_window += [
+            f"  窗口屏 window display   {base}/display/window/{n}?token={tokens['display']}",
+            f"  窗口工作台 window console {base}/console/window/{n}?token={window}",
+            f"  评价器 evaluation pad   {base}/pad/window/{n}?token={pad}",
+        ]
     staff = _demo_staff(store, now)
     return [
         "演示令牌（每次 --demo 启动重新生成）/ demo tokens, new at every --demo start:",
         f"  综合屏 hall screen      {base}/display/hall?token={tokens['display']}",
-        f"  窗口屏 window display   {base}/display/window/{first}?token={tokens['display']}",
-        f"  窗口工作台 window console {base}/console/window/{first}?token={window}",
-        f"  评价器 evaluation pad   {base}/pad/window/{first}?token={pad}",
+        *per_window,
         f"  演示工号 demo staff numbers: {staff}",
         f"  引导员工作台 guide console {base}/console/guide?token={tokens['guide']}",
+        f"  管理驾驶舱 manager page  {base}/manager?token={tokens['manager']}",
         f"  自助机 kiosk            hallq kiosk --server {base} --token {tokens['kiosk']}",
         f"  管理员 admin token      {tokens['admin']}",
     ]
