@@ -125,7 +125,7 @@ class Traffic:
         self.opening = opening_queue
         self.report_every = report_every
         self._client: httpx.AsyncClient | None = None
-        self._ratings: set[asyncio.Task[None]] = set()  # pads' ratings still to be touched
+        self._inflight: set[asyncio.Task[None]] = set()  # applicants at kiosks and pads
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class Traffic:
                         said = loop.time()
                         log.info("%s", self.summary())
             finally:
-                tasks += list(self._ratings)
+                tasks += list(self._inflight)
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -198,14 +198,21 @@ class Traffic:
                 f"过号 no-show {d['no_show']} · 暂停 breaks {d['paused']} · 评价 rated {d['rated']}")
 
     async def _kiosks(self) -> None:
+        # Each applicant at a kiosk is a task of their own: a slow answer to one does not
+        # hold back the next arrival (the stream stays Poisson at any server speed).
         if self.opening:
             for _ in range(b.opening_queue(len(self.setup.windows))):
-                await self._issue()
+                self._spawn(self._issue())
                 await self._sleep(0.05)
         while True:
             await self._sleep(b.next_gap(self.rng, self.pace,
                                          b.rate_factor(self.demand, self._minute())))
-            await self._issue()
+            self._spawn(self._issue())
+
+    def _spawn(self, work: Any) -> None:
+        t = asyncio.create_task(work)
+        self._inflight.add(t)
+        t.add_done_callback(self._inflight.discard)
 
     async def _issue(self) -> None:
         business, journey = self.mix.pick(self.rng)
@@ -332,8 +339,8 @@ class Traffic:
                         if m.get("type") in ("ticket.completed", "ticket.forwarded") \
                                 and m.get("window") == window and m.get("ticket"):
                             t = asyncio.create_task(self._rate(window, m["ticket"]["id"], rng))
-                            self._ratings.add(t)
-                            t.add_done_callback(self._ratings.discard)
+                            self._inflight.add(t)
+                            t.add_done_callback(self._inflight.discard)
             except (TimeoutError, OSError, WebSocketException):
                 pass
             await self._sleep(1.0)
