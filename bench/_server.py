@@ -20,7 +20,7 @@ FLOOR_TOKEN = "floor"  # noqa: S105 (what `_floor_app.py` accepts)
 
 def bench_layout(path: Path, windows: int = 96) -> Path:
     """96 windows each serving all four businesses, no caps: nothing but speed is measured."""
-    parts = ['[hall]\nname = "基准测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "23:59"\n'
+    parts = ['[hall]\ncode = "TEST"\nname = "基准测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "23:59"\n'
              "per_id_daily_limit = 1000000\nnumber_width = 6\n",
              '[[zones]]\ncode = "all"\nname = "全部"\n']
     for i, code in enumerate(CODES):

@@ -109,11 +109,13 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy.exc import OperationalError
 
     from queue_server.api.app import create_app
-    from queue_server.domain.layout import LayoutError
+    from queue_server.domain.layout import LayoutError, load_layout
     from queue_server.domain.slips import SlipKeyError
     from queue_server.logs import LEVELS, configure
+    from queue_server.store.writer_lock import HeldElsewhere, WriterLock
     from queue_server.workcalendar import HolidaysFileError
     problem = _traffic_problem(args)
     if problem:
@@ -127,7 +129,20 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     configure(settings.log_level, settings.log_format)
     try:
+        # The lock before anything is written (the migration, the day's windows, demo
+        # tokens): a refused second server leaves the running one's data untouched.
+        lock = WriterLock(settings.data_dir, settings.database_url,
+                          load_layout(settings.layout_path).hall.code)
+        lock.acquire()
         app = create_app(settings)
+    except HeldElsewhere as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"数据库无法连接，服务器未启动 / the database cannot be reached, the server did "
+              f"not start: {first}", file=sys.stderr)
+        return 1
     except LayoutError as exc:
         print("布局无效，服务器未启动 / invalid layout, the server did not start:", file=sys.stderr)
         for problem in exc.problems:
@@ -167,20 +182,23 @@ def _serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                             log_config=None, ws_max_size=64 * 1024)  # our logging, set up above
     server = uvicorn.Server(config)
-    if traffic is None:
-        server.run()
-        return 0
-    import asyncio
+    try:
+        if traffic is None:
+            server.run()
+            return 0
+        import asyncio
 
-    from queue_server.demo.traffic import describe
-    for line in describe(traffic.setup, traffic):
-        print(line, file=sys.stderr)
-    if settings.log_level != "DEBUG":
-        # The clerks' dozens of requests a minute would push the links off the screen;
-        # the traffic says what it did once a minute instead (HALLQ_LOG_LEVEL=DEBUG: all).
-        import logging
-        logging.getLogger("hallq.http").setLevel(logging.WARNING)
-    asyncio.run(_serve_with_traffic(server, traffic))
+        from queue_server.demo.traffic import describe
+        for line in describe(traffic.setup, traffic):
+            print(line, file=sys.stderr)
+        if settings.log_level != "DEBUG":
+            # The clerks' dozens of requests a minute would push the links off the screen;
+            # the traffic says what it did once a minute instead (HALLQ_LOG_LEVEL=DEBUG: all).
+            import logging
+            logging.getLogger("hallq.http").setLevel(logging.WARNING)
+        asyncio.run(_serve_with_traffic(server, traffic))
+    finally:
+        lock.release()
     return 0
 
 

@@ -24,6 +24,9 @@ from queue_server.domain.toml_source import (
 
 PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
 OVERDUE_MINUTES = 14.0  # the routing's default ageing limit (RoutingPolicy.overdue_minutes)
+# The hall's code in a city's network ("HY01"): on every stored row, in the centre's
+# subscription and replication slot names (which PostgreSQL wants short and plain).
+HALL_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 
 
 class RoutingPolicyName(StrEnum):
@@ -45,6 +48,7 @@ class HallInfo:
     name_en: str
     timezone: str
     clear_time: time
+    code: str = "HALL"
     number_width: int = 3
     recall_limit: int = 3
     per_id_daily_limit: int = 5
@@ -151,7 +155,7 @@ class LayoutError(Exception):
 
 def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
     t = Table(data, ("hall",), p, {
-        "name", "name_en", "timezone", "clear_time", "number_width", "recall_limit",
+        "code", "name", "name_en", "timezone", "clear_time", "number_width", "recall_limit",
         "per_id_daily_limit", "green_age", "allow_anonymous", "staff_sign_in_required",
         "followup_working_days", "callback_percent"})
     tz = t.str("timezone", "Asia/Shanghai")
@@ -166,7 +170,13 @@ def _parse_hall(data: dict[str, Any], p: Problems) -> HallInfo:
     except ValueError:
         p.at(("hall", "clear_time"), f"清号时间应为 HH:MM clear_time should be HH:MM, not '{clear_raw}'")
         clear = time(19, 0)
+    code = t.str("code", required=True)
+    if code and not HALL_CODE_RE.match(code):
+        p.at(("hall", "code"), f"大厅代码应为 2–8 位大写字母或数字、以字母开头（如 HY01），不能是 "
+                               f"'{code}' / the hall code is 2 to 8 capital letters or digits "
+                               f"starting with a letter (like HY01), not '{code}'")
     return HallInfo(
+        code=code,
         name=t.str("name", required=True),
         name_en=t.str("name_en"),
         timezone=tz,

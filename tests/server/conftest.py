@@ -25,7 +25,7 @@ MINI = FIXTURES / "mini.toml"
 def big_layout(tmp_path: Path, windows: int = 96) -> Path:
     """A generated hall: `windows` front windows over four businesses, chained two by two."""
     codes = ["transfer", "mortgage", "tax", "query"]
-    parts = ['[hall]\nname = "并发测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "19:00"\n'
+    parts = ['[hall]\ncode = "TEST"\nname = "并发测试大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "19:00"\n'
              "per_id_daily_limit = 100\n",
              '[[zones]]\ncode = "all"\nname = "全部"\n']
     for i, code in enumerate(codes):

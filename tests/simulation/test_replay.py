@@ -38,6 +38,7 @@ DAY = date(2026, 11, 23)  # the `clock` fixture's day: 09:00 in Shanghai
 
 LAYOUT = """
 [hall]
+code = "RP01"
 name = "回放测试大厅"
 name_en = "Replay hall"
 timezone = "Asia/Shanghai"

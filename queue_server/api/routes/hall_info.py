@@ -54,7 +54,7 @@ async def queues(hall: HallDep, _: AnyRole) -> list[dict[str, Any]]:
 @router.get("/hall")
 async def hall_info(request: Request, hall: HallDep, _: AnyRole) -> dict[str, Any]:
     h = hall.layout.hall
-    return {"name": h.name, "name_en": h.name_en, "timezone": h.timezone,
+    return {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone,
             "clear_time": h.clear_time.isoformat("minutes"),
             # The business day now, even before its first use case has turned the hall over.
             "day": hall.state.business_day_of(hall.clock()).isoformat(),
