@@ -53,7 +53,7 @@ def _service(args: argparse.Namespace) -> Any:
     settings = Settings.from_env(layout_path=args.layout, data_dir=args.data, db_url=args.db)
     hall = load_layout(settings.layout_path).hall
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate(engine, hall.code)
     return Callbacks(engine, SecretBox(load_secret(settings.data_dir)), tz=hall.tz,
                      share=parse_share(hall.callback_percent), clock=lambda: datetime.now(UTC))
 

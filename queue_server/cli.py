@@ -100,10 +100,13 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from queue_server.domain.layout import load_layout
     from queue_server.store.db import make_engine, migrate
     from queue_server.store.repository import Store
-    engine = make_engine(_settings(args).database_url)
-    migrate(engine)
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    # The hall the database recorded; a fresh one takes the (default) layout's code.
+    migrate(engine, load_layout(settings.layout_path).hall.code)
     return Store(engine)
 
 

@@ -47,7 +47,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     settings = Settings.from_env(layout_path=args.layout, data_dir=args.data, db_url=args.db)
     layout = load_layout(settings.layout_path)
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate(engine, layout.hall.code)
     now = datetime.now(UTC)
     today = business_day(now, layout.hall.tz, layout.hall.clear_time)
     days = Reports(engine).rebuild(args.start, args.end, kpi.Setup.of(layout), today=today,

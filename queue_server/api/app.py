@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     layout = load_layout(settings.layout_path)
     key = slip_key(settings.slip_key)
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate(engine, layout.hall.code, layout.hall.name, strict=True)
     store = Store(engine)
     hall = Hall(layout, store, load_secret(settings.data_dir), clock=clock)
     hub = Hub(settings.client_queue_size)

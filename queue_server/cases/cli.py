@@ -67,7 +67,7 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings.from_env(layout_path=args.layout, data_dir=args.data, db_url=args.db)
     layout = load_layout(settings.layout_path)
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate(engine, layout.hall.code)
     key = load_secret(settings.data_dir)
     config = RecordsConfig.from_env()
     ncfg = NotifyConfig.from_env(settings.data_dir)

@@ -47,7 +47,7 @@ def _applicant_rows(case_no: str, applicants: Sequence[ApplicantRecord]) -> list
 
 def _header(rec: CaseRecord, now: datetime) -> dict[str, Any]:
     return {"version": rec.version, "content_hash": rec.content_hash, "item": rec.item,
-            "item_name": rec.item_name, "hall": rec.hall, "accepted_at": rec.accepted_at,
+            "item_name": rec.item_name, "accepted_hall": rec.hall, "accepted_at": rec.accepted_at,
             "time_limit_days": rec.time_limit_days, "due_date": rec.due_date,
             "receipt_hash": rec.receipt_hash, "ticket_id": rec.ticket, "updated_at": now}
 

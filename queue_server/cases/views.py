@@ -79,7 +79,7 @@ def staff_view(case: dict[str, Any], applicants: list[dict[str, Any]],
     view = kiosk_view(case, applicants, steps)
     view.update({
         "version": case["version"],
-        "hall": case["hall"],
+        "hall": case["accepted_hall"],
         "updated_at": _iso(case["updated_at"]),
         "applicants": [{"id_masked": a["id_masked"], "name_masked": a["name_masked"],
                         "role": a["role"] or None, "phone_masked": a["phone_masked"],

@@ -125,7 +125,7 @@ def _replay(args: argparse.Namespace, policies: tuple[str, ...]) -> int:
         return 1
     engine = make_engine(settings.database_url)
     try:
-        migrate(engine)
+        migrate(engine, layout.hall.code)
         rows, events = read_day(engine, args.replay, local_midnight(layout, args.replay))
     finally:
         engine.dispose()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
+
+from queue_server.store.tables import HALL_OPTION, halls
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -44,11 +48,84 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
                          connect_args=connect_args)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is there)."""
+def migrate(engine: Engine, hall: str | None = None, name: str = "", *,
+            strict: bool = False) -> None:
+    """Bring the schema to the newest revision (a no-op when it is there), then bind the
+    engine to its hall (`bind_hall`).
+
+    `hall` is the layout's code: migration 0008 stamps it on the rows that were there
+    before halls had codes, and a fresh database records it. Once recorded, the
+    database's code is the one bound; `strict` (the server) refuses a layout naming
+    another (`HallMismatch`), where a command run without `--layout` falls back to the
+    default layout's code and must not be refused for it.
+    """
+    _alembic(engine, lambda cfg: command.upgrade(cfg, "head"), hall)
+    bind_hall(engine, hall, name, strict=strict)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (tests, and an operator undoing an upgrade)."""
+    _alembic(engine, lambda cfg: command.downgrade(cfg, revision), None)
+
+
+def _alembic(engine: Engine, run: Callable[[Config], None], hall: str | None) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["hall"] = hall
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # Rebuilding a table (SQLite's way to change a key) drops and renames it;
+            # with foreign keys enforced that would trip on the children of the old one.
+            # PRAGMA foreign_keys only takes effect outside a transaction.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                run(cfg)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+class HallMismatch(Exception):
+    """The layout's hall code is not the one this database was recorded for."""
+
+    def __init__(self, recorded: str, layout: str) -> None:
+        self.recorded, self.layout = recorded, layout
+        super().__init__(
+            f"此数据库属于大厅 {recorded}，布局的大厅代码却是 {layout}：请核对 [hall] code 或 "
+            f"--db/--data / this database belongs to hall {recorded} but the layout's hall "
+            f"code is {layout}: check [hall] code or --db/--data")
+
+
+def bind_hall(engine: Engine, hall: str | None, name: str = "", *, strict: bool = False
+              ) -> str | None:
+    """Record the hall's code in the database the first time, and set it on the engine so
+    that every insert through it stamps its rows with it (tables.hall_column).
+
+    Returns the code bound, or None when neither the caller nor the database knows one
+    (a fresh database opened by a command without a layout: it can read, not write).
+    """
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        recorded = conn.execute(select(halls.c.hall).order_by(halls.c.recorded_at)).scalars().all()
+        if hall is None:
+            if len(recorded) != 1:
+                return None
+            hall = recorded[0]
+        elif not recorded:
+            conn.execute(insert(halls).values(hall=hall, name=name,
+                                              recorded_at=datetime.now(UTC)))
+        elif hall not in recorded:
+            if strict:
+                raise HallMismatch(recorded[0], hall)
+            hall = recorded[0]
+    engine.update_execution_options(**{HALL_OPTION: hall})
+    return hall
 

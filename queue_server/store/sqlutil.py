@@ -17,7 +17,10 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any],
     RETURNING tells, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT.
     """
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # Every key starts with the hall (tables.hall_column), whose value the column's
+    # default gives: the conflict target must name it to match the key.
+    target = ["hall", *keys] if "hall" in table.c and "hall" not in keys else list(keys)
     stmt = (dialect.insert(table).values(**values)
-            .on_conflict_do_nothing(index_elements=list(keys))
+            .on_conflict_do_nothing(index_elements=target)
             .returning(*(table.c[k] for k in keys)))
     return conn.execute(stmt).first() is not None

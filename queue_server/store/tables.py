@@ -11,7 +11,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -23,8 +23,64 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import ExecutionContext
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
 
 metadata = MetaData()
+
+# The execution option naming the hall whose rows a connection writes: set once on the
+# engine (`store.db.bind_hall`), read by every table's `hall` column default below.
+HALL_OPTION = "hallq_hall"
+
+
+class HallUnknown(Exception):
+    """A write through an engine that was never told its hall."""
+
+
+def _hall_of(ctx: ExecutionContext) -> str:
+    code = ctx.execution_options.get(HALL_OPTION)
+    if not code:
+        raise HallUnknown("数据库未绑定大厅代码，拒绝写入 / the engine was opened without a "
+                          "hall code (store.db.bind_hall): nothing is written without one")
+    return str(code)
+
+
+def hall_column() -> Column[str]:
+    """Which hall a row belongs to: every table has it and every key starts with it, so a
+    city centre's database can hold every hall's rows in this same schema (docs/network.md).
+    Storage fills it on every insert from the engine it was opened with."""
+    return Column("hall", String(8), nullable=False, default=_hall_of)
+
+
+class next_seq(ColumnElement[int]):
+    """The next number of an append-only log's `seq`, in the INSERT itself.
+
+    `seq` shares its key with `hall`, and SQLite's AUTOINCREMENT only works on a lone
+    INTEGER PRIMARY KEY; so SQLite takes the highest plus one inside the INSERT (SQLite
+    has one writer at a time, the statement cannot race itself) and PostgreSQL keeps the
+    column's own sequence (docs/network.md)."""
+
+    inherit_cache = True
+    type = Integer()
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+
+@compiles(next_seq, "sqlite")
+def _next_seq_sqlite(element: next_seq, compiler: SQLCompiler, **kw: object) -> str:
+    return f"(SELECT coalesce(max(seq), 0) + 1 FROM {element.table})"
+
+
+@compiles(next_seq, "postgresql")
+def _next_seq_pg(element: next_seq, compiler: SQLCompiler, **kw: object) -> str:
+    return f"nextval(pg_get_serial_sequence('{element.table}', 'seq'))"
+
+
+def seq_column(table: str) -> Column[int]:
+    return Column("seq", Integer, nullable=False, autoincrement=False, default=next_seq(table))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -53,7 +109,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 tickets = Table(
     "tickets", metadata,
-    Column("id", String(32), primary_key=True),
+    hall_column(),
+    Column("id", String(32), nullable=False),
     Column("day", Date, nullable=False),
     Column("number", String(16), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -82,15 +139,18 @@ tickets = Table(
     Column("request_key", String(100)),
     Column("appointment_code", String(64)),  # the booking it checked in, if any
     # Numbers are unique per hall per business day, whatever the concurrency.
-    UniqueConstraint("day", "number", name="uq_tickets_day_number"),
+    PrimaryKeyConstraint("hall", "id", name="pk_tickets"),
+    UniqueConstraint("hall", "day", "number", name="uq_tickets_day_number"),
     Index("ix_tickets_day_status", "day", "status"),
     Index("ix_tickets_id_hash", "id_hash"),
-    Index("uq_tickets_day_request_key", "day", "request_key", unique=True),
+    Index("uq_tickets_day_request_key", "hall", "day", "request_key", unique=True),
 )
 
 events = Table(
     "events", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    hall_column(),
+    # Numbered by the hall's one writer (ChangeBatch), gapless and in order.
+    Column("seq", Integer, nullable=False, autoincrement=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("type", String(32), nullable=False),
     Column("actor", String(64), nullable=False),
@@ -99,13 +159,15 @@ events = Table(
     Column("data", JSON, nullable=False),
     # Who was on duty at the event's window (migration 0005): reports by staff read it.
     Column("staff", String(16)),
+    PrimaryKeyConstraint("hall", "seq", name="pk_events"),
     Index("ix_events_ticket", "ticket_id"),
     Index("ix_events_at", "at"),
 )
 
 windows = Table(
     "windows", metadata,
-    Column("number", Integer, primary_key=True),
+    hall_column(),
+    Column("number", Integer, nullable=False, autoincrement=False),
     Column("day", Date, nullable=False),  # live state belongs to one business day
     Column("zone", String(40), nullable=False),
     Column("businesses", JSON, nullable=False),
@@ -117,24 +179,30 @@ windows = Table(
     Column("staff", String(16)),  # the staff number signed in at the window, if anyone
     Column("staff_name", String(40)),  # as signed in, so the day's screens need no lookup
     Column("staff_since", UTCDateTime()),
+    PrimaryKeyConstraint("hall", "number", name="pk_windows"),
 )
 
 tokens = Table(
     "tokens", metadata,
-    Column("id", String(16), primary_key=True),
-    Column("token_hash", String(64), nullable=False, unique=True),
+    hall_column(),
+    Column("id", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False),
     Column("role", String(16), nullable=False),
     Column("window", Integer),
     Column("name", String(80), nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
+    PrimaryKeyConstraint("hall", "id", name="pk_tokens"),
+    UniqueConstraint("hall", "token_hash", name="uq_tokens_token_hash"),
 )
 
 day_reports = Table(
     "day_reports", metadata,
-    Column("day", Date, primary_key=True),
+    hall_column(),
+    Column("day", Date, nullable=False),
     Column("closed_at", UTCDateTime(), nullable=False),
     Column("report", JSON, nullable=False),
+    PrimaryKeyConstraint("hall", "day", name="pk_day_reports"),
 )
 
 
@@ -144,12 +212,14 @@ day_reports = Table(
 
 cases = Table(
     "cases", metadata,
-    Column("case_no", String(40), primary_key=True),
+    hall_column(),
+    Column("case_no", String(40), nullable=False),
     Column("version", BigInteger, nullable=False),  # the back office's; newer wins
     Column("content_hash", String(64), nullable=False),
     Column("item", String(40), nullable=False),
     Column("item_name", String(80), nullable=False, default=""),
-    Column("hall", String(40), nullable=False, default=""),
+    # The back office's name of where it was accepted (the push's `hall`), not our code.
+    Column("accepted_hall", String(40), nullable=False, default=""),
     Column("accepted_at", UTCDateTime(), nullable=False),
     Column("time_limit_days", Integer, nullable=False),
     Column("due_date", Date, nullable=False),
@@ -161,13 +231,15 @@ cases = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("ticket_id", String(32)),  # the queue ticket it was accepted at (migration 0005)
+    PrimaryKeyConstraint("hall", "case_no", name="pk_cases"),
     Index("ix_cases_due_date", "due_date"),
     Index("ix_cases_ticket_id", "ticket_id"),
 )
 
 case_applicants = Table(
     "case_applicants", metadata,
-    Column("case_no", String(40), ForeignKey("cases.case_no"), nullable=False),
+    hall_column(),
+    Column("case_no", String(40), nullable=False),
     Column("idx", Integer, nullable=False),
     Column("id_hash", String(64), nullable=False),
     Column("id_masked", String(24), nullable=False),
@@ -179,25 +251,31 @@ case_applicants = Table(
     Column("wechat_sealed", String(200)),
     Column("wechat_masked", String(16)),
     Column("wechat_ref", String(20)),
-    PrimaryKeyConstraint("case_no", "idx", name="pk_case_applicants"),
+    PrimaryKeyConstraint("hall", "case_no", "idx", name="pk_case_applicants"),
+    ForeignKeyConstraint(["hall", "case_no"], ["cases.hall", "cases.case_no"],
+                         name="fk_case_applicants_case"),
     Index("ix_case_applicants_id_hash", "id_hash"),
 )
 
 case_steps = Table(
     "case_steps", metadata,
-    Column("case_no", String(40), ForeignKey("cases.case_no"), nullable=False),
+    hall_column(),
+    Column("case_no", String(40), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("step", String(16), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("note", String(200), nullable=False, default=""),
     Column("reason", String(400), nullable=False, default=""),
     Column("received_at", UTCDateTime(), nullable=False),
-    PrimaryKeyConstraint("case_no", "seq", name="pk_case_steps"),
+    PrimaryKeyConstraint("hall", "case_no", "seq", name="pk_case_steps"),
+    ForeignKeyConstraint(["hall", "case_no"], ["cases.hall", "cases.case_no"],
+                         name="fk_case_steps_case"),
 )
 
 units = Table(
     "units", metadata,
-    Column("unit_no", String(40), primary_key=True),
+    hall_column(),
+    Column("unit_no", String(40), nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("location", String(200), nullable=False),
@@ -207,25 +285,30 @@ units = Table(
     # Mortgages, seizures, objections, pre-notices: persons in them masked.
     Column("encumbrances", JSON, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", "unit_no", name="pk_units"),
 )
 
 unit_holders = Table(
     "unit_holders", metadata,
-    Column("unit_no", String(40), ForeignKey("units.unit_no"), nullable=False),
+    hall_column(),
+    Column("unit_no", String(40), nullable=False),
     Column("idx", Integer, nullable=False),
     Column("kind", String(12), nullable=False),  # owner | prenotice
     Column("id_hash", String(64), nullable=False),
     Column("id_masked", String(24), nullable=False),
     Column("name_masked", String(40), nullable=False),
     Column("share", String(40), nullable=False, default=""),
-    PrimaryKeyConstraint("unit_no", "idx", name="pk_unit_holders"),
+    PrimaryKeyConstraint("hall", "unit_no", "idx", name="pk_unit_holders"),
+    ForeignKeyConstraint(["hall", "unit_no"], ["units.hall", "units.unit_no"],
+                         name="fk_unit_holders_unit"),
     Index("ix_unit_holders_id_hash", "id_hash"),
 )
 
 # Append-only: no code path updates or deletes it, and triggers refuse it (migration 0002).
 archive_audit = Table(
     "archive_audit", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    hall_column(),
+    seq_column("archive_audit"),
     Column("at", UTCDateTime(), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("token_id", String(16), nullable=False),
@@ -235,13 +318,15 @@ archive_audit = Table(
     Column("subject_masked", String(24)),
     Column("unit_no", String(40)),  # one row per unit shown; NULL when none was
     Column("outcome", String(16), nullable=False),  # shown | none | rate_limited
+    PrimaryKeyConstraint("hall", "seq", name="pk_archive_audit"),
     Index("ix_archive_audit_at", "at"),
     Index("ix_archive_audit_unit", "unit_no"),
 )
 
 notify_outbox = Table(
     "notify_outbox", metadata,
-    Column("id", String(120), primary_key=True),  # the idempotency key
+    hall_column(),
+    Column("id", String(120), nullable=False),  # the idempotency key
     Column("kind", String(24), nullable=False),
     Column("channel", String(12), nullable=False),  # sms | wechat
     Column("recipient_sealed", String(200), nullable=False),
@@ -258,12 +343,14 @@ notify_outbox = Table(
     Column("gateway_ref", String(80)),
     Column("last_error", String(300)),
     Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", "id", name="pk_notify_outbox"),
     Index("ix_notify_outbox_due", "status", "next_attempt_at"),
 )
 
 ticket_watch = Table(
     "ticket_watch", metadata,
-    Column("ticket_id", String(32), primary_key=True),
+    hall_column(),
+    Column("ticket_id", String(32), nullable=False),
     Column("day", Date, nullable=False),
     Column("phone_sealed", String(120), nullable=False),
     Column("phone_masked", String(16), nullable=False),
@@ -272,6 +359,7 @@ ticket_watch = Table(
     Column("near_sent_at", UTCDateTime()),
     Column("called_sent_at", UTCDateTime()),
     Column("closed_at", UTCDateTime()),
+    PrimaryKeyConstraint("hall", "ticket_id", name="pk_ticket_watch"),
     Index("ix_ticket_watch_day", "day"),
 )
 
@@ -280,18 +368,21 @@ ticket_watch = Table(
 
 staff = Table(
     "staff", metadata,
-    Column("number", String(16), primary_key=True),  # 工号
+    hall_column(),
+    Column("number", String(16), nullable=False),  # 工号
     Column("name", String(40), nullable=False),
     Column("department", String(60), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("disabled_at", UTCDateTime()),
+    PrimaryKeyConstraint("hall", "number", name="pk_staff"),
 )
 
 # One row per rated service: a journey's ticket has one service per window it passed.
 evaluations = Table(
     "evaluations", metadata,
-    Column("id", String(32), primary_key=True),
+    hall_column(),
+    Column("id", String(32), nullable=False),
     Column("ticket_id", String(32), nullable=False),
     Column("number", String(16), nullable=False),
     Column("day", Date, nullable=False),
@@ -308,15 +399,16 @@ evaluations = Table(
     Column("reason", String(24)),
     Column("comment", String(400), nullable=False, default=""),
     Column("at", UTCDateTime(), nullable=False),
-    UniqueConstraint("ticket_id", "service_seq", name="uq_evaluations_service"),
+    PrimaryKeyConstraint("hall", "id", name="pk_evaluations"),
+    UniqueConstraint("hall", "ticket_id", "service_seq", name="uq_evaluations_service"),
     Index("ix_evaluations_day", "day"),
 )
 
 work_orders = Table(
     "work_orders", metadata,
-    Column("id", String(32), primary_key=True),
-    Column("evaluation_id", String(32), ForeignKey("evaluations.id"), nullable=False,
-           unique=True),
+    hall_column(),
+    Column("id", String(32), nullable=False),
+    Column("evaluation_id", String(32), nullable=False),
     Column("ticket_id", String(32), nullable=False),
     Column("number", String(16), nullable=False),
     Column("window", Integer, nullable=False),
@@ -331,18 +423,25 @@ work_orders = Table(
     Column("due_provisional", Boolean, nullable=False, default=False),
     Column("replied_at", UTCDateTime()),
     Column("closed_at", UTCDateTime()),
+    PrimaryKeyConstraint("hall", "id", name="pk_work_orders"),
+    UniqueConstraint("hall", "evaluation_id", name="uq_work_orders_evaluation"),
+    ForeignKeyConstraint(["hall", "evaluation_id"], ["evaluations.hall", "evaluations.id"],
+                         name="fk_work_orders_evaluation"),
     Index("ix_work_orders_status_due", "status", "due_date"),
 )
 
 work_order_steps = Table(
     "work_order_steps", metadata,
-    Column("order_id", String(32), ForeignKey("work_orders.id"), nullable=False),
+    hall_column(),
+    Column("order_id", String(32), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("step", String(12), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("note", String(1000), nullable=False, default=""),
-    PrimaryKeyConstraint("order_id", "seq", name="pk_work_order_steps"),
+    PrimaryKeyConstraint("hall", "order_id", "seq", name="pk_work_order_steps"),
+    ForeignKeyConstraint(["hall", "order_id"], ["work_orders.hall", "work_orders.id"],
+                         name="fk_work_order_steps_order"),
 )
 
 
@@ -354,7 +453,8 @@ work_order_steps = Table(
 # One draw per month: the month is the key, so a second draw is refused by the database.
 callback_draws = Table(
     "callback_draws", metadata,
-    Column("month", String(7), primary_key=True),  # YYYY-MM
+    hall_column(),
+    Column("month", String(7), nullable=False),  # YYYY-MM
     Column("seed", String(32), nullable=False),  # 128 random bits, hex
     Column("share_percent", String(12), nullable=False),  # exact decimal text, e.g. "5"
     Column("population", Integer, nullable=False),
@@ -362,6 +462,7 @@ callback_draws = Table(
     Column("sample_size", Integer, nullable=False),
     Column("drawn_at", UTCDateTime(), nullable=False),
     Column("drawn_by", String(80), nullable=False),
+    PrimaryKeyConstraint("hall", "month", name="pk_callback_draws"),
 )
 
 # The visits drawn, as they were at the draw: who served them, the phone masked. The
@@ -369,7 +470,8 @@ callback_draws = Table(
 # re-sealing (notify/reseal.py) keeps it current; an append-only copy could not be.
 callback_calls = Table(
     "callback_calls", metadata,
-    Column("month", String(7), ForeignKey("callback_draws.month"), nullable=False),
+    hall_column(),
+    Column("month", String(7), nullable=False),
     Column("ticket_id", String(32), nullable=False),
     Column("rank", Integer, nullable=False),  # the draw's order: the call order
     Column("number", String(16), nullable=False),
@@ -381,12 +483,15 @@ callback_calls = Table(
     # Where the number is: a case applicant (case_no, idx), or the ticket's watch when NULL.
     Column("phone_case_no", String(40)),
     Column("phone_idx", Integer),
-    PrimaryKeyConstraint("month", "ticket_id", name="pk_callback_calls"),
+    PrimaryKeyConstraint("hall", "month", "ticket_id", name="pk_callback_calls"),
+    ForeignKeyConstraint(["hall", "month"], ["callback_draws.hall", "callback_draws.month"],
+                         name="fk_callback_calls_draw"),
 )
 
 callback_outcomes = Table(
     "callback_outcomes", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    hall_column(),
+    seq_column("callback_outcomes"),
     Column("month", String(7), nullable=False),
     Column("ticket_id", String(32), nullable=False),
     Column("reached", Boolean, nullable=False),
@@ -396,19 +501,22 @@ callback_outcomes = Table(
     Column("comment", String(1000), nullable=False, default=""),
     Column("actor", String(80), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", "seq", name="pk_callback_outcomes"),
     Index("ix_callback_outcomes_call", "month", "ticket_id"),
 )
 
 # Who saw a full phone number, when, for which call.
 callback_reveals = Table(
     "callback_reveals", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    hall_column(),
+    seq_column("callback_reveals"),
     Column("month", String(7), nullable=False),
     Column("ticket_id", String(32), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("token_id", String(16), nullable=False),
     Column("role", String(16), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", "seq", name="pk_callback_reveals"),
     Index("ix_callback_reveals_call", "month", "ticket_id"),
 )
 
@@ -419,10 +527,24 @@ callback_reveals = Table(
 # Deleting rows only costs time: the next report recomputes them from `events`.
 report_days = Table(
     "report_days", metadata,
+    hall_column(),
     Column("day", Date, nullable=False),
     Column("by", String(8), nullable=False),
     Column("key", String(40), nullable=False),
     Column("figures", JSON, nullable=False),
     Column("computed_at", UTCDateTime(), nullable=False),
-    PrimaryKeyConstraint("day", "by", "key", name="pk_report_days"),
+    PrimaryKeyConstraint("hall", "day", "by", "key", name="pk_report_days"),
+)
+
+
+# --- the hall register (migration 0008) -----------------------------------------------
+# Which hall this database belongs to: the code the first `hallq serve` recorded. A
+# server whose layout names another code is refused (it would stamp another hall's code
+# on this hall's rows); at the city centre it lists every hall that sent rows.
+halls = Table(
+    "halls", metadata,
+    Column("hall", String(8), nullable=False),
+    Column("name", String(80), nullable=False, default=""),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", name="pk_halls"),
 )

@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from queue_server.store.db import MIGRATIONS, make_engine, migrate
+from queue_server.store.db import MIGRATIONS, downgrade, make_engine, migrate
 from queue_server.store.tables import metadata
 
 CASES = {"cases", "case_applicants", "case_steps", "units", "unit_holders", "archive_audit",
@@ -41,10 +41,7 @@ def test_the_migrations_build_every_declared_table(db_url: str):
 
 
 def _down_to(engine, revision: str) -> None:  # type: ignore[no-untyped-def]
-    cfg = _config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    downgrade(engine, revision)
 
 
 def test_down_and_up_again(db_url: str):

@@ -50,7 +50,7 @@ class Scripted:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     e = make_engine(db_url)
-    migrate(e)
+    migrate(e, "TEST")
     yield e
     e.dispose()
 

@@ -51,7 +51,7 @@ def test_old_values_open_and_reseal_as_aes_gcm():
 def test_a_starting_server_reseals_what_it_finds(make_app: AppFactory, db_url: str, tmp_path):
     secret = load_secret(tmp_path / "var")
     engine = make_engine(db_url)
-    migrate(engine)
+    migrate(engine, "MINI")  # the hall make_app serves (tests/fixtures/mini.toml)
     at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
     def watch(ticket: str, sealed: str) -> dict[str, object]:

@@ -104,9 +104,11 @@ def test_serve_demo_prints_links_that_work(tmp_path: Path):
         proc.wait(timeout=10)
     # A second demo start revokes the first set: old links stop working.
     from queue_server.security import authenticate
-    from queue_server.store.db import make_engine
+    from queue_server.store.db import make_engine, migrate
     from queue_server.store.repository import Store
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'var' / 'hallq.db'}"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'hallq.db'}")
+    migrate(engine)  # bound to the hall the server recorded
+    store = Store(engine)
     from queue_server.cli import demo_links
     from queue_server.domain.layout import load_layout
     demo_links(store, "http://x", load_layout(REPO / "layouts" / "hengyang.toml"))

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 
 def test_two_generated_days_add_up(db_url: str):
     engine = make_engine(db_url)
-    migrate(engine)
+    migrate(engine, "TEST")
     try:
         layout = load_layout(bench.LAYOUT)
         end = date(2026, 11, 27)  # a Friday: two working days
