@@ -138,8 +138,9 @@ def _serve(args: argparse.Namespace) -> int:
                           load_layout(settings.layout_path).hall.code)
         lock.acquire()
         app = create_app(settings)
-    except HeldElsewhere as exc:
-        print(exc, file=sys.stderr)
+    except (HeldElsewhere, HallMismatch) as exc:
+        print(f"{exc}；服务器未启动 / the server did not start" if isinstance(exc, HallMismatch)
+              else exc, file=sys.stderr)
         return 1
     except OperationalError as exc:
         first = str(exc.orig or exc).strip().splitlines()[0]

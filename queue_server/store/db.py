@@ -63,6 +63,11 @@ def migrate(engine: Engine, hall: str | None = None, name: str = "", *,
     bind_hall(engine, hall, name, strict=strict)
 
 
+def upgrade(engine: Engine, revision: str, hall: str | None = None) -> None:
+    """Bring the schema up to `revision` only (tests building an older database)."""
+    _alembic(engine, lambda cfg: command.upgrade(cfg, revision), hall)
+
+
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to `revision` (tests, and an operator undoing an upgrade)."""
     _alembic(engine, lambda cfg: command.downgrade(cfg, revision), None)

@@ -3,7 +3,6 @@ declares, every table of it, and the newest ones go down and up again cleanly.""
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
