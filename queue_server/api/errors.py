@@ -62,15 +62,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StaleState)
     async def _stale(_: Request, exc: StaleState) -> JSONResponse:
-        return JSONResponse(error_body("conflict", f"该号刚被他人处理，请刷新 / {exc}"),
-                            status_code=409)
+        return JSONResponse(error_body(
+            "conflict", f"{exc.number} 号刚被别处处理，本次操作没有生效，请按最新情况再办 / "
+                        f"ticket {exc.number} was just changed elsewhere: this action was not "
+                        f"done; carry on from the latest state"), status_code=409)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # A row somebody else wrote (a second server process by mistake) collided with this
         # request's: nothing of it was stored.
         return JSONResponse(error_body(
-            "conflict", "数据已被其他程序改动，请重试 / the data was changed elsewhere; try again"),
+            "conflict", "数据刚被别处改动，本次操作没有生效，请再试一次 / the data was just "
+                        "changed elsewhere: this action was not done; please try again"),
             status_code=409)
 
     async def _storage(_: Request, exc: Exception) -> JSONResponse:

@@ -31,6 +31,7 @@ class StaleState(Exception):
     """The database no longer holds what this process believed: nothing was written."""
 
     def __init__(self, number: str) -> None:
+        self.number = number
         super().__init__(f"ticket {number} was changed elsewhere")
 
 

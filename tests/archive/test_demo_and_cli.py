@@ -18,6 +18,7 @@ from queue_server.cases.steps import Step
 from queue_server.domain.identity import normalise_id_number
 from queue_server.store.tables import cases, units
 from tests.cases.helpers import ZHANG, dump_database, unit_body
+from tests.server.conftest import MINI
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -66,7 +67,8 @@ def test_units_import_from_the_command_line(db_url: str, tmp_path: Path, capsys,
              json.dumps({"unit_no": "U-2", **unit_body(holders=[{"id_number": "1", "name": "某"}])},
                         ensure_ascii=False)]
     path.write_text("\n".join(lines), encoding="utf-8")
-    args = ["--db", db_url, "--data", str(tmp_path / "var")]
+    # The hall's own layout, as make_app runs it: the rows carry its code.
+    args = ["--db", db_url, "--data", str(tmp_path / "var"), "--layout", str(MINI)]
     assert main(["units", "import", str(path), *args]) == 1  # line 2 is bad
     captured = capsys.readouterr()
     assert "created=1" in captured.out and f"{path}:2:" in captured.err
@@ -78,7 +80,8 @@ def test_units_import_from_the_command_line(db_url: str, tmp_path: Path, capsys,
 
 def test_the_demo_command_fills_an_empty_database_once(db_url: str, tmp_path: Path, capsys,
                                                        make_app):
-    args = ["--db", db_url, "--data", str(tmp_path / "var")]
+    # The hall's own layout, as make_app runs it: the rows carry its code.
+    args = ["--db", db_url, "--data", str(tmp_path / "var"), "--layout", str(MINI)]
     assert main(["cases", "demo", "--units", "120", "--cases", "80", "--seed", "5", *args]) == 0
     out = capsys.readouterr().out
     assert "120 units, 80 cases" in out and "invented ID" in out

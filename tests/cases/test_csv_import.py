@@ -13,6 +13,7 @@ from queue_server.cases import csv_import
 from queue_server.cases.steps import Step
 from queue_server.store.tables import case_steps, cases
 from tests.cases.helpers import LI, PHONE_LI, PHONE_ZHANG, WANG, ZHANG
+from tests.server.conftest import MINI
 
 AT = "2026-11-20T09:30:00+08:00"
 HEADER = ("case_no,version,item,item_name,time_limit_days,accepted_at,applicant_ids,"
@@ -90,12 +91,14 @@ def test_the_cli_imports_a_file(db_url: str, tmp_path: Path, capsys, make_app):
     path = tmp_path / "cases.csv"
     path.write_bytes(GOOD.encode("gb18030"))  # as a Chinese back office might export it
     data = tmp_path / "var"
-    assert main(["cases", "import", str(path), "--db", db_url, "--data", str(data)]) == 0
+    # The hall's own layout, as the server below runs it: the rows carry its code.
+    hall = ["--db", db_url, "--data", str(data), "--layout", str(MINI)]
+    assert main(["cases", "import", str(path), *hall]) == 0
     out = capsys.readouterr().out
     assert "created=2" in out and "steps_added=4" in out
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + f"C-4,1,x,,5,{AT},{ZHANG},张三丰,,,1,nope,{AT},\n", encoding="utf-8")
-    assert main(["cases", "import", str(bad), "--db", db_url, "--data", str(data)]) == 1
+    assert main(["cases", "import", str(bad), *hall]) == 1
     err = capsys.readouterr().err
     assert f"{bad}:2:" in err and ZHANG not in err
     # The same data is what the server sees (same secret in the data directory).

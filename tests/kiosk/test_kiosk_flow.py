@@ -7,7 +7,7 @@ what happened and what to do; a ticket the server issued is printed or shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import httpx
@@ -22,6 +22,7 @@ from kiosk.client import FeatureMissing, Refused, ServerUnreachable
 from kiosk.codes import receipt_text
 from kiosk.settings import KioskSettings
 from kiosk.state import Purpose, Screen
+from queue_server.store.tables import tickets
 from tests.kiosk.conftest import (
     ARCHIVE_ROUTE,
     CASE_ROUTE,
@@ -191,6 +192,30 @@ def _refused(rig: Rig, code: str) -> None:
     assert rig.printer.jobs == [] and rig.flow.counters["refused"] == 1
     rig.flow.home()
     assert rig.state.screen is Screen.HOME and rig.state.message is None
+
+
+def test_a_ticket_that_lost_a_race_says_so(rig_factory: RigFactory) -> None:
+    """Another writer took the number this kiosk's ticket was to get (409 conflict): the
+    applicant is told nothing was issued and to try again, and is not left guessing."""
+    rig = rig_factory(MINI, catalogue=False)
+    engine = rig.hall.app.state.store.engine
+    at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    with engine.begin() as conn:  # behind the server's back, as a second server would
+        conn.execute(tickets.insert().values(
+            id="elsewhere", day=DAY, number="A001", seq=1, business="transfer",
+            origin_business="transfer", status="waiting", priority="normal", issued_at=at,
+            queued_at=at))
+    rig.lay("zhang")
+    rig.flow.choose_item("transfer")
+    s = rig.state
+    assert s.screen is Screen.MESSAGE and s.message is not None and s.message.code == "conflict"
+    assert texts.message("conflict")[0] == "刚才没有办成，什么也没有保存"
+    assert "本次操作没有生效" in s.message.detail_zh and "not done" in s.message.detail_en
+    assert rig.printer.jobs == []
+    rig.flow.home()
+    rig.lay("zhang")  # trying again works: the server gives the next free number
+    rig.flow.choose_item("transfer")
+    assert rig.state.result is not None and rig.state.result.ticket.number == "A002"
 
 
 def test_daily_cap_reached(rig_factory: RigFactory) -> None:

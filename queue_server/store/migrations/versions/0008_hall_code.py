@@ -111,8 +111,9 @@ SPECS = [  # parents before their children
 ]
 
 # Append-only tables: SQLite drops a table's triggers with it when batch mode rebuilds it.
-_ARCHIVE_REFUSE = "archive_audit is append-only"
-_CALLBACK_REFUSE = "callback records are append-only"
+# (The texts of 0002 and 0006.)
+_ARCHIVE_REFUSE = "archive_audit is append-only / 查询审计日志只能追加"
+_CALLBACK_REFUSE = "回访记录只能追加 / call-back records are append-only"
 _APPEND_ONLY = {"archive_audit": _ARCHIVE_REFUSE, "callback_draws": _CALLBACK_REFUSE,
                 "callback_calls": _CALLBACK_REFUSE, "callback_outcomes": _CALLBACK_REFUSE,
                 "callback_reveals": _CALLBACK_REFUSE}
