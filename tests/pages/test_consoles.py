@@ -108,8 +108,8 @@ def test_window_console_buttons_and_keys_drive_the_window(hall: HallServer, open
     assert hall.window(1)["current"]["id"] == b1["id"]
 
 
-def test_sign_in_form_and_a_refused_action_shown_in_words(hall: HallServer, open_page: Any
-                                                           ) -> None:
+def test_sign_in_form_and_a_refused_action_shown_in_words(hall: HallServer, open_page: Any,
+                                                           pages_dir: Path) -> None:
     # A wrong token in the address: the sign-in form says so and takes another.
     page = open_page(f"{hall.url}/console/window/2?token=hq_wrong", 1366, 768)
     page.wait_for_selector("#login-token")
@@ -136,11 +136,39 @@ def test_sign_in_form_and_a_refused_action_shown_in_words(hall: HallServer, open
 
     page.route("**/api/v1/windows/2/call-next", guide_first)
     page.click("#act-call")
-    page.wait_for_selector(".toast.error")
-    assert f"正在办理 {a1['number']}" in page.inner_text(".toast.error")
+    # A write that lost a race is said as such: not done, and why.
+    page.wait_for_selector(".toast.conflict")
+    said = page.inner_text(".toast.conflict")
+    assert said.startswith("未执行：") and f"正在办理 {a1['number']}" in said and "Not done" in said
     # And the console is usable again once the window's state is reloaded: it shows the
     # ticket the guide called.
     wait_current(page, a1["number"])
+    page.screenshot(path=str(pages_dir / "window-console-lost-race.png"))
+
+
+def test_a_change_made_behind_the_server_is_told_not_guessed(hall: HallServer, open_page: Any,
+                                                             pages_dir: Path) -> None:
+    """The database changed under the server (a second writer by mistake): the clerk's
+    "start" is refused with 409 conflict, and the console says it was not done."""
+    import sqlalchemy as sa
+
+    a1 = hall.issue("transfer")
+    page = open_page(f"{hall.url}/console/window/1?token={hall.token('window', 1)}", 1366, 768)
+    wait_live(page)
+    page.wait_for_function("document.querySelectorAll('#waiting tbody tr[data-id]').length === 1")
+    page.click("#act-call")
+    wait_current(page, a1["number"])
+    engine = sa.create_engine(hall.settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE tickets SET status = 'no_show' WHERE id = :id"),
+                     {"id": a1["id"]})
+    engine.dispose()
+    page.click("#act-start")
+    page.wait_for_selector(".toast.conflict")
+    said = page.inner_text(".toast.conflict")
+    assert said.startswith(f"未执行：{a1['number']} 号刚被别处处理，本次操作没有生效"), said
+    assert "Not done: ticket" in said
+    page.screenshot(path=str(pages_dir / "window-console-conflict.png"))
 
 
 def test_guide_console_sees_the_hall_and_moves_it(hengyang: HallServer, open_page: Any,

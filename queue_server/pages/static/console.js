@@ -2,7 +2,7 @@
 // call back, pause and resume, each on a button with its key. One request at a time:
 // every button is disabled while one is in flight, so a double click calls once.
 
-import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText, minutesSince, windowNumberFromPath } from './hallq.js';
+import { $, h, api, LiveHall, signIn, forgetToken, toast, toastRefusal, clockText, minutesSince, windowNumberFromPath } from './hallq.js';
 
 const n = windowNumberFromPath();
 const KIND = `window-${n}`;
@@ -43,7 +43,7 @@ const ACTIONS = [
 
 async function request(method, path, body) {
   const r = await api(state.token, method, path, body);
-  if (!r.ok) toast(r.error.message);
+  if (!r.ok) toastRefusal(r);
   return r;
 }
 

@@ -4,7 +4,7 @@
 // tickets between services, issue green-channel tickets; and every self-service kiosk's
 // health, the faulty and silent ones first, because those are what a guide walks over to fix.
 
-import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText, serverNow } from './hallq.js';
+import { $, h, api, LiveHall, signIn, forgetToken, toast, toastRefusal, clockText, serverNow } from './hallq.js';
 
 const KIND = 'guide';
 const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] };
@@ -374,7 +374,7 @@ async function loadKiosks() {
 // --- actions -----------------------------------------------------------------------------------
 async function request(method, path, body) {
   const r = await api(state.token, method, path, body);
-  if (!r.ok) toast(r.error.message);
+  if (!r.ok) toastRefusal(r);
   return r;
 }
 

@@ -336,12 +336,30 @@ export class LiveHall {
 }
 
 // --- small shared views -------------------------------------------------------------------
+// A refused write, as a toast says it. A 409 is a write that lost a race (another window,
+// console or pad got there first, or the data changed behind this server): nothing of it
+// was kept, and the staff member must know that rather than guess, so it says "not done"
+// first, in its own colour, and stays up longer than other errors.
+export function refusal(r) {
+  const message = r.error?.message || `服务器错误 / server error ${r.status}`;
+  if (r.status !== 409) return { text: message, kind: 'error' };
+  const cut = message.indexOf(' / ');
+  const zh = cut < 0 ? message : message.slice(0, cut);
+  const en = cut < 0 ? '' : message.slice(cut + 3);
+  return { text: `未执行：${zh} / Not done: ${en || zh}`, kind: 'conflict' };
+}
+
+export function toastRefusal(r) {
+  const { text, kind } = refusal(r);
+  return toast(text, kind);
+}
+
 export function toast(message, kind = 'error') {
   let box = document.getElementById('toasts');
   if (!box) { box = h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'assertive' }); document.body.append(box); }
-  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, message);
+  const el = h('div', { class: `toast ${kind}`, role: kind === 'ok' ? 'status' : 'alert' }, message);
   box.append(el);
-  setTimeout(() => el.remove(), kind === 'error' ? 6000 : 3000);
+  setTimeout(() => el.remove(), { error: 6000, conflict: 12000 }[kind] || 3000);
   return el;
 }
 

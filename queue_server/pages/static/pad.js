@@ -6,7 +6,7 @@
 // Time-outs, in seconds, may be set in the address (?wake=60&ask=25&thanks=6): how long
 // it waits for the overall touch, for the optional questions, and how long it thanks.
 
-import { $, h, api, LiveHall, signIn, toast, windowNumberFromPath } from './hallq.js';
+import { $, h, api, LiveHall, signIn, toast, toastRefusal, windowNumberFromPath } from './hallq.js';
 
 const n = windowNumberFromPath();
 const KIND = `pad-${n}`;
@@ -169,7 +169,7 @@ async function submit() {
     after(THANKS_MS, sleep);
     return;
   }
-  toast(r.error.message);
+  toastRefusal(r);
   if (r.status === 0) { after(ASK_MS, submit); return; } // the server is away: try again
   after(THANKS_MS, sleep);
 }
