@@ -228,6 +228,20 @@ class BoardWriter:
                 self._cond.notify_all()
 
 
+def _reason(body: bytes | None, lang: str = "zh") -> str:
+    """The message of a refusal's `{"error": {"code", "message"}}` body, in one language
+    ("中文 / English" as the server writes it), or what little the body says otherwise."""
+    try:
+        err = json.loads(body or b"{}")["error"]
+        message, code = str(err.get("message", "")), str(err.get("code", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        text = (body or b"").decode("utf-8", "replace").strip()[:200]
+        return text or ("无说明" if lang == "zh" else "no reason given")
+    zh, _, en = message.partition(" / ")
+    said = (zh if lang == "zh" else en or zh).strip()
+    return f"{said} ({code})" if code else said
+
+
 class LedBridge:
     def __init__(self, boards: LedBoards, server: str, token: str,
                  texts: BridgeTexts | None = None) -> None:
@@ -285,7 +299,12 @@ class LedBridge:
                         "服务器拒绝了令牌 / the server refused the token") from None
                 log.warning("LED bridge: connection closed (%s); reconnecting", exc)
             except InvalidStatus as exc:
-                log.warning("LED bridge: server answered %s; reconnecting", exc.response.status_code)
+                # Said with the server's own reason (a 409 conflict, a proxy's refusal), so
+                # whoever reads the log knows what happened, not only that it did.
+                status = exc.response.status_code
+                log.warning("LED 桥：服务器答复 %s：%s；稍后重连 / LED bridge: server answered "
+                            "%s: %s; reconnecting", status, _reason(exc.response.body),
+                            status, _reason(exc.response.body, "en"))
             except (OSError, TimeoutError) as exc:
                 log.warning("LED bridge: cannot reach the server (%s); retrying", exc)
             self.status = "reconnecting"

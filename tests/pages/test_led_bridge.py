@@ -4,6 +4,8 @@ the windows, each with its own address and vendor frame, and are re-sent after a
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import signal
 import subprocess
@@ -168,3 +170,47 @@ def test_the_command_runs_until_sigterm(hall: HallServer, bus: LedBusSimulator, 
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+def test_a_refused_connection_is_logged_with_the_servers_reason(
+        bus: LedBusSimulator, caplog: pytest.LogCaptureFixture) -> None:
+    """Whatever answers the bridge's connection with a refusal (here a 409 conflict, as a
+    proxy in front of a second server might pass on), the log says what it said."""
+    body = json.dumps({"error": {"code": "conflict", "message": (
+        "本大厅的数据已由另一个服务器使用 / this hall's data is in use by another server")}},
+        ensure_ascii=False).encode()
+    answer = (b"HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\n"
+              b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+              + body)
+
+    async def scenario() -> None:
+        async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        boards = led_from_config({"driver": "serial", "port": bus.port, **LED_TABLE})
+        bridge = LedBridge(boards, f"http://127.0.0.1:{port}", "hq_x")
+        bridge.writer.start()
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while not any("409" in r.getMessage() for r in caplog.records):
+            assert loop.time() < deadline, "the refusal was never logged"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+        bridge.close()
+        boards.close()
+        server.close()
+        await server.wait_closed()
+
+    with caplog.at_level(logging.WARNING, logger="hallq.led_bridge"):
+        asyncio.run(scenario())
+    line = next(r.getMessage() for r in caplog.records if "409" in r.getMessage())
+    assert line.startswith("LED 桥：服务器答复 409：本大厅的数据已由另一个服务器使用 (conflict)")
+    assert "this hall's data is in use by another server (conflict); reconnecting" in line
