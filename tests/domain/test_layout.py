@@ -94,3 +94,22 @@ def test_load_layout_raises_with_every_problem(tmp_path: Path):
         load_layout(bad)
     assert err.value.problems[0].startswith(f"{bad}:")
     assert check_layout_file(tmp_path / "missing.toml")[0].startswith(f"{tmp_path / 'missing.toml'}:1:")
+
+
+def test_the_hall_code_is_required_and_checked():
+    assert load_layout(FIXTURES / "mini.toml").hall.code == "MINI"
+    missing = GOOD.replace('code = "MINI"\n', "", 1)
+    out = problems(missing)
+    assert len(out) == 1 and out[0].startswith("hall.toml:") and "'code'" in out[0], out
+    for bad in ("hy01", "1HY", "H", "HY-01", "HENGYANG01"):
+        text = GOOD.replace('code = "MINI"', f'code = "{bad}"', 1)
+        assert problems(text) == [
+            f"hall.toml:{line_of(text, bad)}: 大厅代码应为 2–8 位大写字母或数字、以字母开头（如 HY01），"
+            f"不能是 '{bad}' / the hall code is 2 to 8 capital letters or digits starting with a "
+            f"letter (like HY01), not '{bad}'"], bad
+
+
+def test_every_shipped_layout_has_its_own_code():
+    codes = [load_layout(p).hall.code for p in sorted((FIXTURES.parent.parent / "layouts").glob("*.toml"))
+             if "[hall]" in p.read_text(encoding="utf-8")]
+    assert codes and len(codes) == len(set(codes))
