@@ -271,10 +271,10 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
                        "The desk can help."),
     "rate_refused": ("暂时无法评价", "The rating cannot be sent just now", *DESK),
     # 409 conflict: the write lost a race with another change, and nothing of it was kept.
-    "conflict": ("刚才没有办成，什么也没有保存", "That did not go through; nothing was kept",
-                 "系统里的数据刚被别处改动。请再点一次；仍不行请到咨询台",
-                 "The data was just changed elsewhere. Please try once more; if it fails "
-                 "again, go to the consultation desk."),
+    "conflict": ("刚才没有办成", "That did not go through",
+                 "这次什么也没有记下。请再点一次；仍不行请到咨询台",
+                 "Nothing was recorded. Please try once more; if it fails again, go to the "
+                 "consultation desk."),
 }
 DEFAULT_MESSAGE = ("暂时无法办理", "This cannot be done now", *DESK)
 

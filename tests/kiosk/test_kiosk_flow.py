@@ -209,7 +209,7 @@ def test_a_ticket_that_lost_a_race_says_so(rig_factory: RigFactory) -> None:
     rig.flow.choose_item("transfer")
     s = rig.state
     assert s.screen is Screen.MESSAGE and s.message is not None and s.message.code == "conflict"
-    assert texts.message("conflict")[0] == "刚才没有办成，什么也没有保存"
+    assert texts.message("conflict") == ("刚才没有办成", "这次什么也没有记下。请再点一次；仍不行请到咨询台")
     assert "本次操作没有生效" in s.message.detail_zh and "not done" in s.message.detail_en
     assert rig.printer.jobs == []
     rig.flow.home()

@@ -32,6 +32,7 @@ from tests.conftest import ARTIFACTS
 from tests.kiosk.conftest import (
     ARCHIVE_ROUTE,
     CASE_ROUTE,
+    DAY,
     SMALL,
     Ticker,
     build_flow,
@@ -264,6 +265,38 @@ def test_take_a_ticket_end_to_end(ui: UI, live: tuple[AppHandle, LiveServer, htt
     on_server = http.get(f"/api/v1/tickets/{result.ticket.id}", headers=handle.headers("guide"))
     assert on_server.status_code == 200
     assert on_server.json()["number"] == number and on_server.json()["status"] == "waiting"
+    ui.press("nav:home")
+    ui.wait_screen(Screen.HOME)
+
+
+def test_a_ticket_that_lost_a_race_is_explained_on_screen(
+        ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
+    """The number this ticket was to get was taken behind the server's back (409
+    conflict): the screen says nothing was issued and to try once more."""
+    from datetime import UTC, datetime
+
+    from queue_server.store.tables import tickets
+
+    handle, _server, http = live
+    at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    with handle.app.state.store.engine.begin() as conn:
+        conn.execute(tickets.insert().values(
+            id="elsewhere", day=DAY, number="D001", seq=1, business="mortgage",
+            origin_business="mortgage", status="waiting", priority="normal", issued_at=at,
+            queued_at=at))
+    ui.attach(handle, http)
+    ui.wait_screen(Screen.HOME)
+    ui.press("demo:card:zhang")
+    ui.wait_screen(Screen.BUSINESS)
+    ui.press("item:mortgage_general")
+    ui.wait_screen(Screen.MATERIALS)
+    ui.press("materials:confirm")
+    ui.wait_screen(Screen.MESSAGE)
+    text = ui.text()
+    assert "刚才没有办成" in text and "这次什么也没有记下。请再点一次" in text
+    assert "本次操作没有生效" in text  # the server's own reason, beneath
+    ui.shot("message-conflict")
+    ui.flush()
     ui.press("nav:home")
     ui.wait_screen(Screen.HOME)
 
