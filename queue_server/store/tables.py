@@ -27,6 +27,7 @@ from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 metadata = MetaData()
 
@@ -63,6 +64,8 @@ class next_seq(ColumnElement[int]):
     column's own sequence (docs/network.md)."""
 
     inherit_cache = True
+    # Part of the statement cache key: each table's default compiles to its own SQL.
+    _traverse_internals = [("table", InternalTraversal.dp_string)]
     type = Integer()
 
     def __init__(self, table: str) -> None:

@@ -209,8 +209,19 @@ def test_a_refused_connection_is_logged_with_the_servers_reason(
         server.close()
         await server.wait_closed()
 
+    failures: list[BaseException] = []
+
+    def run() -> None:  # on a thread of its own: the browser tests keep a loop on this one
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # surfaced below
+            failures.append(exc)
+
     with caplog.at_level(logging.WARNING, logger="hallq.led_bridge"):
-        asyncio.run(scenario())
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=60)
+    assert not thread.is_alive() and not failures, failures
     line = next(r.getMessage() for r in caplog.records if "409" in r.getMessage())
     assert line.startswith("LED 桥：服务器答复 409：本大厅的数据已由另一个服务器使用 (conflict)")
     assert "this hall's data is in use by another server (conflict); reconnecting" in line
