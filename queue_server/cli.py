@@ -118,6 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
     from queue_server.domain.layout import LayoutError, load_layout
     from queue_server.domain.slips import SlipKeyError
     from queue_server.logs import LEVELS, configure
+    from queue_server.store.db import HallMismatch
     from queue_server.store.writer_lock import HeldElsewhere, WriterLock
     from queue_server.workcalendar import HolidaysFileError
     problem = _traffic_problem(args)
