@@ -39,10 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "pad, portal")
     issue.add_argument("--window", type=int, default=None)
     issue.add_argument("--name", default="")
+    issue.add_argument("--expires", default=None, metavar="SPAN",
+                       help="有效期 how long it works: 30d, 12h, 90m (default: until revoked)")
     data_args(issue)
     issue.set_defaults(func=_token_issue)
     listing = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
     data_args(listing)
+    audit = tsub.add_parser("audit", help="令牌审计 who issued, revoked or listed tokens")
+    data_args(audit)
+    audit.set_defaults(func=_token_audit)
     listing.set_defaults(func=_token_list)
     revoke = tsub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
@@ -272,10 +277,21 @@ def _traffic(args, store, layout, base: str, hand: set[int]):  # type: ignore[no
         return f"演示客流未启动 / no demo traffic: {exc}"
 
 
-def _token_issue(args: argparse.Namespace) -> int:
-    from queue_server.security import TokenError, issue_token
+def _cli_actor() -> str:
+    """Who ran the command, for the token audit: the operating-system user."""
+    import getpass
     try:
-        print(issue_token(_store(args), args.role, args.window, args.name))
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def _token_issue(args: argparse.Namespace) -> int:
+    from queue_server.security import TokenError, issue_token, parse_lifetime
+    try:
+        lifetime = parse_lifetime(args.expires) if args.expires else None
+        print(issue_token(_store(args), args.role, args.window, args.name,
+                          expires_in=lifetime, actor=_cli_actor()))
     except TokenError as exc:
         print(f"hallq token issue: {exc}", file=sys.stderr)
         return 2
@@ -283,10 +299,24 @@ def _token_issue(args: argparse.Namespace) -> int:
 
 
 def _token_list(args: argparse.Namespace) -> int:
-    for t in _store(args).list_tokens():
-        state = "revoked" if t["revoked_at"] else "active"
+    from datetime import UTC, datetime
+    now = datetime.now(UTC)
+    for t in _store(args).list_tokens(actor=_cli_actor(), at=now):
+        expires = t["expires_at"]
+        state = ("revoked" if t["revoked_at"] else
+                 "expired" if expires is not None and now >= expires else "active")
+        until = f"  until {expires:%Y-%m-%d %H:%M}" if expires else ""
         window = f" window {t['window']}" if t["window"] else ""
-        print(f"{t['id']}  {t['role']}{window}  {t['name']}  {t['created_at']:%Y-%m-%d %H:%M}  {state}")
+        print(f"{t['id']}  {t['role']}{window}  {t['name']}  "
+              f"{t['created_at']:%Y-%m-%d %H:%M}  {state}{until}")
+    return 0
+
+
+def _token_audit(args: argparse.Namespace) -> int:
+    import json
+    for r in _store(args).token_audit(limit=100_000):
+        print(f"{r['seq']}  {r['at']:%Y-%m-%d %H:%M:%S}  {r['actor']}  {r['action']}  "
+              f"{r['token_id'] or '-'}  {json.dumps(r['detail'], ensure_ascii=False)}")
     return 0
 
 
@@ -340,7 +370,7 @@ def _staff_set_active(args: argparse.Namespace) -> int:
 
 def _token_revoke(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
-    if _store(args).revoke_token(args.token_id, datetime.now(UTC)):
+    if _store(args).revoke_token(args.token_id, datetime.now(UTC), actor=_cli_actor()):
         return 0
     print(f"hallq token revoke: 没有这个令牌 no active token '{args.token_id}'", file=sys.stderr)
     return 1

@@ -313,13 +313,15 @@ class Hall:
               name: str = "", priority: Priority | None = None,
               priority_reason: str | None = None, journey: str | None = None,
               appointment: Appointment | None = None, channel: str = "kiosk",
-              request_key: str | None = None) -> Ticket:
+              request_key: str | None = None, issued_by: str | None = None,
+              override_reason: str | None = None) -> Ticket:
         applicant = Applicant.from_id(id_number, name, self.secret) if id_number else None
         ticket_id = self.new_id()
         return _result(self.run(lambda s, now: s.issue(
             business, now, ticket_id=ticket_id, actor=actor, applicant=applicant,
             priority=priority, priority_reason=priority_reason, journey=journey,
-            appointment=appointment, channel=channel, request_key=request_key)))
+            appointment=appointment, channel=channel, request_key=request_key,
+            issued_by=issued_by, override_reason=override_reason)))
 
     def call_next(self, window: int, *, actor: str, acting_window: int | None) -> Ticket | None:
         return self.run(lambda s, now: s.call_next(window, now, actor=actor,

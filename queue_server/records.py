@@ -64,7 +64,7 @@ class Records:
                                 batch=ncfg.batch)
         notifier = Notifier(engine, hall, composer, dispatcher, ncfg, hall.clock)
         # The hall's clock, not the wall's: tests move time by hand, and so do the buckets.
-        limiter = Limiter({"kiosk": config.kiosk_rate, "id": config.id_rate},
+        limiter = Limiter(config.rates(),
                           lambda: hall.clock().timestamp())
         cases = CaseService(engine, key=hall.secret, box=box, composer=composer,
                             calendar=config.calendar, tz=hall.layout.hall.tz,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from queue_server.store.repository import Store
 
@@ -37,6 +39,10 @@ class Principal:
     role: Role
     window: int | None
     name: str
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     @property
     def actor(self) -> str:
@@ -59,7 +65,29 @@ class TokenError(ValueError):
     pass
 
 
-def issue_token(store: Store, role: str, window: int | None = None, name: str = "") -> str:
+_LIFETIME = re.compile(r"^\s*(\d{1,5})\s*([dhm])\s*$")
+MAX_LIFETIME = timedelta(days=3660)
+
+
+def parse_lifetime(text: str) -> timedelta:
+    """`30d`, `12h`, `90m`: how long a token works from its issue."""
+    m = _LIFETIME.match(text.lower())
+    if m is None:
+        raise TokenError(f"有效期格式应为 30d、12h 或 90m / a lifetime is like 30d, 12h or 90m, "
+                         f"not {text!r}")
+    amount, unit = int(m.group(1)), m.group(2)
+    span = {"d": timedelta(days=amount), "h": timedelta(hours=amount),
+            "m": timedelta(minutes=amount)}[unit]
+    if not timedelta(0) < span <= MAX_LIFETIME:
+        raise TokenError("有效期须在 1 分钟到 10 年之间 / a lifetime is 1 minute to 10 years")
+    return span
+
+
+def issue_token(store: Store, role: str, window: int | None = None, name: str = "", *,
+                expires_in: timedelta | None = None, actor: str = "",
+                now: datetime | None = None) -> str:
+    """`actor` names who issued it in the token audit (`cli:USER`, `admin:NAME`); when
+    empty (tests, the demo start) the issue is audited as `system`."""
     try:
         r = Role(role)
     except ValueError:
@@ -71,9 +99,19 @@ def issue_token(store: Store, role: str, window: int | None = None, name: str = 
         raise TokenError("只有 window、pad 角色绑定窗口 / only the window and pad roles take "
                          "--window")
     token = "hq_" + secrets.token_urlsafe(32)
-    store.add_token(secrets.token_hex(6), hash_token(token), r.value, window, name,
-                    datetime.now(UTC))
+    at = now or datetime.now(UTC)
+    token_id = secrets.token_hex(6)
+    expires_at = at + expires_in if expires_in is not None else None
+    store.add_token(token_id, hash_token(token), r.value, window, name, at,
+                    expires_at=expires_at, actor=actor or "system",
+                    detail=_detail(r.value, window, name, expires_at))
     return token
+
+
+def _detail(role: str, window: int | None, name: str, expires_at: datetime | None
+            ) -> dict[str, Any]:
+    return {"role": role, "window": window, "name": name,
+            "expires_at": expires_at.isoformat() if expires_at else None}
 
 
 CACHE_SECONDS = 10.0  # a revoked token stops working within this long
@@ -111,4 +149,5 @@ def authenticate(store: Store, token: str | None) -> Principal | None:
     row = store.token_by_hash(hash_token(token))
     if row is None:
         return None
-    return Principal(row["id"], Role(row["role"]), row["window"], row["name"])
+    return Principal(row["id"], Role(row["role"]), row["window"], row["name"],
+                     row.get("expires_at"))

@@ -31,6 +31,13 @@ class Settings:
     public_url: str = ""
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"  # text | json: one line per record either way
+    # How long after issuing a kiosk may still see and act on its own ticket (take back
+    # one nobody received); after that only staff reach it. See domain/scope.py.
+    kiosk_ticket_minutes: float = 10.0
+    # How strong the proof for the archive and a person's cases at a kiosk is:
+    # card (the card's data the registry holds), sms (a one-time code to the phone the
+    # registry holds) or card+sms. See queue_server/cases/evidence.py.
+    lookup_proof: str = "card"
 
     @property
     def database_url(self) -> str:
@@ -55,8 +62,23 @@ class Settings:
             env["log_level"] = v.upper()
         if v := os.environ.get("HALLQ_LOG_FORMAT"):
             env["log_format"] = v.lower()
+        if v := os.environ.get("HALLQ_KIOSK_TICKET_MINUTES"):
+            env["kiosk_ticket_minutes"] = _minutes("HALLQ_KIOSK_TICKET_MINUTES", v)
+        if v := os.environ.get("HALLQ_LOOKUP_PROOF"):
+            env["lookup_proof"] = v.strip().lower()
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
+
+
+def _minutes(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 24 * 60:
+        raise SystemExit(f"{name} 应为 1–1440 之间的分钟数 / must be minutes between 1 and "
+                         f"1440, not {raw!r}")
+    return value
 
 
 def load_secret(data_dir: Path) -> bytes:

@@ -42,6 +42,7 @@ def ticket_view(t: Ticket, state: HallState, ahead: int | None = None) -> dict[s
         "started_at": iso(t.started_at),
         "finished_at": iso(t.finished_at),
         "closed_reason": t.closed_reason,
+        "override_reason": t.override_reason,
         "journey": t.journey,
         "journey_step": t.journey_step,
         "journey_next": next_step,

@@ -36,6 +36,10 @@ def principal_of(request: Request) -> Principal:
     principal = request.app.state.auth(bearer(request))
     if principal is None:
         raise ApiError(401, "unauthorized", "需要有效的令牌 / a valid bearer token is required")
+    if principal.expired(request.app.state.hall.clock()):
+        raise ApiError(401, "token_expired",
+                       "令牌已过期，请管理员重新签发 / this token has expired; an administrator "
+                       "issues a new one")
     return principal
 
 

@@ -40,8 +40,11 @@ class RateLimited(DomainError):
 
     def __init__(self, scope: str, retry_after: int) -> None:
         who_zh, who_en = {"kiosk": ("本机查询", "this kiosk"),
-                          "id": ("该身份证号码的查询", "lookups for this ID number")}.get(
-            scope, ("查询", "lookups"))
+                          "id": ("该身份证号码的查询", "lookups for this ID number"),
+                          "issue": ("本机取号", "ticket issuing at this kiosk"),
+                          "anonymous": ("本机免证取号", "tickets without an ID card here"),
+                          "sms": ("短信验证码发送", "verification texts for this ID number"),
+                          }.get(scope, ("查询", "lookups"))
         super().__init__(f"{who_zh}过于频繁，请 {retry_after} 秒后再试",
                          f"too many requests from {who_en}; try again in {retry_after} s")
         self.scope = scope

@@ -76,7 +76,7 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     def clock() -> datetime:
         return datetime.now(UTC)
 
-    limiter = Limiter({"kiosk": config.kiosk_rate, "id": config.id_rate},
+    limiter = Limiter(config.rates(),
                       lambda: clock().timestamp())
     composer = Composer(box, Templates.load(ncfg.sign or layout.hall.name, ncfg.templates_path),
                         ncfg, build_gateways(ncfg))

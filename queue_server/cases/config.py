@@ -27,6 +27,17 @@ class RecordsConfig:
     calendar: WorkCalendar = field(default_factory=load_work_calendar)
     kiosk_rate: Rate = Rate(30, 60)  # lookups per kiosk token
     id_rate: Rate = Rate(10, 600)  # lookups per ID number, from anywhere
+    # Tickets a kiosk token issues: a kiosk serves one applicant at a time, so a burst
+    # beyond this is a copied token at work (issue 16). Idempotent replays are free.
+    issue_rate: Rate = Rate(10, 60)
+    anonymous_rate: Rate = Rate(60, 3600)  # of those, without an ID card
+    # A one-time SMS code for a lookup (cases/evidence.py): sent per ID number.
+    sms_rate: Rate = Rate(3, 900)
+
+    def rates(self) -> dict[str, Rate]:
+        """The limiter's buckets by scope (archive/ratelimit.py)."""
+        return {"kiosk": self.kiosk_rate, "id": self.id_rate, "issue": self.issue_rate,
+                "anonymous": self.anonymous_rate, "sms": self.sms_rate}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,
@@ -39,4 +50,7 @@ class RecordsConfig:
             warn_days=int(raw),
             calendar=load_work_calendar(e, today=today),
             kiosk_rate=_rate(e, "HALLQ_LOOKUP_RATE_KIOSK", "30/60"),
-            id_rate=_rate(e, "HALLQ_LOOKUP_RATE_ID", "10/600"))
+            id_rate=_rate(e, "HALLQ_LOOKUP_RATE_ID", "10/600"),
+            issue_rate=_rate(e, "HALLQ_ISSUE_RATE_KIOSK", "10/60"),
+            anonymous_rate=_rate(e, "HALLQ_ANONYMOUS_RATE_KIOSK", "60/3600"),
+            sms_rate=_rate(e, "HALLQ_LOOKUP_SMS_RATE", "3/900"))

@@ -65,9 +65,22 @@ class Ticket:
     request_key: str | None = None
     # The booking it checked in (the slip's code): a booking checks in once a day.
     appointment_code: str | None = None
+    # The token that issued it: a kiosk sees and acts on the tickets it issued, only.
+    issued_by: str | None = None
+    # Why a guide issued it past a daily cap or per-ID limit (recorded, shown to guides).
+    override_reason: str | None = None
 
     def moved(self, **changes: object) -> Ticket:
         return replace(self, **changes)
+
+
+def holds_place(t: Ticket) -> bool:
+    """Does the ticket use up a number of its business's daily cap and one of the
+    applicant's tickets of the day? Not when it was cancelled before it was ever called
+    (nobody was served, nobody was kept waiting for it): that place is given back. A
+    ticket that has been at a window, or was moved to another queue, keeps its place."""
+    return not (t.status is Status.CANCELLED and t.called_at is None and t.recalls == 0
+                and t.business == t.origin_business and t.journey_step == 0)
 
 
 def require(ticket: Ticket, allowed: frozenset[Status] | set[Status], action_zh: str,

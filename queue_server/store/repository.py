@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
@@ -15,7 +15,14 @@ from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import OPEN_STATUSES, Status, Ticket
 from queue_server.domain.windows import WindowState, WindowStatus
-from queue_server.store.tables import day_reports, events, tickets, tokens, windows
+from queue_server.store.tables import (
+    day_reports,
+    events,
+    tickets,
+    token_audit,
+    tokens,
+    windows,
+)
 
 # Built once: SQLAlchemy then reuses their compiled form on every commit. The SET clauses
 # come from the parameter names; the w_* names belong to the WHERE clauses.
@@ -51,7 +58,8 @@ def _ticket_row(t: Ticket) -> dict[str, Any]:
         "journey_step": t.journey_step, "id_hash": t.id_hash, "id_masked": t.id_masked,
         "name_masked": t.name_masked, "priority_reason": t.priority_reason,
         "closed_reason": t.closed_reason, "channel": t.channel, "request_key": t.request_key,
-        "appointment_code": t.appointment_code,
+        "appointment_code": t.appointment_code, "issued_by": t.issued_by,
+        "override_reason": t.override_reason,
     }
 
 
@@ -71,7 +79,8 @@ def _ticket_from(row: Any) -> Ticket:
         journey_step=m["journey_step"], id_hash=m["id_hash"], id_masked=m["id_masked"],
         name_masked=m["name_masked"], priority_reason=m["priority_reason"],
         closed_reason=m["closed_reason"], channel=m["channel"], request_key=m["request_key"],
-        appointment_code=m["appointment_code"],
+        appointment_code=m["appointment_code"], issued_by=m["issued_by"],
+        override_reason=m["override_reason"],
     )
 
 
@@ -194,10 +203,14 @@ class Store:
     # --- tokens ------------------------------------------------------------------------
 
     def add_token(self, token_id: str, token_hash: str, role: str, window: int | None, name: str,
-                  at: datetime) -> None:
+                  at: datetime, *, expires_at: datetime | None = None, actor: str = "system",
+                  detail: dict[str, Any] | None = None) -> None:
+        """The token and its audit entry in one transaction: no token without its record."""
         with self.engine.begin() as conn:
             conn.execute(insert(tokens).values(id=token_id, token_hash=token_hash, role=role,
-                                               window=window, name=name, created_at=at))
+                                               window=window, name=name, created_at=at,
+                                               expires_at=expires_at))
+            _audit_token(conn, at, actor, "issue", token_id, detail or {})
 
     def token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -205,19 +218,41 @@ class Store:
                                                     tokens.c.revoked_at.is_(None))).first()
         return dict(row._mapping) if row else None
 
-    def list_tokens(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+    def list_tokens(self, *, actor: str | None = None, at: datetime | None = None
+                    ) -> list[dict[str, Any]]:
+        """With `actor`, the listing is audited (an administrator looked); without, it is
+        the server's own reading (the demo start)."""
+        with self.engine.begin() as conn:
             rows = conn.execute(select(tokens.c.id, tokens.c.role, tokens.c.window, tokens.c.name,
-                                       tokens.c.created_at, tokens.c.revoked_at)
+                                       tokens.c.created_at, tokens.c.revoked_at,
+                                       tokens.c.expires_at)
                                 .order_by(tokens.c.created_at)).all()
+            if actor is not None:
+                _audit_token(conn, at or datetime.now(UTC), actor, "list", None,
+                             {"count": len(rows)})
         return [dict(r._mapping) for r in rows]
 
-    def revoke_token(self, token_id: str, at: datetime) -> bool:
+    def revoke_token(self, token_id: str, at: datetime, *, actor: str = "system") -> bool:
         with self.engine.begin() as conn:
             n = conn.execute(update(tokens).where(tokens.c.id == token_id,
                                                   tokens.c.revoked_at.is_(None))
                              .values(revoked_at=at)).rowcount
+            # A refused revoke is audited too: someone tried to revoke a token.
+            _audit_token(conn, at, actor, "revoke", token_id[:16],
+                         {"revoked": n > 0})
         return n > 0
+
+    def token_audit(self, *, after_seq: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(token_audit).where(token_audit.c.seq > after_seq)
+                                .order_by(token_audit.c.seq).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+
+def _audit_token(conn: Connection, at: datetime, actor: str, action: str,
+                 token_id: str | None, detail: dict[str, Any]) -> None:
+    conn.execute(insert(token_audit).values(at=at, actor=actor[:80], action=action,
+                                            token_id=token_id, detail=detail))
 
 
 class ChangeBatch:

@@ -141,6 +141,9 @@ tickets = Table(
     # request gets the same ticket back.
     Column("request_key", String(100)),
     Column("appointment_code", String(64)),  # the booking it checked in, if any
+    # The token that issued it (migration 0009): a kiosk sees and acts on its own only.
+    Column("issued_by", String(16)),
+    Column("override_reason", String(200)),  # a guide's reason for issuing past a cap
     # Numbers are unique per hall per business day, whatever the concurrency.
     PrimaryKeyConstraint("hall", "id", name="pk_tickets"),
     UniqueConstraint("hall", "day", "number", name="uq_tickets_day_number"),
@@ -195,8 +198,34 @@ tokens = Table(
     Column("name", String(80), nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
+    Column("expires_at", UTCDateTime()),  # None: until revoked (migration 0009)
     PrimaryKeyConstraint("hall", "id", name="pk_tokens"),
     UniqueConstraint("hall", "token_hash", name="uq_tokens_token_hash"),
+)
+
+# Every admin action on tokens: who, when, what (append-only by use; migration 0009).
+token_audit = Table(
+    "token_audit", metadata,
+    hall_column(),
+    seq_column("token_audit"),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(16), nullable=False),  # issue | revoke | list
+    Column("token_id", String(16)),
+    Column("detail", JSON, nullable=False),
+    PrimaryKeyConstraint("hall", "seq", name="pk_token_audit"),
+)
+
+# What the back office holds of each person's ID card, as a keyed hash of the card's
+# number, issuing authority and validity dates: a kiosk proves the card is on its reader
+# by sending what the SAM module read (migration 0009).
+id_cards = Table(
+    "id_cards", metadata,
+    hall_column(),
+    Column("id_hash", String(64), nullable=False),
+    Column("card_hash", String(64), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", "id_hash", name="pk_id_cards"),
 )
 
 day_reports = Table(

@@ -14,7 +14,7 @@ from tests.notify.test_case_ready import quiet_client, sms_lines
 
 def issue(c: TestClient, h, n: int = 1) -> list[dict]:
     return [c.post("/api/v1/tickets", json={"business": "transfer"},
-                   headers=h.headers("kiosk")).json() for _ in range(n)]
+                   headers=h.kiosk()).json() for _ in range(n)]
 
 
 def call(c: TestClient, h, window: int) -> dict:
@@ -24,7 +24,7 @@ def call(c: TestClient, h, window: int) -> dict:
 
 def watch(c: TestClient, h, ticket_id: str, **body):
     return c.post(f"/api/v1/tickets/{ticket_id}/notify",
-                  json={"phone": PHONE_ZHANG, **body}, headers=h.headers("kiosk"))
+                  json={"phone": PHONE_ZHANG, **body}, headers=h.kiosk())
 
 
 def test_near_then_called_each_once(make_app):
@@ -97,7 +97,7 @@ def test_a_ticket_that_leaves_the_queue_is_not_messaged(make_app):
     c = quiet_client(h)
     tickets = issue(c, h, 5)
     watch(c, h, tickets[4]["id"], places=0)
-    c.post(f"/api/v1/tickets/{tickets[4]['id']}/cancel", headers=h.headers("kiosk"))
+    c.post(f"/api/v1/tickets/{tickets[4]['id']}/cancel", headers=h.kiosk())
     for w in (1, 2, 5):
         call(c, h, w)
     assert h.app.state.records.notifier.run_once().sent == 0

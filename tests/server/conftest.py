@@ -50,6 +50,13 @@ class AppHandle:
     def headers(self, role: str, window: int | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, window)}"}
 
+    def kiosk(self) -> dict[str, str]:
+        """The headers of this test's one kiosk, as a real kiosk keeps its token: a kiosk
+        reaches only the tickets it issued itself (domain/scope.py)."""
+        if not hasattr(self, "_kiosk"):
+            self._kiosk = self.headers("kiosk")
+        return self._kiosk
+
 
 AppFactory = Callable[..., AppHandle]
 

@@ -20,6 +20,9 @@ async def events(ws: WebSocket) -> None:
     app = ws.app
     principal = await run_in_threadpool(app.state.auth, ws.query_params.get("token"))
     await ws.accept()
+    if principal is not None and principal.expired(app.state.hall.clock()):
+        await ws.close(code=CLOSE_UNAUTHORIZED, reason="令牌已过期 / token_expired")
+        return
     if principal is None:
         await ws.close(code=CLOSE_UNAUTHORIZED, reason="需要有效的令牌 / a valid token is required")
         return

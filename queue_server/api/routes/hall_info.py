@@ -26,6 +26,8 @@ def _businesses(hall: Hall) -> list[dict[str, Any]]:
                  "wait_target_minutes": b.wait_target_minutes,
                  "service_minutes": b.service_minutes, "kind": b.kind,
                  "issued_today": hall.state.sequences.get(b.code, 0),
+                 # against the daily cap: less those cancelled before they were called
+                 "cap_used": hall.state.taken(b.code),
                  "open_windows": round(hall.state.capacity(b.code), 2)}
                 for b in hall.layout.businesses.values()]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import Admin, HallDep, StaffOrKiosk
 from queue_server.api.errors import ApiError
 from queue_server.api.routes.cases import RecordsDep
+from queue_server.api.routes.tickets import reachable
 from queue_server.domain.tickets import Status
 from queue_server.notify import outbox
 from queue_server.notify.outbox import STATUS_NAMES, OutboxStatus
@@ -25,14 +26,14 @@ class WatchBody(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/notify")
-def watch_ticket(ticket_id: str, body: WatchBody, response: Response, hall: HallDep,
-                 records: RecordsDep, _: StaffOrKiosk) -> dict[str, Any]:
-    """静默叫号 An SMS when the ticket is within `places` of being called, and when it is."""
+def watch_ticket(ticket_id: str, body: WatchBody, request: Request, response: Response,
+                 hall: HallDep, records: RecordsDep, who: StaffOrKiosk) -> dict[str, Any]:
+    """静默叫号 An SMS when the ticket is within `places` of being called, and when it is.
+    A kiosk signs up only a ticket it has just issued (the applicant in front of it)."""
     if "sms" not in records.notifier.composer.channels:
         raise ApiError(409, "sms_disabled", "本厅未开通短信提醒 / this hall sends no SMS")
     phone = normalise_phone(body.phone)
-    if hall.ticket(ticket_id) is None:
-        raise ApiError(404, "not_found", "没有这个号 / no such ticket")
+    reachable(hall, hall.ticket(ticket_id), who, request)
     with hall.lock:
         t = hall.state.tickets.get(ticket_id)  # today's live state, not a stored copy
         if t is None or t.status is not Status.WAITING:

@@ -21,9 +21,10 @@ from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
 from queue_server.domain.follow import follow_ref
 from queue_server.domain.layout import Priority
+from queue_server.domain.scope import kiosk_reaches
 from queue_server.domain.slips import MAX_SLIP_CHARS, check_appointment
 from queue_server.domain.state import Appointment
-from queue_server.domain.tickets import Status
+from queue_server.domain.tickets import Status, Ticket
 from queue_server.hall import Hall
 from queue_server.security import Principal, Role
 from queue_server.views import ticket_view
@@ -59,6 +60,12 @@ class AppointmentIn(Strict):
         return self
 
 
+class OverrideIn(Strict):
+    reason: str = Field(min_length=2, max_length=200,
+                        description="why the guide issues past the daily cap or per-ID limit; "
+                                    "recorded on the ticket and its history")
+
+
 class IssueIn(Strict):
     business: str = Field(min_length=1, max_length=40)
     applicant: ApplicantIn | None = None
@@ -66,6 +73,7 @@ class IssueIn(Strict):
     priority_reason: Literal["age", "disability", "pregnancy", "military", "guide"] | None = None
     journey: str | None = Field(default=None, max_length=40)
     appointment: AppointmentIn | None = None
+    override: OverrideIn | None = None
 
 
 class TransferIn(Strict):
@@ -88,15 +96,24 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
     """取号 issue a ticket; with `Idempotency-Key`, safe to send again."""
     appointment = None if body.appointment is None else _appointment(
         body.appointment, body.business, request, hall, who)
+    override = _override(body.override, who)
     # Keys are the caller's own: one kiosk's key never finds another's ticket.
     key = f"{who.token_id}:{idempotency_key}" if idempotency_key else None
+    if who.role is Role.KIOSK and (key is None or key not in hall.state.request_keys):
+        # A copied kiosk token must not be able to empty the day: issuing is bounded per
+        # kiosk, tickets without an ID card more tightly (a replay is not a new ticket).
+        scopes = [("issue", who.token_id)]
+        if body.applicant is None:
+            scopes.append(("anonymous", who.token_id))
+        request.app.state.records.limiter.take(scopes)
     issue = partial(
         hall.issue, body.business, actor=who.actor,
         id_number=body.applicant.id_number if body.applicant else None,
         name=body.applicant.name if body.applicant else "",
         priority=Priority(body.priority) if body.priority else None,
         priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
-        channel="kiosk" if who.role is Role.KIOSK else "guide", request_key=key)
+        channel="kiosk" if who.role is Role.KIOSK else "guide", request_key=key,
+        issued_by=who.token_id, override_reason=override)
 
     def issue_and_view() -> tuple[bool, dict[str, Any]]:
         replayed = key is not None and key in hall.state.request_keys
@@ -106,6 +123,20 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
     view["follow_url"] = follow_url(request, view["id"])
     return Json(view, status_code=201,
                 headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def _override(o: OverrideIn | None, who: Principal) -> str | None:
+    if o is None:
+        return None
+    if who.role is Role.KIOSK:
+        raise ApiError(403, "override_forbidden",
+                       "自助机不能越过每日限额取号，请到咨询台 / a kiosk cannot issue past a "
+                       "limit; the information desk can")
+    reason = " ".join(o.reason.split())
+    if len(reason) < 2:
+        raise ApiError(422, "override_reason_required",
+                       "请写明越限取号的原因 / give the reason for issuing past the limit")
+    return reason
 
 
 def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,
@@ -132,7 +163,7 @@ def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,
 
 
 @router.get("/tickets", response_class=Json)
-async def list_tickets(hall: HallDep, who: NotDisplay,
+async def list_tickets(request: Request, hall: HallDep, who: NotDisplay,
                  status: Annotated[Status | None, Query()] = None,
                  business: Annotated[str | None, Query(max_length=40)] = None,
                  window: Annotated[int | None, Query()] = None,
@@ -145,7 +176,26 @@ async def list_tickets(hall: HallDep, who: NotDisplay,
     """Today's tickets, in queue order for waiting ones; filters combine."""
     if request_key is not None:  # keys are the caller's own, as when issuing
         return Json(await in_hall(hall, _by_request_key, hall, f"{who.token_id}:{request_key}"))
-    return Json(await in_hall(hall, _list, hall, status, business, window, limit))
+    only = _kiosk_scope(who, request)
+    return Json(await in_hall(hall, _list, hall, status, business, window, limit, only))
+
+
+KioskScope = tuple[str, float] | None  # (token id, minutes) when the caller is a kiosk
+
+
+def _kiosk_scope(who: Principal, request: Request) -> KioskScope:
+    if who.role is not Role.KIOSK:
+        return None
+    return who.token_id, request.app.state.settings.kiosk_ticket_minutes
+
+
+def reachable(hall: Hall, t: Ticket | None, who: Principal, request: Request) -> Ticket:
+    """The ticket, if this caller may see it: a kiosk its own recent ones only (404 for
+    the rest, the same answer as for no ticket at all, so it learns nothing of others)."""
+    scope = _kiosk_scope(who, request)
+    if t is None or (scope is not None and not kiosk_reaches(t, scope[0], hall.clock(), scope[1])):
+        raise ApiError(404, "not_found", "没有这个号 / no such ticket")
+    return t
 
 
 def _by_request_key(hall: Hall, key: str) -> list[dict[str, Any]]:
@@ -154,13 +204,16 @@ def _by_request_key(hall: Hall, key: str) -> list[dict[str, Any]]:
 
 
 def _list(hall: Hall, status: Status | None, business: str | None, window: int | None,
-          limit: int) -> list[dict[str, Any]]:
+          limit: int, only: KioskScope = None) -> list[dict[str, Any]]:
+    now = hall.clock()
     with hall.lock:
         state = hall.state
         ahead = state.positions()
         items = sorted(state.tickets.values(), key=lambda t: (t.queued_at, t.number))
         out = []
         for t in items:
+            if only is not None and not kiosk_reaches(t, only[0], now, only[1]):
+                continue
             if status is not None and t.status is not status:
                 continue
             if business is not None and t.business != business:
@@ -174,10 +227,8 @@ def _list(hall: Hall, status: Status | None, business: str | None, window: int |
 
 
 @router.get("/tickets/{ticket_id}", response_class=Json)
-async def get_ticket(ticket_id: str, request: Request, hall: HallDep, _: NotDisplay) -> Json:
-    t = await in_hall(hall, hall.ticket, ticket_id)
-    if t is None:
-        raise ApiError(404, "not_found", "没有这个号 / no such ticket")
+async def get_ticket(ticket_id: str, request: Request, hall: HallDep, who: NotDisplay) -> Json:
+    t = reachable(hall, await in_hall(hall, hall.ticket, ticket_id), who, request)
     view = await in_hall(hall, hall.view, t)
     view["follow_url"] = follow_url(request, t.id)
     return Json(view)
@@ -190,10 +241,9 @@ def follow_url(request: Request, ticket_id: str) -> str:
 
 
 @router.get("/tickets/{ticket_id}/history")
-async def ticket_history(ticket_id: str, hall: HallDep, store: StoreDep, _: NotDisplay
-                         ) -> list[dict[str, Any]]:
-    if await in_hall(hall, hall.ticket, ticket_id) is None:
-        raise ApiError(404, "not_found", "没有这个号 / no such ticket")
+async def ticket_history(ticket_id: str, request: Request, hall: HallDep, store: StoreDep,
+                         who: NotDisplay) -> list[dict[str, Any]]:
+    reachable(hall, await in_hall(hall, hall.ticket, ticket_id), who, request)
     return [{**h, "at": h["at"].isoformat()} for h in await off_loop(store.history, ticket_id)]
 
 
@@ -236,5 +286,11 @@ async def call_ticket(ticket_id: str, body: CallIn, hall: HallDep, who: WindowSt
 
 
 @router.post("/tickets/{ticket_id}/cancel", response_class=Json)
-async def cancel(ticket_id: str, hall: HallDep, who: StaffOrKiosk) -> Json:
-    return Json(await in_hall(hall, lambda: hall.view(hall.cancel(ticket_id, actor=who.actor))))
+async def cancel(ticket_id: str, request: Request, hall: HallDep, who: StaffOrKiosk) -> Json:
+    """取消 A guide cancels any waiting ticket; a kiosk only one it issued minutes ago
+    (one nobody received)."""
+    def run() -> dict[str, Any]:
+        if who.role is Role.KIOSK:  # today's tickets only: nothing else can be cancelled
+            reachable(hall, hall.state.tickets.get(ticket_id), who, request)
+        return hall.view(hall.cancel(ticket_id, actor=who.actor))
+    return Json(await in_hall(hall, run))

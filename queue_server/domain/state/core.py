@@ -11,7 +11,7 @@ from queue_server.domain.estimate import ServiceStats
 from queue_server.domain.layout import Layout
 from queue_server.domain.routing import eligible_businesses
 from queue_server.domain.state.change import Change, minutes
-from queue_server.domain.tickets import Status, Ticket, business_day
+from queue_server.domain.tickets import Status, Ticket, business_day, holds_place
 from queue_server.domain.windows import WindowState, WindowStatus
 
 
@@ -28,7 +28,10 @@ class StateCore:
         self.tickets: dict[str, Ticket] = {}
         self.waiting: dict[str, Ticket] = {}  # every waiting ticket, parked ones included
         self.queues: dict[str, dict[str, Ticket]] = {}  # business → its queue (not parked)
+        # Tickets that count against the per-ID limit and, per business, numbers given
+        # back: a ticket cancelled before it was ever called frees its place (taken()).
         self.id_counts: Counter[str] = Counter()
+        self.given_back: Counter[str] = Counter()
         self.request_keys: dict[str, str] = {}  # request key → the ticket it issued today
         self.appointments: dict[str, str] = {}  # booking code → its ticket today (not cancelled)
         self.windows: dict[int, WindowState] = {
@@ -57,8 +60,11 @@ class StateCore:
 
     def _put(self, t: Ticket) -> None:
         old = self.tickets.get(t.id)
-        if old is None and t.id_hash:
-            self.id_counts[t.id_hash] += 1
+        was, holds = old is not None and holds_place(old), holds_place(t)
+        if t.id_hash and holds != was:
+            self.id_counts[t.id_hash] += 1 if holds else -1
+        if (old is None or was) and not holds:
+            self.given_back[t.origin_business] += 1
         if old is None and t.request_key:
             self.request_keys[t.request_key] = t.id
         if t.appointment_code:
@@ -85,6 +91,7 @@ class StateCore:
             self.waiting.clear()
             self.queues.clear()
             self.id_counts.clear()
+            self.given_back.clear()
             self.request_keys.clear()
             self.appointments.clear()
             self.sequences.clear()
@@ -141,6 +148,11 @@ class StateCore:
         if code not in self.layout.businesses:
             raise NotFound(f"没有该业务：{code}", f"unknown business '{code}'",
                            code="unknown_business")
+
+    def taken(self, business: str) -> int:
+        """Numbers of the business's daily cap in use: those issued today, less those
+        given back by tickets cancelled before they were called (holds_place)."""
+        return self.sequences.get(business, 0) - self.given_back.get(business, 0)
 
     def front_served(self, business: str) -> bool:
         """Whether a front window that is open or paused (back soon) serves the business:

@@ -22,9 +22,13 @@ class Issuing(StateCore):
               applicant: Applicant | None = None, priority: Priority | None = None,
               priority_reason: str | None = None, journey: str | None = None,
               appointment: Appointment | None = None, channel: str = "kiosk",
-              request_key: str | None = None) -> Change:
+              request_key: str | None = None, issued_by: str | None = None,
+              override_reason: str | None = None) -> Change:
         """`request_key`, unique per caller: asked again with it, the same ticket comes back
-        (`Change.result`, nothing written), whatever has happened to it since."""
+        (`Change.result`, nothing written), whatever has happened to it since.
+        `override_reason`, a guide's: issue past the daily cap and the per-ID limit, the
+        reason recorded on the ticket and its issue event."""
+        past: list[str] = []  # the limits an override let this ticket past
         if request_key is not None and request_key in self.request_keys:
             return self._reissue(self.tickets[self.request_keys[request_key]], business,
                                  applicant)
@@ -49,7 +53,10 @@ class Issuing(StateCore):
             # applicant either: say so now, not at the third window.
             for step in j.steps[1:]:
                 later = self.layout.businesses[step]
-                if later.daily_cap and self.sequences.get(step, 0) >= later.daily_cap:
+                if later.daily_cap and self.taken(step) >= later.daily_cap:
+                    if override_reason:
+                        past.append("journey_step_full")
+                        continue
                     raise LimitReached(
                         f"「{j.name}」中的「{later.name}」今日号已取完，无法办完全程，请到咨询台或改日办理",
                         f"'{later.name_en or later.code}', a later step of this journey, has "
@@ -71,7 +78,9 @@ class Issuing(StateCore):
                         "a later step of this journey, now; please ask at the desk",
                         code="business_closed")
         seq = self.sequences.get(business, 0) + 1
-        if b.daily_cap and seq > b.daily_cap:
+        if b.daily_cap and self.taken(business) >= b.daily_cap and override_reason:
+            past.append("daily_cap_reached")
+        elif b.daily_cap and self.taken(business) >= b.daily_cap:
             raise LimitReached(f"「{b.name}」今日号已取完（每日{b.daily_cap}个），请到咨询台或改日办理",
                                f"today's {b.daily_cap} tickets for '{b.name_en or b.code}' are all taken",
                                code="daily_cap_reached")
@@ -79,7 +88,10 @@ class Issuing(StateCore):
             raise InvalidInput("请先刷身份证再取号", "please lay your ID card on the reader first",
                                code="id_required")
         if applicant is not None:
-            if self.id_counts.get(applicant.id_hash, 0) >= hall.per_id_daily_limit:
+            over = self.id_counts.get(applicant.id_hash, 0) >= hall.per_id_daily_limit
+            if over and override_reason:
+                past.append("id_limit_reached")
+            elif over:
                 raise LimitReached(
                     f"同一身份证每天最多取号{hall.per_id_daily_limit}次，请到咨询台",
                     f"one ID card may take {hall.per_id_daily_limit} tickets a day",
@@ -115,11 +127,15 @@ class Issuing(StateCore):
             id_masked=applicant.id_masked if applicant else None,
             name_masked=applicant.name_masked if applicant else None,
             priority_reason=priority_reason, channel=channel, request_key=request_key,
-            appointment_code=appointment.code if appointment else None,
+            appointment_code=appointment.code if appointment else None, issued_by=issued_by,
+            override_reason=override_reason,
         )
-        data = {"number": t.number, "business": business, "priority": priority.value}
+        data: dict[str, object] = {"number": t.number, "business": business,
+                                   "priority": priority.value}
         if appointment is not None:
             data["appointment"] = appointment.code
+        if override_reason:
+            data["override"] = {"reason": override_reason, "past": past}
         event = Event(EventType.TICKET_ISSUED, now, actor, t.id, None, data)
         return Change(tickets=[t], events=[event], sequences={business: seq}, result=t)
 
