@@ -61,7 +61,7 @@ class AppointmentIn(Strict):
 
 
 class OverrideIn(Strict):
-    reason: str = Field(min_length=2, max_length=200,
+    reason: str = Field(min_length=1, max_length=200,
                         description="why the guide issues past the daily cap or per-ID limit; "
                                     "recorded on the ticket and its history")
 
