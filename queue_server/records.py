@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from queue_server.archive.ratelimit import Limiter
 from queue_server.archive.service import ArchiveService
 from queue_server.cases.config import RecordsConfig
+from queue_server.cases.evidence import CardRegistry
 from queue_server.cases.service import CaseService
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.hall import Hall
@@ -42,12 +43,13 @@ class Records:
     archive: ArchiveService
     notifier: Notifier
     limiter: Limiter
+    cards: CardRegistry
     config: RecordsConfig
     notify_config: NotifyConfig
 
     @classmethod
     def build(cls, hall: Hall, engine: Engine, *, data_dir: Path, catalogue_path: Path | None,
-              env: Mapping[str, str] | None = None) -> Records:
+              env: Mapping[str, str] | None = None, lookup_proof: str = "card") -> Records:
         # The hall's day, so the start-up warning about a missing year follows its clock.
         config = RecordsConfig.from_env(env, today=hall.clock().astimezone(hall.layout.hall.tz).date())
         ncfg = NotifyConfig.from_env(data_dir, env)
@@ -66,14 +68,16 @@ class Records:
         # The hall's clock, not the wall's: tests move time by hand, and so do the buckets.
         limiter = Limiter(config.rates(),
                           lambda: hall.clock().timestamp())
+        cards = CardRegistry(engine, key=hall.secret, clock=hall.clock, level=lookup_proof)
         cases = CaseService(engine, key=hall.secret, box=box, composer=composer,
                             calendar=config.calendar, tz=hall.layout.hall.tz,
                             catalogue=catalogue_limits(catalogue_path), clock=hall.clock,
-                            limiter=limiter, warn_days=config.warn_days,
+                            limiter=limiter, cards=cards, warn_days=config.warn_days,
                             on_queued=notifier.poke)
-        archive = ArchiveService(engine, key=hall.secret, clock=hall.clock, limiter=limiter)
+        archive = ArchiveService(engine, key=hall.secret, clock=hall.clock, limiter=limiter,
+                                 cards=cards)
         hall.listeners.append(notifier.on_hall_messages)
-        return cls(cases, archive, notifier, limiter, config, ncfg)
+        return cls(cases, archive, notifier, limiter, cards, config, ncfg)
 
     def start(self) -> None:
         self.notifier.start()

@@ -109,7 +109,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     hall.listeners.append(reports.roll_up_on_clear(engine, layout, clock))
     # Cases, archive and notifications; their worker is woken by the hall's events.
     records = Records.build(hall, engine, data_dir=settings.data_dir,
-                            catalogue_path=settings.catalogue_path)
+                            catalogue_path=settings.catalogue_path,
+                            lookup_proof=settings.lookup_proof)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

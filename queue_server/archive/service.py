@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from queue_server.archive import store, views
 from queue_server.archive.model import UnitIn, check_unit_no, protect
 from queue_server.archive.ratelimit import Limiter, RateLimited
+from queue_server.cases.evidence import CardEvidence, CardRegistry
 from queue_server.domain.errors import DomainError, NotFound
 from queue_server.domain.identity import id_hash, mask_id_number, normalise_id_number
 from queue_server.security import Principal
@@ -27,8 +28,9 @@ MAX_UNITS_SHOWN = 200
 
 class ArchiveService:
     def __init__(self, engine: Engine, *, key: bytes, clock: Callable[[], datetime],
-                 limiter: Limiter) -> None:
+                 limiter: Limiter, cards: CardRegistry) -> None:
         self.engine = engine
+        self.cards = cards
         self.key = key
         self.clock = clock
         self.limiter = limiter
@@ -90,12 +92,22 @@ class ArchiveService:
                 store.audit(conn, [entry])
             raise
 
-    def by_id(self, who: Principal, id_number: str, *, staff: bool) -> dict[str, Any]:
-        """The units where this person holds rights (or a pre-notice), and nothing else."""
+    def by_id(self, who: Principal, id_number: str, *, staff: bool,
+              card: CardEvidence | None = None) -> dict[str, Any]:
+        """The units where this person holds rights (or a pre-notice), and nothing else.
+        The card holder (`staff=False`) proves the card is on the reader with `card`."""
         number = normalise_id_number(id_number)
         subject = (id_hash(number, self.key), mask_id_number(number))
         self._limit(who, [("kiosk", who.token_id), ("id", subject[0])],
                     self._entry(who, "id", subject, None, "rate_limited"))
+        if not staff:
+            try:
+                self.cards.verify(subject[0], card)
+            except DomainError:
+                # Audited like a rate-limited lookup: a token walking ID numbers shows.
+                with self.engine.begin() as conn:
+                    store.audit(conn, [self._entry(who, "id", subject, None, "card_refused")])
+                raise
         with self.engine.begin() as conn:
             found = store.units_by_no(conn, store.unit_nos_of_holder(conn, subject[0],
                                                                      MAX_UNITS_SHOWN))

@@ -78,6 +78,8 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
 
     limiter = Limiter(config.rates(),
                       lambda: clock().timestamp())
+    from queue_server.cases.evidence import CardRegistry
+    cards = CardRegistry(engine, key=key, clock=clock, level=settings.lookup_proof)
     composer = Composer(box, Templates.load(ncfg.sign or layout.hall.name, ncfg.templates_path),
                         ncfg, build_gateways(ncfg))
     return {
@@ -85,8 +87,8 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
         "cases": CaseService(engine, key=key, box=box, composer=composer,
                              calendar=config.calendar, tz=layout.hall.tz,
                              catalogue=catalogue_limits(settings.catalogue_path), clock=clock,
-                             limiter=limiter, warn_days=config.warn_days),
-        "archive": ArchiveService(engine, key=key, clock=clock, limiter=limiter),
+                             limiter=limiter, cards=cards, warn_days=config.warn_days),
+        "archive": ArchiveService(engine, key=key, clock=clock, limiter=limiter, cards=cards),
     }
 
 

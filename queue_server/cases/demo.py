@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from queue_server.archive import store as unit_store
 from queue_server.archive.model import (
@@ -31,11 +31,14 @@ from queue_server.archive.model import (
     protect as protect_unit,
 )
 from queue_server.cases import store as case_store
+from queue_server.cases.evidence import CardEvidence, card_hash
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.model import protect as protect_case
 from queue_server.cases.steps import PATH, Step
+from queue_server.domain.identity import id_hash, normalise_id_number
 from queue_server.domain.workdays import CalendarYearMissing, WorkCalendar
 from queue_server.notify.secrecy import SecretBox
+from queue_server.store.tables import id_cards
 from queue_server.workcalendar import load_work_calendar
 
 # Hengyang's districts and counties (GB/T 2260), the first six digits of local ID numbers.
@@ -175,6 +178,21 @@ def _case(rng: random.Random, n: int, people: list[Person], now: datetime, tz: Z
                   steps=tuple(steps), time_limit_days=days)
 
 
+def demo_card(id_number: str) -> CardEvidence:
+    """A made-up card for a demo person, the same every time: the back office's copy is
+    loaded with the rest, so the demo's lookups need the card's data as real ones do."""
+    start = date(2010, 1, 1) + timedelta(days=int(id_number[6:14]) % 3650)
+    return CardEvidence("衡阳市公安局演示分局", start, start.replace(year=start.year + 20))
+
+
+def card_json(id_number: str) -> dict[str, str]:
+    """The demo card as a kiosk sends it (`card` of the lookups)."""
+    c = demo_card(id_number)
+    assert c.valid_to is not None
+    return {"authority": c.authority, "valid_from": c.valid_from.isoformat(),
+            "valid_to": c.valid_to.isoformat()}
+
+
 def generate(*, units: int, cases: int, seed: int, now: datetime, tz: ZoneInfo,
              calendar: WorkCalendar | None = None) -> DemoSet:
     rng = random.Random(seed)
@@ -200,6 +218,14 @@ def load(engine: Engine, demo: DemoSet, *, key: bytes, now: datetime, tz: ZoneIn
     for units in _batches(demo.units, batch):
         with engine.begin() as conn:
             unit_store.insert_new(conn, [protect_unit(u, key) for u in units], now)
+    for people in _batches(demo.people, batch):
+        rows = []
+        for p in people:
+            subject = id_hash(normalise_id_number(p.id_number), key)
+            rows.append({"id_hash": subject, "updated_at": now,
+                         "card_hash": card_hash(key, subject, demo_card(p.id_number))})
+        with engine.begin() as conn:
+            conn.execute(insert(id_cards), rows)
     for cases in _batches(demo.cases, batch):
         records = [protect_case(c, key=key, box=box, calendar=cal,
                                 local_accept_day=c.accepted_at.astimezone(tz).date(),

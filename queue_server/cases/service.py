@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from queue_server.archive.ratelimit import Limiter
 from queue_server.cases import csv_import, proof, store, views
+from queue_server.cases.evidence import CardEvidence, CardRegistry
 from queue_server.cases.model import CaseIn, CaseRecord, check_case_no, protect
 from queue_server.cases.steps import FINISHED, Step
 from queue_server.domain.deadline import Urgency, urgency, warn_horizon
@@ -38,17 +39,19 @@ class CaseNotFound(DomainError):
 
 @dataclass(frozen=True)
 class Proof:
-    """What the kiosk presents: the ID number read from the card, or the receipt token."""
+    """What the kiosk presents: the ID number read from the card with what else the chip
+    holds (`card`, checked against the registry's), or the receipt token."""
 
     id_number: str | None = None
     receipt_token: str | None = None
+    card: CardEvidence | None = None
 
 
 class CaseService:
     def __init__(self, engine: Engine, *, key: bytes, box: SecretBox, composer: Composer | None,
                  calendar: WorkCalendar, tz: ZoneInfo, catalogue: dict[str, tuple[str, int]],
-                 clock: Callable[[], datetime], limiter: Limiter, warn_days: int = 2,
-                 on_queued: Callable[[], None] = lambda: None) -> None:
+                 clock: Callable[[], datetime], limiter: Limiter, cards: CardRegistry,
+                 warn_days: int = 2, on_queued: Callable[[], None] = lambda: None) -> None:
         self.engine = engine
         self.key = key
         self.box = box
@@ -58,6 +61,7 @@ class CaseService:
         self.catalogue = catalogue
         self.clock = clock
         self.limiter = limiter
+        self.cards = cards
         self.warn_days = warn_days
         self.on_queued = on_queued
 
@@ -123,6 +127,8 @@ class CaseService:
         if p.id_number:
             digest = id_hash(normalise_id_number(p.id_number), self.key)
             self.limiter.take([("kiosk", who.token_id), ("id", digest)])
+            # The number alone is no proof: the card must be on the reader (evidence.py).
+            self.cards.verify(digest, p.card)
             return proof.ProofDigest("id", digest)
         if p.receipt_token:
             self.limiter.take([("kiosk", who.token_id)])
@@ -142,9 +148,10 @@ class CaseService:
                 raise CaseNotFound()
             return views.kiosk_view(case, applicants, store.steps(conn, case_no))
 
-    def by_applicant(self, who: Principal, id_number: str, limit: int = 20) -> list[dict[str, Any]]:
+    def by_applicant(self, who: Principal, id_number: str, limit: int = 20, *,
+                     card: CardEvidence | None = None) -> list[dict[str, Any]]:
         """Every case the card holder is an applicant of: for those who lost the receipt."""
-        digest = self._digest(who, Proof(id_number=id_number))
+        digest = self._digest(who, Proof(id_number=id_number, card=card))
         with self.engine.connect() as conn:
             out = []
             for case_no in store.case_nos_of_applicant(conn, digest.digest, limit):

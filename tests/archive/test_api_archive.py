@@ -11,14 +11,15 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tests.cases.helpers import (
+    CARDS,
     LI,
     LI_NAME,
     WANG,
     WANG_NAME,
     ZHANG,
     ZHANG_NAME,
+    register_cards,
     unit_body,
-    valid_id,
 )
 from tests.server.conftest import AppHandle
 
@@ -31,6 +32,7 @@ NEW_FLAT = "430408001002GB00125F00020301"
 def loaded(api: tuple[TestClient, AppHandle]):
     c, h = api
     reg = h.headers("registry")
+    register_cards(c, reg)
     assert c.put(f"/api/v1/units/{UNIT}", json=unit_body(), headers=reg).status_code == 201
     shop = unit_body(holders=[{"id_number": WANG, "name": WANG_NAME, "share": "单独所有"}],
                      use="商业", seizures=[{"court": "衡阳市中级人民法院", "date": "2025-03-01",
@@ -43,7 +45,13 @@ def loaded(api: tuple[TestClient, AppHandle]):
     return c, h
 
 
+STRANGERS_CARD = {"authority": "北京市公安局东城分局", "valid_from": "2015-01-01",
+                  "valid_to": "2035-01-01"}
+
+
 def lookup(c: TestClient, hdr: dict[str, str], **body: str):
+    if "id_number" in body:  # the card on the kiosk's reader; a stranger's is unknown
+        body = {**body, "card": CARDS.get(body["id_number"].upper(), STRANGERS_CARD)}
     return c.post("/api/v1/archive/lookup", json=body, headers=hdr)
 
 
@@ -88,7 +96,10 @@ def test_the_card_holder_sees_their_units_and_nothing_else(loaded):
     shop = lookup(c, kiosk, id_number=WANG).json()["units"]
     assert [u["unit_no"] for u in shop] == [SHOP]
     assert shop[0]["seizures"][0]["court"] == "衡阳市中级人民法院" and "doc_no" not in shop[0]["seizures"][0]
-    assert lookup(c, kiosk, id_number="11010519491231002X").json()["units"] == []
+    # Someone the registry holds no card of cannot prove the card is on the reader: the
+    # same refusal as a wrong card, whether or not they hold property.
+    nobody = lookup(c, kiosk, id_number="11010519491231002X")
+    assert nobody.status_code == 403 and nobody.json()["error"]["code"] == "card_not_verified"
 
 
 def test_a_kiosk_cannot_look_up_by_unit_number(loaded):
@@ -140,7 +151,7 @@ def test_every_lookup_is_audited_and_only_admins_read_it(loaded):
     log = c.get("/api/v1/archive/audit", headers=admin).json()
     assert [(e["role"], e["query"], e["unit_no"], e["outcome"]) for e in log] == [
         ("kiosk", "id", UNIT, "shown"), ("kiosk", "id", NEW_FLAT, "shown"),
-        ("kiosk", "id", SHOP, "shown"), ("kiosk", "id", None, "none"),
+        ("kiosk", "id", SHOP, "shown"), ("kiosk", "id", None, "card_refused"),
         ("guide", "unit", SHOP, "shown")]
     assert log[0]["subject_masked"] == "430***********2317" and log[0]["actor"].startswith("kiosk")
     assert len({e["token_id"] for e in log[:4]}) == 1 and log[0]["at"]
@@ -189,11 +200,12 @@ def test_lookups_are_rate_limited_per_kiosk_and_per_id(loaded):
     busy = h.headers("kiosk")
     people = [ZHANG, WANG, "11010519491231002X"]
     codes = [lookup(c, busy, id_number=people[i % 3]).status_code for i in range(31)]
-    assert codes[:30] == [200] * 30 and codes[30] == 429
+    # (the third has no card at the registry: refused, and counted all the same)
+    assert codes[:30] == [200, 200, 403] * 10 and codes[30] == 429
     refused = lookup(c, busy, id_number=ZHANG).json()["error"]
     assert refused["message"].startswith("本机查询过于频繁")
     h.clock.advance(seconds=61)  # the kiosk's bucket refills; someone new is served
-    assert lookup(c, busy, id_number=valid_id("43048119900101123")).status_code == 200
+    assert lookup(c, busy, id_number=WANG).status_code == 200
     # Refusals are in the audit log too.
     log = c.get("/api/v1/archive/audit?limit=5000", headers=h.headers("admin")).json()
     assert sum(1 for e in log if e["outcome"] == "rate_limited") == 3

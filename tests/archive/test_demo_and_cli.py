@@ -17,7 +17,7 @@ from queue_server.cases import demo
 from queue_server.cases.steps import Step
 from queue_server.domain.identity import normalise_id_number
 from queue_server.store.tables import cases, units
-from tests.cases.helpers import ZHANG, dump_database, unit_body
+from tests.cases.helpers import ZHANG, card, dump_database, register_cards, unit_body
 from tests.server.conftest import MINI
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -46,12 +46,15 @@ def test_the_demo_loads_and_is_looked_up_like_real_data(make_app):
     demo.load(engine, data, key=h.app.state.hall.secret, now=h.clock(), tz=TZ)
     c = TestClient(h.app)
     owner = data.units[0].holders[0]
-    found = c.post("/api/v1/archive/lookup", json={"id_number": owner.id_number},
+    found = c.post("/api/v1/archive/lookup", json={"id_number": owner.id_number,
+                                                    "card": demo.card_json(owner.id_number)},
                    headers=h.headers("kiosk")).json()
     assert data.units[0].unit_no in [u["unit_no"] for u in found["units"]]
     case = data.cases[0]
     r = c.post("/api/v1/cases/lookup", json={"case_no": case.case_no,
-                                              "id_number": case.applicants[0].id_number},
+                                              "id_number": case.applicants[0].id_number,
+                                              "card": demo.card_json(
+                                                  case.applicants[0].id_number)},
                headers=h.headers("kiosk"))
     assert r.status_code == 200
     assert r.json()["status"] == max(case.steps, key=lambda s: s.seq).step.value
@@ -73,8 +76,10 @@ def test_units_import_from_the_command_line(db_url: str, tmp_path: Path, capsys,
     captured = capsys.readouterr()
     assert "created=1" in captured.out and f"{path}:2:" in captured.err
     h = make_app()
-    found = TestClient(h.app).post("/api/v1/archive/lookup", json={"id_number": ZHANG},
-                                   headers=h.headers("kiosk")).json()
+    c = TestClient(h.app)
+    register_cards(c, h.headers("registry"))
+    found = c.post("/api/v1/archive/lookup", json={"id_number": ZHANG, "card": card(ZHANG)},
+                   headers=h.headers("kiosk")).json()
     assert [u["unit_no"] for u in found["units"]] == ["U-1"]
 
 

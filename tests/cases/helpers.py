@@ -92,3 +92,32 @@ def secrets_in(blob: str, *values: str) -> list[str]:
 
 CLEAR_VALUES = (ZHANG, LI, WANG, ZHANG_NAME, LI_NAME, WANG_NAME, "三丰", "秀英", "建国",
                 PHONE_ZHANG, PHONE_LI)
+
+
+# What each invented person's ID card chip holds besides the number: the back office
+# holds the same (PUT /id-cards), and a kiosk proves the card is on its reader with it.
+CARDS: dict[str, dict[str, Any]] = {
+    ZHANG: {"authority": "衡阳市公安局石鼓分局", "valid_from": "2012-03-14", "valid_to": None},
+    LI: {"authority": "衡阳市公安局珠晖分局", "valid_from": "2019-08-22",
+         "valid_to": "2039-08-22"},
+    WANG: {"authority": "衡南县公安局", "valid_from": "2020-01-01", "valid_to": "2040-01-01"},
+}
+
+
+def card(id_number: str) -> dict[str, Any]:
+    return CARDS[id_number.upper()]
+
+
+def card_header(id_number: str) -> str:
+    """The card as the X-Card-Evidence header of GET /cases/{case_no}: base64url JSON."""
+    import base64
+    import json
+    raw = json.dumps(card(id_number), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def register_cards(c: Any, reg: dict[str, str]) -> None:
+    """The back office pushes the cards of the invented people."""
+    r = c.put("/api/v1/id-cards", json={"cards": [{"id_number": n, **v}
+                                                  for n, v in CARDS.items()]}, headers=reg)
+    assert r.status_code == 200, r.text

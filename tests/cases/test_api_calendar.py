@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from queue_server.domain.workdays import WorkCalendar
-from tests.cases.helpers import LI, case_body, step
+from tests.cases.helpers import LI, card, case_body, register_cards, step
 from tests.server.conftest import AppHandle
 
 CASE = "2026021200042"
@@ -20,6 +20,7 @@ SPRING = datetime(2026, 2, 12, 1, 30, tzinfo=UTC)  # Thursday 09:30 in Shanghai
 @pytest.fixture
 def client(api: tuple[TestClient, AppHandle]):
     c, h = api
+    register_cards(c, h.headers("registry"))
     return c, h, h.headers("registry"), h.headers("kiosk")
 
 
@@ -29,7 +30,7 @@ def test_a_case_accepted_before_the_spring_festival_is_due_after_it(client):
                      steps=[step(1, "accepted", SPRING)])
     r = c.put(f"/api/v1/cases/{CASE}", json=body, headers=reg)
     assert r.status_code == 201, r.text
-    view = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": LI},
+    view = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": LI, "card": card(LI)},
                   headers=kiosk)
     assert view.status_code == 200, view.text
     # 02-13, Saturday 02-14 (调休), then 02-24, 02-25, 02-26: not 02-19, mid-holiday.

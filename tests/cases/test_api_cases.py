@@ -13,7 +13,10 @@ from tests.cases.helpers import (
     T_ACCEPT,
     WANG,
     ZHANG,
+    card,
+    card_header,
     case_body,
+    register_cards,
     step,
 )
 from tests.server.conftest import AppHandle
@@ -24,6 +27,7 @@ CASE = "2026112000123"
 @pytest.fixture
 def client(api: tuple[TestClient, AppHandle]):
     c, h = api
+    register_cards(c, h.headers("registry"))
     return c, h, h.headers("registry"), h.headers("kiosk")
 
 
@@ -119,7 +123,7 @@ def test_reserved_words_are_not_case_numbers(client):
 def test_the_applicant_sees_progress_with_the_id_card(client):
     c, h, reg, kiosk = client
     put(c, reg, case_body(steps=[step(1, "accepted"), step(2, "review_1")]))
-    by_post = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": LI.lower()},
+    by_post = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": LI.lower(), "card": card(LI)},
                      headers=kiosk)
     assert by_post.status_code == 200, by_post.text
     view = by_post.json()
@@ -128,7 +132,7 @@ def test_the_applicant_sees_progress_with_the_id_card(client):
     assert [p["state"] for p in view["progress"][:3]] == ["done", "current", "todo"]
     assert view["hint"].startswith("正在审核中")
     assert {a["name_masked"] for a in view["applicants"]} == {"张**", "李**"}
-    by_header = c.get(f"/api/v1/cases/{CASE}", headers={**kiosk, "X-Id-Number": ZHANG})
+    by_header = c.get(f"/api/v1/cases/{CASE}", headers={**kiosk, "X-Id-Number": ZHANG, "X-Card-Evidence": card_header(ZHANG)})
     assert by_header.status_code == 200 and by_header.json() == view
 
 
@@ -157,17 +161,17 @@ def test_a_wrong_proof_says_nothing_about_existence(client):
     c, _, reg, kiosk = client
     token = put(c, reg, case_body()).json()["receipt_token"]
     answers = [
-        c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": WANG}, headers=kiosk),
-        c.post("/api/v1/cases/lookup", json={"case_no": "2099000000001", "id_number": WANG},
+        c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": WANG, "card": card(WANG)}, headers=kiosk),
+        c.post("/api/v1/cases/lookup", json={"case_no": "2099000000001", "id_number": WANG, "card": card(WANG)},
                headers=kiosk),
-        c.post("/api/v1/cases/lookup", json={"case_no": "2099000000001", "id_number": ZHANG},
+        c.post("/api/v1/cases/lookup", json={"case_no": "2099000000001", "id_number": ZHANG, "card": card(ZHANG)},
                headers=kiosk),
         c.post("/api/v1/cases/lookup", json={"case_no": CASE, "receipt_token": "A" * 16},
                headers=kiosk),
         c.post("/api/v1/cases/lookup", json={"case_no": "2099000000001", "receipt_token": token},
                headers=kiosk),
-        c.get(f"/api/v1/cases/{CASE}", headers={**kiosk, "X-Id-Number": WANG}),
-        c.get("/api/v1/cases/2099000000001", headers={**kiosk, "X-Id-Number": WANG}),
+        c.get(f"/api/v1/cases/{CASE}", headers={**kiosk, "X-Id-Number": WANG, "X-Card-Evidence": card_header(WANG)}),
+        c.get("/api/v1/cases/2099000000001", headers={**kiosk, "X-Id-Number": WANG, "X-Card-Evidence": card_header(WANG)}),
     ]
     assert {r.status_code for r in answers} == {404}
     assert len({r.content for r in answers}) == 1
@@ -189,9 +193,9 @@ def test_the_card_holder_lists_their_cases(client):
     c, _, reg, kiosk = client
     put(c, reg, case_body())
     put(c, reg, case_body(applicants=[{"id_number": LI, "name": "李秀英"}]), case_no="2026112000999")
-    mine = c.post("/api/v1/cases/by-applicant", json={"id_number": LI}, headers=kiosk).json()
+    mine = c.post("/api/v1/cases/by-applicant", json={"id_number": LI, "card": card(LI)}, headers=kiosk).json()
     assert sorted(x["case_no"] for x in mine["cases"]) == [CASE, "2026112000999"]
-    assert c.post("/api/v1/cases/by-applicant", json={"id_number": WANG},
+    assert c.post("/api/v1/cases/by-applicant", json={"id_number": WANG, "card": card(WANG)},
                   headers=kiosk).json() == {"cases": []}
 
 
@@ -199,7 +203,7 @@ def test_a_refusal_shows_its_reason(client):
     c, _, reg, kiosk = client
     put(c, reg, case_body(steps=[step(1, "accepted"),
                                  step(2, "refused", reason="缺少完税证明")]))
-    view = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG},
+    view = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG, "card": card(ZHANG)},
                   headers=kiosk).json()
     assert view["status"] == "refused" and view["refusal_reason"] == "缺少完税证明"
     assert view["progress"] == []
@@ -238,14 +242,14 @@ def test_case_lookups_are_rate_limited_per_id(client):
     c, h, reg, kiosk = client
     put(c, reg, case_body())
     for _ in range(10):
-        assert c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG},
+        assert c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG, "card": card(ZHANG)},
                       headers=h.headers("kiosk")).status_code == 200
-    r = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG},
+    r = c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG, "card": card(ZHANG)},
                headers=h.headers("kiosk"))
     assert r.status_code == 429
     err = r.json()["error"]
     assert err["code"] == "rate_limited" and err["message"].startswith("该身份证号码的查询过于频繁")
     assert int(r.headers["retry-after"]) == err["retry_after"] > 0
     h.clock.advance(minutes=10)
-    assert c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG},
+    assert c.post("/api/v1/cases/lookup", json={"case_no": CASE, "id_number": ZHANG, "card": card(ZHANG)},
                   headers=kiosk).status_code == 200

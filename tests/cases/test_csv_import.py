@@ -12,7 +12,15 @@ from hallq.cli import main
 from queue_server.cases import csv_import
 from queue_server.cases.steps import Step
 from queue_server.store.tables import case_steps, cases
-from tests.cases.helpers import LI, PHONE_LI, PHONE_ZHANG, WANG, ZHANG
+from tests.cases.helpers import (
+    LI,
+    PHONE_LI,
+    PHONE_ZHANG,
+    WANG,
+    ZHANG,
+    card,
+    register_cards,
+)
 from tests.server.conftest import MINI
 
 AT = "2026-11-20T09:30:00+08:00"
@@ -109,6 +117,7 @@ def test_the_cli_imports_a_file(db_url: str, tmp_path: Path, capsys, make_app):
         assert conn.execute(select(func.count()).select_from(case_steps)).scalar_one() == 4
     from fastapi.testclient import TestClient
     c = TestClient(h.app)
-    r = c.post("/api/v1/cases/lookup", json={"case_no": "C-1", "id_number": LI},
+    register_cards(c, h.headers("registry"))
+    r = c.post("/api/v1/cases/lookup", json={"case_no": "C-1", "id_number": LI, "card": card(LI)},
                headers=h.headers("kiosk"))
     assert r.status_code == 200 and r.json()["status"] == "review_1"

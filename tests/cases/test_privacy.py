@@ -23,8 +23,11 @@ from tests.cases.helpers import (
     WANG_NAME,
     ZHANG,
     ZHANG_NAME,
+    card,
+    card_header,
     case_body,
     dump_database,
+    register_cards,
     secrets_in,
     step,
     unit_body,
@@ -57,6 +60,7 @@ def session(make_app, caplog: pytest.LogCaptureFixture):
     with TestClient(h.app) as c:
         rec = Recorder(c)
         reg, kiosk, guide = h.headers("registry"), h.headers("kiosk"), h.headers("guide")
+        register_cards(c, reg)
         display, admin = h.headers("display"), h.headers("admin")
         ready_at = (h.clock() - timedelta(hours=1)).isoformat()
         # The back office pushes a case, becoming ready, and the units.
@@ -76,14 +80,16 @@ def session(make_app, caplog: pytest.LogCaptureFixture):
         # The applicants at the kiosk.
         rec("kiosk", "POST", "/api/v1/cases/lookup", headers=kiosk,
             json={"case_no": CASE, "id_number": ZHANG})
-        rec("kiosk", "GET", f"/api/v1/cases/{CASE}", headers={**kiosk, "X-Id-Number": LI})
+        rec("kiosk", "GET", f"/api/v1/cases/{CASE}", headers={**kiosk, "X-Id-Number": LI, "X-Card-Evidence": card_header(LI)})
         rec("kiosk", "POST", "/api/v1/cases/lookup", headers=kiosk,
-            json={"case_no": CASE, "id_number": WANG})
+            json={"case_no": CASE, "id_number": WANG, "card": card(WANG)})
         rec("kiosk", "POST", "/api/v1/cases/lookup", headers=kiosk,
             json={"case_no": CASE, "id_number": ZHANG[:-1] + "0"})  # a wrong check digit
-        rec("kiosk", "POST", "/api/v1/cases/by-applicant", headers=kiosk, json={"id_number": LI})
+        rec("kiosk", "POST", "/api/v1/cases/by-applicant", headers=kiosk,
+            json={"id_number": LI, "card": card(LI)})
         for who in (ZHANG, LI, WANG):
-            rec("kiosk", "POST", "/api/v1/archive/lookup", headers=kiosk, json={"id_number": who})
+            rec("kiosk", "POST", "/api/v1/archive/lookup", headers=kiosk,
+                json={"id_number": who, "card": card(who)})
         t = rec("kiosk", "POST", "/api/v1/tickets", headers=kiosk,
                 json={"business": "transfer", "applicant": {"id_number": ZHANG, "name": ZHANG_NAME}})
         rec("kiosk", "POST", f"/api/v1/tickets/{t['id']}/notify", headers=kiosk,
@@ -92,13 +98,14 @@ def session(make_app, caplog: pytest.LogCaptureFixture):
         # The hall screens.
         rec("display", "GET", "/api/v1/windows", headers=display)
         rec("display", "GET", f"/api/v1/cases/{CASE}", headers=display)
-        rec("display", "POST", "/api/v1/archive/lookup", headers=display, json={"id_number": ZHANG})
+        rec("display", "POST", "/api/v1/archive/lookup", headers=display,
+            json={"id_number": ZHANG, "card": card(ZHANG)})
         with c.websocket_connect(f"/api/v1/events?token={h.token('display')}") as ws:
             rec.bodies.append(("display", json.dumps(ws.receive_json(), ensure_ascii=False)))
         # Staff.
         rec("guide", "GET", f"/api/v1/cases/{CASE}", headers=guide)
         rec("guide", "POST", "/api/v1/archive/lookup", headers=guide, json={"unit_no": UNIT})
-        rec("guide", "POST", "/api/v1/archive/lookup", headers=guide, json={"id_number": WANG})
+        rec("guide", "POST", "/api/v1/archive/lookup", headers=guide, json={"id_number": WANG, "card": card(WANG)})
         rec("window", "GET", "/api/v1/cases/overdue", headers=h.headers("window", 1))
         h.app.state.records.notifier.run_once()
         rec("admin", "GET", "/api/v1/archive/audit", headers=admin)

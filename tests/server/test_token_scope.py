@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from queue_server.security import issue_token, parse_lifetime
 from tests.cases.helpers import LI, ZHANG
@@ -228,9 +229,10 @@ def test_an_expired_token_is_refused_with_its_own_code(api):
     r = client.get("/api/v1/hall", headers=auth)
     refused(r, 401, "token_expired")
     assert r.json()["error"]["message"].startswith("令牌已过期")
-    with client.websocket_connect(f"/api/v1/events?token={token}") as ws:
-        with pytest.raises(Exception):
-            ws.receive_json()
+    with client.websocket_connect(f"/api/v1/events?token={token}") as ws, \
+            pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive_json()
+    assert closed.value.code == 4401 and "token_expired" in closed.value.reason
 
 
 def test_admin_actions_on_tokens_are_audited(api):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from queue_server.api.deps import Admin, require
 from queue_server.api.errors import ApiError
-from queue_server.api.routes.cases import MAX_SEQ, RecordsDep
+from queue_server.api.routes.cases import MAX_SEQ, CardIn, RecordsDep, evidence
 from queue_server.archive.model import (
     HolderIn,
     MortgageIn,
@@ -95,9 +95,10 @@ class UnitLine(UnitBody):
     unit_no: str = Field(min_length=1, max_length=40)
 
 
-class LookupBody(Strict):
+class ArchiveLookupBody(Strict):
     id_number: str | None = Field(default=None, min_length=1, max_length=32)
     unit_no: str | None = Field(default=None, min_length=1, max_length=40)
+    card: CardIn | None = Field(default=None, description="a kiosk: the card's chip data")
 
 
 class AuditSearchBody(Strict):
@@ -159,7 +160,7 @@ async def import_units(request: Request, records: RecordsDep, _: Registry) -> di
 
 
 @router.post("/archive/lookup")
-def lookup(body: LookupBody, records: RecordsDep, who: ArchiveReader) -> dict[str, Any]:
+def lookup(body: ArchiveLookupBody, records: RecordsDep, who: ArchiveReader) -> dict[str, Any]:
     """电子档案查询 A kiosk: the units of the card holder whose ID number it read, nothing
     else. Staff: by ID number or by unit number, with more detail. Always audited."""
     if who.role is Role.KIOSK:
@@ -167,7 +168,8 @@ def lookup(body: LookupBody, records: RecordsDep, who: ArchiveReader) -> dict[st
             raise ApiError(422, "invalid_input",
                            "自助机只能凭身份证查询本人名下房产 / a kiosk looks up by the card's "
                            "ID number only")
-        return records.archive.by_id(who, body.id_number, staff=False)
+        return records.archive.by_id(who, body.id_number, staff=False,
+                                     card=evidence(body.card))
     if (body.id_number is None) == (body.unit_no is None):
         raise ApiError(422, "invalid_input",
                        "请给出身份证号或不动产单元号之一 / give either id_number or unit_no")

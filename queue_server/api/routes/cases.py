@@ -7,16 +7,20 @@ receipt token in a POST body (`/cases/lookup`) or in the `X-Id-Number` /
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from queue_server.api.deps import NotDisplay, WindowStaff, require
 from queue_server.api.errors import ApiError
 from queue_server.cases.csv_import import CsvError
+from queue_server.cases.evidence import CardEvidence
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.proof import parse_receipt_qr
 from queue_server.cases.service import Proof
@@ -72,15 +76,40 @@ class CaseBody(Strict):
     steps: list[StepBody] = Field(default_factory=list, max_length=100)
 
 
+class CardIn(Strict):
+    """What the reader's SAM module read from the chip besides the number."""
+
+    authority: str = Field(min_length=1, max_length=40, description="签发机关 as on the chip")
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="null: 长期 (never expires)")
+
+    def evidence(self) -> CardEvidence:
+        return CardEvidence(self.authority, self.valid_from, self.valid_to)
+
+
+def evidence(card: CardIn | None) -> CardEvidence | None:
+    return card.evidence() if card is not None else None
+
+
 class LookupBody(Strict):
     case_no: str | None = Field(default=None, min_length=1, max_length=40)
     id_number: str | None = Field(default=None, min_length=1, max_length=32)
     receipt_token: str | None = Field(default=None, min_length=1, max_length=64)
     receipt_qr: str | None = Field(default=None, min_length=1, max_length=200)
+    card: CardIn | None = Field(default=None, description="with id_number: the card's chip data")
 
 
 class ApplicantLookupBody(Strict):
     id_number: str = Field(min_length=1, max_length=32)
+    card: CardIn | None = None
+
+
+class IdCardLine(CardIn):
+    id_number: str = Field(min_length=1, max_length=32)
+
+
+class IdCardsBody(Strict):
+    cards: list[IdCardLine] = Field(min_length=1, max_length=1000)
 
 
 def to_case(case_no: str, body: CaseBody) -> CaseIn:
@@ -126,7 +155,8 @@ def overdue(records: RecordsDep, _: WindowStaff,
 
 
 def _lookup(records: Records, who: Principal, case_no: str | None, id_number: str | None,
-            token: str | None, qr: str | None = None) -> dict[str, Any]:
+            token: str | None, qr: str | None = None, card: CardEvidence | None = None
+            ) -> dict[str, Any]:
     if qr:
         parsed = parse_receipt_qr(qr)
         if parsed is None:
@@ -134,29 +164,51 @@ def _lookup(records: Records, who: Principal, case_no: str | None, id_number: st
         case_no, token = parsed
     if not case_no:
         raise ApiError(422, "invalid_input", "请输入受理号 / the case number is missing")
-    return records.cases.lookup(who, case_no, Proof(id_number, token))
+    return records.cases.lookup(who, case_no, Proof(id_number, token, card))
 
 
 @router.post("/cases/lookup")
 def lookup(body: LookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
     """查询办理进度 An applicant's case, on proof: the ID number or the receipt token/QR."""
     return _lookup(records, who, body.case_no, body.id_number, body.receipt_token,
-                   body.receipt_qr)
+                   body.receipt_qr, evidence(body.card))
 
 
 @router.post("/cases/by-applicant")
 def by_applicant(body: ApplicantLookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
     """本人名下案件 Every case the card holder applied for (for a lost receipt)."""
-    return {"cases": records.cases.by_applicant(who, body.id_number)}
+    return {"cases": records.cases.by_applicant(who, body.id_number, card=evidence(body.card))}
+
+
+@router.put("/id-cards")
+def put_id_cards(body: IdCardsBody, records: RecordsDep, _: Registry) -> dict[str, Any]:
+    """身份证信息推送 The cards the back office has seen (number, 签发机关, validity), kept
+    only as keyed hashes: what a kiosk's card read is checked against (cases/evidence.py)."""
+    stored = records.cards.push([(c.id_number, c.evidence()) for c in body.cards])
+    return {"stored": stored}
+
+
+def card_header(raw: str | None) -> CardEvidence | None:
+    """`X-Card-Evidence`: the `card` object as base64url JSON (headers carry ASCII only)."""
+    if raw is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        return CardIn.model_validate(data).evidence()
+    except (binascii.Error, ValueError, ValidationError, UnicodeDecodeError):
+        raise ApiError(422, "invalid_input", "X-Card-Evidence 应为 base64url 编码的 JSON / "
+                       "X-Card-Evidence must be base64url JSON of the card object") from None
 
 
 @router.get("/cases/{case_no}")
 def get_case(case_no: str, records: RecordsDep, who: NotDisplay,
              x_id_number: Annotated[str | None, Header(max_length=32)] = None,
-             x_receipt_token: Annotated[str | None, Header(max_length=64)] = None
+             x_receipt_token: Annotated[str | None, Header(max_length=64)] = None,
+             x_card_evidence: Annotated[str | None, Header(max_length=400)] = None
              ) -> dict[str, Any]:
-    """A kiosk needs proof in the X-Id-Number or X-Receipt-Token header; staff do not
-    and see the staff view (masked applicants, urgency)."""
+    """A kiosk needs proof in the X-Id-Number (with X-Card-Evidence) or X-Receipt-Token
+    header; staff do not and see the staff view (masked applicants, urgency)."""
     if who.role is Role.KIOSK:
-        return _lookup(records, who, case_no, x_id_number, x_receipt_token)
+        return _lookup(records, who, case_no, x_id_number, x_receipt_token,
+                       card=card_header(x_card_evidence))
     return records.cases.staff(case_no)

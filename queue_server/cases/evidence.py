@@ -1,0 +1,121 @@
+"""Evidence that an ID card is on the kiosk's reader, for the archive and a person's cases.
+
+An ID number alone is no proof: numbers are printed on contracts and copies, and a copied
+kiosk token would read anyone's property with one. So a kiosk also sends what its SAM
+module read from the chip that is not printed anywhere it travels with the number: the
+issuing authority (签发机关) and the validity dates. The back office (registry role) holds
+the same facts of the cards it has seen (`PUT /id-cards`); hallq keeps only a keyed hash
+of them, so a copied database alone yields neither the facts nor a way to test guesses.
+
+The hall decides how strong the proof is (`HALLQ_LOOKUP_PROOF`): `card` is this check. It
+is made after the lookup's rate limits are spent, so guessing authority and dates is
+throttled with the rest, and its one refusal says nothing about whether the person,
+their card facts or their property exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from queue_server.domain.errors import DomainError, InvalidInput
+from queue_server.domain.identity import id_hash, normalise_id_number
+from queue_server.store.tables import id_cards
+
+PROOF_LEVELS = ("card",)
+LONG_TERM = "长期"
+
+
+class CardNotVerified(DomainError):
+    """One answer for a wrong card, an unknown card and a person with no records."""
+
+    code = "card_not_verified"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("无法核验这张身份证，请把身份证平放在读卡区重新读取，或到咨询台办理",
+                         "this ID card could not be verified; lay it flat on the reader "
+                         "again, or ask at the information desk")
+
+
+@dataclass(frozen=True)
+class CardEvidence:
+    """What the reader's SAM module read from the chip, besides the number."""
+
+    authority: str
+    valid_from: date
+    valid_to: date | None  # None: 长期 (never expires)
+
+
+def check_level(level: str) -> str:
+    if level not in PROOF_LEVELS:
+        raise ValueError(f"HALLQ_LOOKUP_PROOF 应为 {'、'.join(PROOF_LEVELS)} / must be one of "
+                         f"{', '.join(PROOF_LEVELS)}, not {level!r}")
+    return level
+
+
+def _normal_authority(text: str) -> str:
+    return "".join(text.split())
+
+
+def card_hash(key: bytes, subject_hash: str, card: CardEvidence) -> str:
+    to = card.valid_to.isoformat() if card.valid_to else LONG_TERM
+    text = "\0".join((subject_hash, _normal_authority(card.authority),
+                      card.valid_from.isoformat(), to))
+    return hmac.new(key, b"hallq-card\0" + text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class CardRegistry:
+    """The back office's card facts, hashed, and the check against them."""
+
+    def __init__(self, engine: Engine, *, key: bytes, clock: Callable[[], datetime],
+                 level: str = "card") -> None:
+        self.engine = engine
+        self.key = key
+        self.clock = clock
+        self.level = check_level(level)
+
+    def push(self, cards: Sequence[tuple[str, CardEvidence]]) -> int:
+        """Upsert the facts of each (ID number, card): the newest card a person holds."""
+        now = self.clock()
+        rows = []
+        for number, card in cards:
+            if not _normal_authority(card.authority):
+                raise InvalidInput("签发机关不能为空", "the issuing authority is empty")
+            if card.valid_to is not None and card.valid_to <= card.valid_from:
+                raise InvalidInput("有效期止须晚于有效期起", "valid_to must be after valid_from")
+            subject = id_hash(normalise_id_number(number), self.key)
+            rows.append({"id_hash": subject, "card_hash": card_hash(self.key, subject, card),
+                         "updated_at": now})
+        with self.engine.begin() as conn:
+            for row in rows:
+                _upsert(conn, row)
+        return len(rows)
+
+    def verify(self, subject_hash: str, card: CardEvidence | None) -> None:
+        """Raise CardNotVerified unless `card` is the card the registry holds for this
+        person. The same work whatever the outcome: one read, one comparison."""
+        if card is None:
+            raise InvalidInput("请把身份证放在读卡区：查询档案和本人案件须读取身份证芯片",
+                               "lay the ID card on the reader: the archive and your cases "
+                               "need the card's chip read", code="card_required")
+        with self.engine.connect() as conn:
+            held = conn.execute(select(id_cards.c.card_hash)
+                                .where(id_cards.c.id_hash == subject_hash)).scalar()
+        sent = card_hash(self.key, subject_hash, card)
+        if not hmac.compare_digest(sent, held or "0" * 64):
+            raise CardNotVerified()
+
+
+def _upsert(conn: Connection, row: dict[str, object]) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(id_cards).values(**row)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[id_cards.c.id_hash],
+        set_={"card_hash": stmt.excluded.card_hash, "updated_at": stmt.excluded.updated_at}))
