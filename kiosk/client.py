@@ -288,17 +288,24 @@ class HallClient:
     # --- cases and the archive --------------------------------------------------------
 
     def case_progress(self, case_no: str, *, id_number: str | None = None,
-                      receipt_token: str | None = None) -> CaseProgress:
-        """Progress of one case; proof is the applicant's ID number or the receipt's token."""
-        proof = {"id_number": id_number} if id_number else {"receipt_token": receipt_token}
-        if not any(proof.values()):
+                      receipt_token: str | None = None,
+                      card: dict[str, Any] | None = None) -> CaseProgress:
+        """Progress of one case; proof is the applicant's ID number with the card's chip
+        data (`card`: authority and validity, the server checks them), or the receipt's
+        token."""
+        proof: dict[str, Any] = ({"id_number": id_number, "card": card} if id_number
+                                 else {"receipt_token": receipt_token})
+        if not (id_number or receipt_token):
             raise ValueError("a case lookup needs an ID number or a receipt token")
         data = self._request("POST", CASE_LOOKUP, json={"case_no": case_no, **proof})
         return self._parse(parse_case, data, case_no)  # type: ignore[no-any-return]
 
-    def archive(self, id_number: str) -> tuple[Property, ...]:
-        """The units where the card holder holds rights (the server audits every lookup)."""
-        data = self._request("POST", ARCHIVE_LOOKUP, json={"id_number": id_number})
+    def archive(self, id_number: str, *, card: dict[str, Any] | None = None
+                ) -> tuple[Property, ...]:
+        """The units where the card holder holds rights (the server audits every lookup);
+        `card`, the chip's authority and validity, proves the card is on the reader."""
+        data = self._request("POST", ARCHIVE_LOOKUP, json={"id_number": id_number,
+                                                           "card": card})
         return self._parse(parse_archive, data)  # type: ignore[no-any-return]
 
     # --- 好差评 ------------------------------------------------------------------------

@@ -58,11 +58,16 @@ class Applicant:
     name: str
     id_number: str | None  # None: a card whose number the server cannot take (foreigner's)
     birth_date: date
+    # What the chip holds besides the number (签发机关, validity), sent with archive and
+    # case lookups as evidence that the card is on the reader; never shown, never kept.
+    card: dict[str, str | None] | None = None
 
     @classmethod
     def from_card(cls, card: CardIdentity) -> Applicant:
         if isinstance(card, Identity):
-            return cls(card.name, card.id_number, card.birth_date)
+            evidence = {"authority": card.authority, "valid_from": card.valid_from.isoformat(),
+                        "valid_to": card.valid_to.isoformat() if card.valid_to else None}
+            return cls(card.name, card.id_number, card.birth_date, evidence)
         return cls(card.display_name, None, card.birth_date)
 
     @property

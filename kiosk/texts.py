@@ -252,6 +252,13 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "invalid_qr": ("回执二维码无法识别", "The receipt's QR code could not be read", *DESK),
     "proof_required": ("需要身份证或受理回执", "An ID card or the receipt is needed", *DESK),
     "archive_refused": ("暂时无法查询档案", "The records cannot be shown now", *DESK),
+    # The server could not match the card's chip data with the registry's copy.
+    "card_not_verified": ("这张身份证无法核验", "This ID card could not be verified",
+                          "请把身份证平放在读卡区重新读取；仍不行请到咨询台",
+                          "Lay the card flat on the reader again; if it still fails, please "
+                          "go to the consultation desk."),
+    "card_required": ("需要读取身份证", "The ID card must be read",
+                      "请把身份证平放在读卡区", "Please lay your ID card flat on the reader."),
     "nothing_to_rate": ("今天没有可评价的服务", "No service of yours today is waiting for a rating",
                         "服务办结后，才能在这里评价\n已经评价过的服务，不用再评\n请取回身份证；有意见请到咨询台",
                         "A service can be rated here once the window has finished it, and once only.\n"

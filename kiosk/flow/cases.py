@@ -45,11 +45,14 @@ class CaseLookups(FlowCore):
             self._go(Screen.CARD, purpose=Purpose.CASE, notice="")
 
     def _lookup_case(self, case_no: str, *, id_number: str | None = None,
-                     receipt_token: str | None = None) -> None:
+                     receipt_token: str | None = None,
+                     card: dict[str, str | None] | None = None) -> None:
         def refused(e: Refused) -> None:
             # The server gives one answer to "no such case" and "not its applicant", on
             # purpose; a malformed case number is, for the applicant, the same thing.
-            if e.code in ("invalid_input", "not_found", "forbidden"):
+            if e.code in ("card_not_verified", "card_required"):
+                code = e.code
+            elif e.code in ("invalid_input", "not_found", "forbidden"):
                 code = "case_not_found"
             elif e.code in texts.MESSAGES:
                 code = e.code
@@ -58,7 +61,7 @@ class CaseLookups(FlowCore):
             self._message(code, e.message_zh, e.message_en)
 
         case = self._ask(lambda: self.client.case_progress(
-            case_no, id_number=id_number, receipt_token=receipt_token), refused)
+            case_no, id_number=id_number, receipt_token=receipt_token, card=card), refused)
         if case is not None:
             self.counters["cases_shown"] += 1
             self._go(Screen.CASE, case=case, busy=False)
@@ -66,7 +69,8 @@ class CaseLookups(FlowCore):
     def _lookup_archive(self, applicant: Applicant) -> None:
         id_number = applicant.id_number
         assert id_number is not None
-        properties = self._ask(lambda: self.client.archive(id_number), lambda e: self._message(
+        properties = self._ask(lambda: self.client.archive(id_number, card=applicant.card),
+                               lambda e: self._message(
             e.code if e.code in texts.MESSAGES else "archive_refused", e.message_zh,
             e.message_en))
         if properties is None:

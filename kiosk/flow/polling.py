@@ -117,7 +117,7 @@ class Polling(FlowCore):
             else:
                 self._check_in(appt)
         elif purpose is Purpose.CASE:
-            self._lookup_case(s.case_input, id_number=applicant.id_number)
+            self._lookup_case(s.case_input, id_number=applicant.id_number, card=applicant.card)
         elif purpose is Purpose.ARCHIVE:
             self._lookup_archive(applicant)
         elif purpose is Purpose.RATE:

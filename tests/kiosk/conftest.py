@@ -221,6 +221,20 @@ def need_route(app: FastAPI, path: str) -> None:
     assert has_route(app, path), f"the server no longer has {path}"
 
 
+def seed_card(http: httpx.Client, headers: dict[str, str], id_number: str) -> None:
+    """The back office holds the card of a demo card's holder (issuing authority and
+    validity), as the kiosk's reader will read it from the chip."""
+    card = next((c for c in DEMO_CARDS.values()
+                 if getattr(c, "id_number", None) == id_number), None)
+    if card is None:
+        return  # someone whose card the back office has never seen
+    body = {"cards": [{"id_number": id_number, "authority": card.authority,
+                       "valid_from": card.valid_from.isoformat(),
+                       "valid_to": card.valid_to.isoformat() if card.valid_to else None}]}
+    r = http.put("/api/v1/id-cards", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+
+
 def seed_case(http: httpx.Client, headers: dict[str, str], case_no: str, id_number: str,
               *, step: str = "review_2") -> dict[str, Any]:
     """A case pushed as the back office pushes it; returns the push answer (with the
@@ -236,6 +250,7 @@ def seed_case(http: httpx.Client, headers: dict[str, str], case_no: str, id_numb
     }
     r = http.put(f"/api/v1/cases/{case_no}", json=body, headers=headers)
     assert r.status_code in (200, 201), r.text
+    seed_card(http, headers, id_number)
     return r.json()  # type: ignore[no-any-return]
 
 
@@ -254,3 +269,4 @@ def seed_unit(http: httpx.Client, headers: dict[str, str], unit_no: str, id_numb
                              "until": "2029-01-04"}]
     r = http.put(f"/api/v1/units/{unit_no}", json=body, headers=headers)
     assert r.status_code in (200, 201), r.text
+    seed_card(http, headers, id_number)

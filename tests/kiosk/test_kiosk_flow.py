@@ -35,6 +35,7 @@ from tests.kiosk.conftest import (
     has_route,
     layout_variant,
     need_route,
+    seed_card,
     seed_case,
     seed_unit,
 )
@@ -680,6 +681,8 @@ def test_case_by_typed_number_and_id_card(rig: Rig) -> None:
 def test_case_not_shown_to_someone_else(rig: Rig) -> None:
     need_route(rig.hall.app, CASE_ROUTE)
     seed_case(rig.http, rig.headers("registry"), "BDC2026-000125", ZHANG_ID)
+    # Li's card is one the back office knows (a real card on the reader), not an applicant.
+    seed_card(rig.http, rig.headers("registry"), DEMO_CARDS["li"].id_number)  # type: ignore[union-attr]
     rig.flow.start_purpose(Purpose.CASE)
     for ch in "BDC2026-000125":
         rig.flow.case_key(ch)
@@ -709,6 +712,21 @@ def test_archive_of_the_card_holder(rig: Rig) -> None:
 
 def test_archive_with_nothing_registered(rig: Rig) -> None:
     need_route(rig.hall.app, ARCHIVE_ROUTE)
+    seed_card(rig.http, rig.headers("registry"), DEMO_CARDS["li"].id_number)  # type: ignore[union-attr]
     rig.flow.start_purpose(Purpose.ARCHIVE)
     rig.lay("li")
     assert rig.state.screen is Screen.ARCHIVE and rig.state.properties == ()
+
+
+def test_a_card_the_registry_cannot_verify_opens_no_archive(rig: Rig) -> None:
+    """The kiosk sends the chip's data; a card the back office does not know (a forged
+    one, or a number typed into a copied kiosk token) is told plainly, nothing shown."""
+    need_route(rig.hall.app, ARCHIVE_ROUTE)
+    seed_unit(rig.http, rig.headers("registry"), "U-0009", ZHANG_ID)
+    rig.http.put("/api/v1/id-cards", headers=rig.headers("registry"), json={"cards": [
+        {"id_number": ZHANG_ID, "authority": "别处公安局", "valid_from": "2001-01-01",
+         "valid_to": "2021-01-01"}]}).raise_for_status()
+    rig.flow.start_purpose(Purpose.ARCHIVE)
+    rig.lay("zhang")
+    assert rig.state.message is not None and rig.state.message.code == "card_not_verified"
+    assert not rig.state.properties
