@@ -9,6 +9,11 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+# Tests drive hundreds of tickets through one kiosk token in one instant of the test
+# clock (session servers included); the per-kiosk issue limits (issue 16) are tested on
+# their own in tests/server/test_token_scope.py, which sets its own rates.
+os.environ.setdefault("HALLQ_ISSUE_RATE_KIOSK", "1000000/60")
+os.environ.setdefault("HALLQ_ANONYMOUS_RATE_KIOSK", "1000000/60")
 os.environ.setdefault("KIVY_HOME", os.path.join(os.path.dirname(__file__), "..", ".kivy-test"))
 
 import asyncio  # noqa: E402
@@ -49,15 +54,6 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-@pytest.fixture(autouse=True)
-def _unthrottled_issuing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests drive hundreds of tickets through one kiosk token in one instant of the test
-    clock; the per-kiosk issue limits (issue 16) are tested on their own in
-    tests/server/test_token_scope.py, which removes these with `monkeypatch.delenv`."""
-    monkeypatch.setenv("HALLQ_ISSUE_RATE_KIOSK", "1000000/60")
-    monkeypatch.setenv("HALLQ_ANONYMOUS_RATE_KIOSK", "1000000/60")
 
 
 @pytest.fixture

@@ -233,6 +233,16 @@ def test_guide_console_sees_the_hall_and_moves_it(hengyang: HallServer, open_pag
               if t["number"] == number]
     assert len(issued) == 1
     assert (issued[0]["priority"], issued[0]["priority_reason"]) == ("green", "disability")
+    # The help desk issues past a limit with a reason: recorded, and shown back to the guide.
+    page.fill("#green-override", "外地老人专程前来，经科长同意")
+    page.click("#green-go")
+    page.wait_for_selector("#green-override-note")
+    assert "外地老人专程前来" in page.inner_text("#green-result")
+    over = [t for t in hengyang.ok("GET", "/tickets?status=waiting&business=certificate")
+            if t["number"] == page.inner_text("#green-number")]
+    assert over[0]["override_reason"] == "外地老人专程前来，经科长同意"
+    assert page.input_value("#green-override") == ""
+    page.locator("#green-form").screenshot(path=str(pages_dir / "guide-console-override.png"))
     page.click("[data-window='12']")
     page.screenshot(path=str(pages_dir / "guide-console-96-windows.png"), full_page=True)
 

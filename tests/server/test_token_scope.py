@@ -88,7 +88,7 @@ def test_a_restarted_server_still_knows_which_kiosk_issued_a_ticket(make_app):
 
 @pytest.fixture
 def throttled(monkeypatch):
-    monkeypatch.setenv("HALLQ_ISSUE_RATE_KIOSK", "4/60")
+    monkeypatch.setenv("HALLQ_ISSUE_RATE_KIOSK", "4/60")  # the defaults of tests/conftest.py off
     monkeypatch.setenv("HALLQ_ANONYMOUS_RATE_KIOSK", "2/3600")
 
 

@@ -475,11 +475,19 @@ async function main() {
   $('#green-form').addEventListener('submit', (e) => {
     e.preventDefault();
     perform(async () => {
-      const r = await request('POST', '/tickets', { business: $('#green-business').value, priority: 'green',
-        priority_reason: $('#green-reason').value });
+      const body = { business: $('#green-business').value, priority: 'green',
+        priority_reason: $('#green-reason').value };
+      // The help desk may issue past the daily cap or the per-ID limit, with a reason that
+      // is recorded on the ticket and its history.
+      const why = $('#green-override').value.trim();
+      if (why) body.override = { reason: why };
+      const r = await request('POST', '/tickets', body);
       if (r.ok) {
         $('#green-result').replaceChildren('已发号 ', h('b', { class: 'num', id: 'green-number' }, r.data.number),
-          h('small', {}, ` issued · ${r.data.business_name}`));
+          h('small', {}, ` issued · ${r.data.business_name}`),
+          ...(r.data.override_reason ? [h('small', { id: 'green-override-note' },
+            ` · 越限 past the limit: ${r.data.override_reason}`)] : []));
+        $('#green-override').value = '';
       }
     });
   });
