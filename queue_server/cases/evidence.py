@@ -117,5 +117,5 @@ def _upsert(conn: Connection, row: dict[str, object]) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(id_cards).values(**row)
     conn.execute(stmt.on_conflict_do_update(
-        index_elements=[id_cards.c.id_hash],
+        index_elements=[id_cards.c.hall, id_cards.c.id_hash],
         set_={"card_hash": stmt.excluded.card_hash, "updated_at": stmt.excluded.updated_at}))
