@@ -17,14 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    pg = op.get_bind().dialect.name == "postgresql"
     op.add_column("tickets", sa.Column("issued_by", sa.String(16)))
     op.add_column("tickets", sa.Column("override_reason", sa.String(200)))
     op.add_column("tokens", sa.Column("expires_at", sa.DateTime(timezone=True)))
     op.create_table(
         "token_audit",
         sa.Column("hall", sa.String(8), nullable=False),
-        # PostgreSQL numbers seq from the column's own sequence (tables.next_seq).
-        sa.Column("seq", sa.Integer, nullable=False, autoincrement=True),
+        # PostgreSQL numbers seq from the column's own sequence (a serial); SQLite from
+        # the highest plus one in the INSERT (tables.next_seq).
+        sa.Column("seq", sa.Integer, nullable=False, autoincrement=pg),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(80), nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
