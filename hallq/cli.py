@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "queue_server.simulation.cli",
     "queue_server.cases.cli",
     "queue_server.callbacks_cli",
+    "queue_server.backup_cli",
     "queue_server.led_bridge_cli",
     "devices.cli",
     "kiosk.cli",

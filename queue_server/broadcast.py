@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 CLOSE = (0, None)  # queued in place of what a client fell behind on: it must reconnect
@@ -25,6 +25,9 @@ class Client:
     queue: asyncio.Queue[tuple[int, str | None]]
     overflowed: bool = False
     window: int | None = None  # set for a pad: only this window's events, in pad form
+    # Set when it fell behind: its connection is ended even while a send to it is stuck
+    # (a client that stopped reading never takes the CLOSE queued for it).
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 PAD_TYPES = frozenset({"ticket.called", "ticket.started", "ticket.completed", "ticket.forwarded",
@@ -103,4 +106,5 @@ class Hub:
                     while not client.queue.empty():
                         client.queue.get_nowait()
                     client.queue.put_nowait(CLOSE)
+                    client.gone.set()
                     break

@@ -116,10 +116,10 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
     from sqlalchemy.exc import OperationalError
 
     from queue_server.api.app import create_app
+    from queue_server.connections import make_server
     from queue_server.domain.layout import LayoutError, load_layout
     from queue_server.domain.slips import SlipKeyError
     from queue_server.logs import LEVELS, configure
@@ -189,9 +189,11 @@ def _serve(args: argparse.Namespace) -> int:
     # milliseconds instead of ~100 ms that stall every request in flight.
     gc.collect()
     gc.freeze()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            log_config=None, ws_max_size=64 * 1024)  # our logging, set up above
-    server = uvicorn.Server(config)
+    server = make_server(app, host=settings.host, port=settings.port,
+                         header_timeout=settings.header_timeout,
+                         idle_timeout=settings.idle_timeout,
+                         max_header_bytes=settings.max_header_bytes,
+                         shutdown_timeout=settings.shutdown_timeout)
     try:
         if traffic is None:
             server.run()

@@ -29,6 +29,16 @@ class Settings:
     # The address applicants' phones reach the server at, for the follow links printed on
     # tickets ("https://hall.example"); empty: links are given as paths ("/t/…").
     public_url: str = ""
+    # Every connection has a deadline (queue_server/connections.py): a request's head, and
+    # each gap in its body, within header_timeout; a keep-alive connection idle for
+    # idle_timeout is closed; a display that has not taken an event for ws_send_timeout
+    # is dropped (it reconnects); shutdown cancels what still runs after shutdown_timeout.
+    header_timeout: float = 10.0
+    idle_timeout: float = 5.0
+    ws_send_timeout: float = 10.0
+    shutdown_timeout: float = 5.0
+    max_header_bytes: int = 16 * 1024  # request line and headers together
+    max_headers: int = 100
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"  # text | json: one line per record either way
     # How long after issuing a kiosk may still see and act on its own ticket (take back
@@ -58,6 +68,12 @@ class Settings:
             env["slip_key"] = v
         if v := os.environ.get("HALLQ_PUBLIC_URL"):
             env["public_url"] = v.rstrip("/")
+        for name, key in (("HALLQ_HEADER_TIMEOUT", "header_timeout"),
+                          ("HALLQ_IDLE_TIMEOUT", "idle_timeout"),
+                          ("HALLQ_WS_SEND_TIMEOUT", "ws_send_timeout"),
+                          ("HALLQ_SHUTDOWN_TIMEOUT", "shutdown_timeout")):
+            if v := os.environ.get(name):
+                env[key] = float(v)
         if v := os.environ.get("HALLQ_LOG_LEVEL"):
             env["log_level"] = v.upper()
         if v := os.environ.get("HALLQ_LOG_FORMAT"):

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from queue_server.api import errors
+from queue_server.api.guard import InputGuard
 from queue_server.api.limits import BodyLimit
 from queue_server.api.routes import (
     admin,
@@ -149,7 +150,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.slip_key = key
     errors.install(app)
     app.state.records = records
+    app.add_middleware(InputGuard, max_headers=settings.max_headers)  # after BodyLimit: the body it reads is bounded
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(errors.CatchAll)
     app.add_middleware(RequestLog)  # outermost: the request id covers every line
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
                    slips, staff, evaluations, follow, callbacks, reports):

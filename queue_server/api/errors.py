@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from queue_server.archive.ratelimit import RateLimited
 from queue_server.domain.errors import DomainError
+from queue_server.logs import request_id
 from queue_server.store.repository import StaleState
 
 log = logging.getLogger("hallq")
@@ -86,6 +90,15 @@ def install(app: FastAPI) -> None:
             "nothing was saved, try again shortly"),
             status_code=503, headers={"Retry-After": "5"})
 
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the edge let through (a number over a column's
+        # range): the request is at fault, and nothing of it was stored.
+        log.warning("database refused a value: %s", type(exc.orig).__name__)
+        return JSONResponse(error_body(
+            "invalid_input", "输入的数值或文字超出允许范围 / a value of the request is out "
+            "of the range the data allows"), status_code=422)
+
     for unavailable in (OperationalError, InterfaceError):
         app.add_exception_handler(unavailable, _storage)
 
@@ -106,3 +119,45 @@ def install(app: FastAPI) -> None:
             "Not Found", "Method Not Allowed") else HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
         return JSONResponse(error_body(code, message), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+
+INTERNAL_MESSAGE = ("服务器内部错误，已记录；请稍后重试或联系管理员 / an internal error, logged; "
+                    "try again or tell the administrator")
+
+
+class CatchAll:
+    """ASGI middleware, just inside the request log: whatever no handler answered becomes
+    the JSON error shape with a 500, logged here once with the request id. The line has
+    the exception's type and where it was raised, never its message: a database error's
+    message may quote the values of the request (ID hashes, tokens)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("unhandled %s on %s %s\n%s", type(exc).__name__, scope.get("method"),
+                      scope.get("path", ""), frames.rstrip())
+            if started:  # part of the answer is out: the connection is closed on return
+                return
+            rid = request_id.get()
+            body = json.dumps(error_body("internal_error", INTERNAL_MESSAGE, request_id=rid),
+                              ensure_ascii=False).encode("utf-8")
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

@@ -8,7 +8,6 @@ audited too, so an administrator can see a kiosk being used to walk ID numbers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,8 @@ from queue_server.archive import store, views
 from queue_server.archive.model import UnitIn, check_unit_no, protect
 from queue_server.archive.ratelimit import Limiter, RateLimited
 from queue_server.cases.evidence import CardEvidence, CardRegistry
-from queue_server.domain.errors import DomainError, NotFound
+from queue_server.domain import inputs
+from queue_server.domain.errors import DomainError, InvalidInput, NotFound
 from queue_server.domain.identity import id_hash, mask_id_number, normalise_id_number
 from queue_server.security import Principal
 
@@ -53,14 +53,13 @@ class ArchiveService:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise DomainError("文件须为 UTF-8 编码", "the file must be UTF-8",
-                              code="invalid_input") from None
+            raise InvalidInput("文件须为 UTF-8 编码", "the file must be UTF-8") from None
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             report["units"] += 1
             try:
-                raw = json.loads(line)
+                raw = inputs.loads(line)
                 if not isinstance(raw, dict):
                     raise ValueError("每行应为一个 JSON 对象 / each line must be a JSON object")
                 outcome = self.push(parse(raw))["result"]

@@ -19,6 +19,8 @@ from datetime import date, datetime
 
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.steps import parse_step
+from queue_server.domain.errors import InvalidInput
+from queue_server.domain.inputs import check_text
 
 REQUIRED = ("case_no", "version", "item", "accepted_at", "applicant_ids", "applicant_names")
 OPTIONAL = ("item_name", "hall", "time_limit_days", "due_date", "receipt_code",
@@ -44,10 +46,17 @@ class Parsed:
 
 
 def decode(data: bytes) -> str:
+    """UTF-8, else GB18030 (what Excel in a Chinese office saves); text either way holds no
+    control characters."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("gb18030")
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InvalidInput("文件须为 UTF-8 或 GB18030 编码",
+                               "the file must be UTF-8 or GB18030") from None
+    return check_text(text, "文件 / the file")
 
 
 def _when(value: str, what: str) -> datetime:

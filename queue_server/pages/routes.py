@@ -131,8 +131,12 @@ async def public_config(request: Request) -> JSONResponse:
 
 @router.get("/static/{name:path}")
 async def static(name: str) -> Response:
-    path = (STATIC / name).resolve()
-    # Only files inside static/, whatever '..' or symlinks the name carries.
-    if not path.is_relative_to(STATIC) or not path.is_file() or path.suffix not in MEDIA:
+    try:
+        path = (STATIC / name).resolve()
+        # Only files inside static/, whatever '..' or symlinks the name carries.
+        found = path.is_relative_to(STATIC) and path.is_file() and path.suffix in MEDIA
+    except (OSError, ValueError):  # a name no file system takes (too long, a NUL byte)
+        found = False
+    if not found:
         return _not_found("没有这个文件", "No such file")
     return Response(FILES.read(path), media_type=MEDIA[path.suffix], headers=NO_CACHE)

@@ -24,12 +24,15 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """`hide_parameters`: an error's text (and so any traceback logged) never quotes the
+    values of a statement, which are token and ID-number hashes."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -45,7 +48,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         connect_args=connect_args)
+                         connect_args=connect_args, hide_parameters=True)
 
 
 def migrate(engine: Engine, hall: str | None = None, name: str = "", *,

@@ -101,10 +101,13 @@ class ArchiveLookupBody(Strict):
     card: CardIn | None = Field(default=None, description="a kiosk: the card's chip data")
 
 
+MAX_AUDIT_SEQ = 2**31 - 1  # the audit log's seq is a 32-bit column on PostgreSQL
+
+
 class AuditSearchBody(Strict):
     id_number: str | None = Field(default=None, min_length=1, max_length=32)
     unit_no: str | None = Field(default=None, min_length=1, max_length=40)
-    after_seq: int = Field(default=0, ge=0)
+    after_seq: int = Field(default=0, ge=0, le=MAX_AUDIT_SEQ)
     limit: int = Field(default=200, ge=1, le=5000)
 
 
@@ -181,7 +184,7 @@ def lookup(body: ArchiveLookupBody, records: RecordsDep, who: ArchiveReader) -> 
 
 @router.get("/archive/audit")
 def audit(records: RecordsDep, _: Admin,
-          after_seq: Annotated[int, Query(ge=0)] = 0,
+          after_seq: Annotated[int, Query(ge=0, le=MAX_AUDIT_SEQ)] = 0,
           unit_no: Annotated[str | None, Query(max_length=40)] = None,
           limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> list[dict[str, Any]]:
     """查询审计日志 Who looked at what, oldest first; page with after_seq."""

@@ -36,34 +36,51 @@ async def events(ws: WebSocket) -> None:
         snapshot = await run_in_threadpool(
             (lambda: hall.pad_snapshot(principal.window)) if pad else hall.snapshot)
         await ws.send_json(snapshot)
-        # Two tasks for the life of the connection: one sends, one notices a disconnect;
-        # whichever ends first ends both.
+        # Three tasks for the life of the connection: one sends, one notices a disconnect,
+        # one notices the client fell behind (even while a send to it is stuck);
+        # whichever ends first ends all.
+        send_timeout = app.state.settings.ws_send_timeout
         async with anyio.create_task_group() as tg:
             async def pump() -> None:
-                await _pump(ws, client, snapshot["seq"])
+                await _pump(ws, client, snapshot["seq"], send_timeout)
                 tg.cancel_scope.cancel()
 
             async def drain() -> None:
                 await _drain(ws)
                 tg.cancel_scope.cancel()
 
+            async def watch() -> None:
+                await client.gone.wait()
+                tg.cancel_scope.cancel()
+
             tg.start_soon(pump)
             tg.start_soon(drain)
+            tg.start_soon(watch)
+        if client.gone.is_set():
+            # A close frame if it still takes one; else the server drops the connection
+            # when this returns (connections.py: closing never waits on a client).
+            with anyio.move_on_after(1):
+                await ws.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect for a snapshot")
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
         hub.unsubscribe(client)
 
 
-async def _pump(ws: WebSocket, client: Client, seen: int) -> None:
+async def _pump(ws: WebSocket, client: Client, seen: int, send_timeout: float) -> None:
     try:
         while True:
             seq, text = await client.queue.get()
             if text is None:
-                await ws.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect for a snapshot")
-                return
+                return  # fell behind: `gone` is set, the close follows
             if seq > seen:
-                await ws.send_text(text)
+                # A client that stopped reading (a hung browser, a cable pulled without a
+                # FIN) blocks the send once the socket's buffers fill: give it up then.
+                with anyio.move_on_after(send_timeout) as waited:
+                    await ws.send_text(text)
+                if waited.cancelled_caught:
+                    client.gone.set()
+                    return
     except (WebSocketDisconnect, RuntimeError):
         return
 

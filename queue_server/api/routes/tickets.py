@@ -159,6 +159,10 @@ def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,
     if a.slot_start.tzinfo is None or a.slot_end.tzinfo is None:
         raise ApiError(422, "invalid_input",
                        "预约时段须带时区 / appointment times need a time zone offset")
+    if a.slot_end <= a.slot_start:
+        raise ApiError(422, "invalid_input",
+                       "预约时段的结束时间须晚于开始时间 / the appointment slot must end after "
+                       "it starts")
     return Appointment(a.code, a.slot_start, a.slot_end)
 
 
