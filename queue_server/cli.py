@@ -193,7 +193,9 @@ def _serve(args: argparse.Namespace) -> int:
                          header_timeout=settings.header_timeout,
                          idle_timeout=settings.idle_timeout,
                          max_header_bytes=settings.max_header_bytes,
-                         shutdown_timeout=settings.shutdown_timeout)
+                         max_headers=settings.max_headers,
+                         shutdown_timeout=settings.shutdown_timeout,
+                         ws_max_backlog=settings.ws_max_backlog)
     try:
         if traffic is None:
             server.run()

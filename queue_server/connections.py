@@ -2,9 +2,14 @@
 does. A hall's network has kiosks that lose power mid-request, displays whose browser
 hangs, and, on a public network, anyone who opens sockets and sends nothing.
 
-- A request's head (request line and headers) must arrive within `header_timeout`, and
-  be at most `max_header_bytes` (h11's own limit); each gap while its body arrives is
-  bounded by the same time. A keep-alive connection idle for `idle_timeout` is closed.
+- A request's head (request line and headers) must arrive within `header_timeout`, be at
+  most `max_header_bytes` and hold at most `max_headers` headers; each gap while its body
+  arrives is bounded by the same time. A keep-alive connection idle for `idle_timeout` is
+  closed. (uvicorn's httptools protocol, which has none of these, with them added: h11,
+  which bounds the head, costs this server twice the CPU per ticket.)
+- A WebSocket client with more than `ws_max_backlog` bytes sent and not taken (asyncio's
+  buffer and the kernel's) is dropped before the next message, as is one whose send has
+  waited `ws_send_timeout`: it reconnects and reloads the snapshot.
 - Closing never waits for a client to read: a connection whose unsent bytes are still
   queued `close_grace` after it was closed is aborted (a non-reading display would
   otherwise hold its socket, and the server's shutdown, forever).
@@ -24,9 +29,9 @@ import struct
 import termios
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 CLOSE_GRACE = 2.0  # seconds a closing connection may take to hand over its last bytes
@@ -75,7 +80,8 @@ class _Closing:
         self._closing_since = self._closing_since or self._loop.time()
         self._transport.abort()
 
-    def _unsent(self) -> int:
+    def unsent(self) -> int:
+        """Bytes written and not yet taken by the client: asyncio's buffer and the kernel's."""
         pending = self._transport.get_write_buffer_size()
         sock = self._transport.get_extra_info("socket")
         if sock is not None:
@@ -90,17 +96,21 @@ class _Closing:
         if self._transport.is_closing():
             return
         assert self._closing_since is not None
-        if not self._unsent():
+        if not self.unsent():
             self._transport.close()
         elif self._loop.time() - self._closing_since < self._grace:
             self._loop.call_later(0.1, self._close_when_sent)
         else:
-            sock = self._transport.get_extra_info("socket")
-            if sock is not None:  # a reset, so the kernel drops what is queued
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    struct.pack("ii", 1, 0))
-            self._transport.abort()
+            self.reset()
+
+    def reset(self) -> None:
+        """End the connection now with a reset, so the kernel drops what is queued."""
+        self._closing_since = self._closing_since or self._loop.time()
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._transport.abort()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -108,6 +118,17 @@ class _Closing:
 
 class HallWebSocket(WebSocketsSansIOProtocol):
     close_grace = CLOSE_GRACE
+    max_backlog = 1024 * 1024  # bytes sent and not taken before a client is dropped
+
+    async def send(self, message: Any) -> None:
+        # A display that stopped reading: what the kernel holds for it counts too, or a
+        # socket buffer of megabytes hides it for hours.
+        if message["type"] == "websocket.send" and self.handshake_complete \
+                and not self.close_sent and isinstance(self.transport, _Closing) \
+                and self.transport.unsent() > self.max_backlog:
+            self.transport.reset()
+            raise ClientDisconnected()
+        await super().send(message)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(_Closing(transport, self.loop,  # type: ignore[arg-type]
@@ -115,15 +136,29 @@ class HallWebSocket(WebSocketsSansIOProtocol):
         self.close_timeout = self.close_grace  # the peer's answer to our close frame
 
 
-class HallHttp(H11Protocol):
-    """uvicorn's h11 protocol with a deadline on every read it waits for."""
+class _Refused(Exception):
+    """Raised from a parser callback: httptools turns it into a parser error, answered by
+    send_400_response with the refusal recorded here."""
+
+
+class HallHttp(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline on every read it waits for and a
+    bound on the head. `_reading` is what the connection waits for from the client:
+    "head", "body", or None while the app answers."""
 
     header_timeout = 10.0
     close_grace = CLOSE_GRACE
+    max_header_bytes = 16 * 1024
+    max_headers = 100
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_deadline: asyncio.TimerHandle | None = None
+        self._reading: str | None = "head"
+        self._head_raw = 0  # bytes received while the head was incomplete
+        self._head_bytes = 0
+        self._head_count = 0
+        self._refusal: bytes | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_Closing(transport, self.loop,  # type: ignore[arg-type]
@@ -135,20 +170,76 @@ class HallHttp(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._reading == "head":
+            self._head_raw += len(data)
         super().data_received(data)
-        # Still waiting for this request's head, or for more of its body: the deadline
-        # for the head stands; a body's gap is counted from this chunk.
-        if self.conn.their_state is h11.SEND_BODY:
-            self._arm()
-        elif self.conn.their_state is not h11.IDLE:
-            self._disarm()  # the request is in: the app has it now
+        # A head still incomplete past the limit: httptools would go on buffering it.
+        if self._reading == "head" and self._head_raw > self.max_header_bytes \
+                and not self.transport.is_closing():
+            self._refuse_head()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # the WebSocket protocol has its own
+        self._reading = None
+        super().handle_websocket_upgrade()
+
+    # Parser callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading = "head"
+        self._head_bytes = self._head_count = 0
+        self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        self._head_count += 1
+        self._count(len(name) + len(value) + 4)
+
+    def on_headers_complete(self) -> None:
+        self._reading = "body"
+        self._head_raw = 0
+        self._arm()  # each gap in the body is bounded too
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._reading = None
+        self._disarm()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        # The next request's head on a keep-alive connection: the keep-alive timer covers
-        # silence, this one a head sent by halves.
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+        # Waiting for the next head on a keep-alive connection: uvicorn's keep-alive timer
+        # covers silence, this one a head sent by halves.
+        if self._reading is None and not self.pipeline and not self.transport.is_closing():
+            self._reading = "head"
+            self._head_raw = 0
             self._arm()
+
+    def _count(self, n: int) -> None:
+        self._head_bytes += n
+        if self._head_bytes > self.max_header_bytes:
+            self._refusal = _headers_too_large(self.max_header_bytes)
+            raise _Refused
+        if self._head_count > self.max_headers:
+            self._refusal = error_response(
+                431, "Request Header Fields Too Large", "too_many_headers",
+                f"请求头过多（上限 {self.max_headers} 个）/ more than {self.max_headers} "
+                f"request headers")
+            raise _Refused
+
+    def _refuse_head(self) -> None:
+        self._disarm()
+        self._reading = None
+        self.transport.write(_headers_too_large(self.max_header_bytes))
+        self.transport.close()
 
     def _arm(self) -> None:
         self._disarm()
@@ -161,47 +252,46 @@ class HallHttp(H11Protocol):
 
     def _too_slow(self) -> None:
         self._read_deadline = None
-        if self.transport.is_closing() or self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
+        if self._reading is None or self.transport.is_closing():
             return  # not waiting for the client any more
         if self.cycle is None or self.cycle.response_complete:
             # Nothing of an answer is out: say why before closing.
             self.transport.write(error_response(
                 408, "Request Timeout", "request_timeout",
                 "请求未在时限内送达 / the request did not arrive in time"))
-        elif self.cycle is not None:
+        if self._reading == "body" and self.cycle is not None:
             self.cycle.disconnected = True  # the app's receive() ends the request
             self.cycle.message_event.set()
+        self._reading = None
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        if len(self.conn.trailing_data[0]) > self.max_header_bytes:
-            out = error_response(431, "Request Header Fields Too Large", "headers_too_large",
-                                 f"请求头过大（上限 {self.max_header_bytes} 字节）/ request "
-                                 f"headers over {self.max_header_bytes} bytes")
-        else:
-            out = error_response(400, "Bad Request", "bad_request",
-                                 "无效的 HTTP 请求 / invalid HTTP request")
-        self.transport.write(out)
+        self._disarm()
+        self._reading = None
+        self.transport.write(self._refusal or error_response(
+            400, "Bad Request", "bad_request", "无效的 HTTP 请求 / invalid HTTP request"))
         self.transport.close()
 
-    @property
-    def max_header_bytes(self) -> int:
-        return self.config.h11_max_incomplete_event_size or 16 * 1024
+
+def _headers_too_large(limit: int) -> bytes:
+    return error_response(431, "Request Header Fields Too Large", "headers_too_large",
+                          f"请求头过大（上限 {limit} 字节）/ request headers over {limit} bytes")
 
 
 def make_server(app: Any, *, host: str, port: int, header_timeout: float,
-                idle_timeout: float, max_header_bytes: int,
-                shutdown_timeout: float) -> uvicorn.Server:
+                idle_timeout: float, max_header_bytes: int, max_headers: int,
+                shutdown_timeout: float, ws_max_backlog: int) -> uvicorn.Server:
     # Closing connections get half the shutdown's time to leave, so a shutdown resets the
     # ones that would not, instead of leaving them to the kernel as the process exits.
     grace = min(CLOSE_GRACE, shutdown_timeout / 2)
-    http = type("HallHttpConfigured", (HallHttp,), {"header_timeout": header_timeout,
-                                                     "close_grace": grace})
-    ws = type("HallWebSocketConfigured", (HallWebSocket,), {"close_grace": grace})
+    http = type("HallHttpConfigured", (HallHttp,), {
+        "header_timeout": header_timeout, "close_grace": grace,
+        "max_header_bytes": max_header_bytes, "max_headers": max_headers})
+    ws = type("HallWebSocketConfigured", (HallWebSocket,), {"close_grace": grace,
+                                                             "max_backlog": ws_max_backlog})
     return uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, log_level="warning",
         log_config=None,  # our logging, set up before
         http=http, ws=ws, ws_max_size=64 * 1024,
-        h11_max_incomplete_event_size=max_header_bytes,
         timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=shutdown_timeout))  # type: ignore[arg-type]

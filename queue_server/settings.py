@@ -39,6 +39,7 @@ class Settings:
     shutdown_timeout: float = 5.0
     max_header_bytes: int = 16 * 1024  # request line and headers together
     max_headers: int = 100
+    ws_max_backlog: int = 1024 * 1024  # bytes a display has not taken before it is dropped
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"  # text | json: one line per record either way
     # How long after issuing a kiosk may still see and act on its own ticket (take back
@@ -74,6 +75,8 @@ class Settings:
                           ("HALLQ_SHUTDOWN_TIMEOUT", "shutdown_timeout")):
             if v := os.environ.get(name):
                 env[key] = float(v)
+        if v := os.environ.get("HALLQ_WS_MAX_BACKLOG"):
+            env["ws_max_backlog"] = int(v)
         if v := os.environ.get("HALLQ_LOG_LEVEL"):
             env["log_level"] = v.upper()
         if v := os.environ.get("HALLQ_LOG_FORMAT"):

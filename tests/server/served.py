@@ -17,7 +17,7 @@ from tests.conftest import REPO
 HALLQ = [sys.executable, "-m", "hallq"]
 PORTS = range(18160, 18180)
 ENV = {"HALLQ_HEADER_TIMEOUT": "1", "HALLQ_IDLE_TIMEOUT": "1", "HALLQ_WS_SEND_TIMEOUT": "1",
-       "HALLQ_SHUTDOWN_TIMEOUT": "2"}
+       "HALLQ_SHUTDOWN_TIMEOUT": "2", "HALLQ_WS_MAX_BACKLOG": "131072"}
 TCP_ESTABLISHED = 1
 
 

@@ -175,8 +175,9 @@ def test_a_display_that_stops_reading_is_dropped(server: Server):
 
 
 def test_sigterm_with_twenty_non_reading_displays_stops_within_seconds(tmp_path: Path):
-    # A send time-out longer than the test: only the shutdown may end these connections.
-    s = Server(tmp_path / "var", HALLQ_WS_SEND_TIMEOUT="600")
+    # A send time-out and a backlog bound beyond the test: only the shutdown may end these
+    # connections.
+    s = Server(tmp_path / "var", HALLQ_WS_SEND_TIMEOUT="600", HALLQ_WS_MAX_BACKLOG=str(2**30))
     s.kiosk = s.token("kiosk")  # type: ignore[attr-defined]
     s.display = s.token("display")  # type: ignore[attr-defined]
     s.start()
