@@ -4,9 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Kivy needs GL/EGL and mtdev; pyzbar needs zbar; Chinese text needs a CJK font;
-# browser tests need Chromium; voice needs espeak-ng (and aplay); USB printers need libusb.
+# browser tests need Chromium; voice needs espeak-ng (and aplay); USB printers need libusb;
+# `hallq db backup` on PostgreSQL needs pg_dump.
 APT_PACKAGES := libgl1 libegl1 libmtdev1 libzbar0 fonts-wqy-microhei chromium espeak-ng \
-  libusb-1.0-0 alsa-utils
+  libusb-1.0-0 alsa-utils postgresql-client-15
 
 .PHONY: install system-packages run test lint bench lock
 
