@@ -1,11 +1,11 @@
 """Voice calling: `from_config(section)` builds an `Announcer`.
 
     voice = from_config({"driver": "espeak"})
-    voice.call("A001", 12)      # "请A零零一号到十二号窗口办理", queued after a chime
-    voice.recall("A001", 12)    # "再次呼叫，请A零零一号到十二号窗口办理"
+    voice.call("A001", 12)      # "请A零零一号到十二号窗口", queued after a chime
+    voice.recall("A001", 12)    # "请A零零一号速到十二号窗口"
     wav = voice.wav("A001", 12) # the same announcement as WAV bytes, for a browser
 
-Options: driver (espeak | sim), voice (cmn-latn-pinyin), speed (140), template,
+Options: driver (espeak | sim), voice (cmn-latn-pinyin), speed (200), template,
 recall_template, chime (true), chime_only (false), queue_size (16), player (e.g.
 "aplay -q -D plughw:1"), output_dir (write WAVs there instead of playing).
 """
@@ -21,6 +21,7 @@ from typing import Any
 from devices.config import DeviceConfigError
 from devices.health import Health
 from devices.voice.backends import (
+    DEFAULT_SPEED,
     DEFAULT_VOICE,
     Backend,
     EspeakBackend,
@@ -139,7 +140,7 @@ def from_config(section: Mapping[str, Any]) -> Announcer:
         )
     except ValueError as exc:
         raise _bad("播报模板只能包含 {number} 和 {window}", str(exc)) from None
-    speed = section.get("speed", 140)
+    speed = section.get("speed", DEFAULT_SPEED)
     if not isinstance(speed, int) or isinstance(speed, bool) or not 80 <= speed <= 450:
         raise _bad("speed 应为 80–450", f"speed must be an integer 80-450, got {speed!r}")
     queue_size = section.get("queue_size", 16)

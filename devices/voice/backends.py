@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 DEVICE = "voice"
 DEFAULT_VOICE = "cmn-latn-pinyin"
+# Words a minute. 200 is brisk but clear for the short, fixed call sentence; the old 140
+# made a call 4.5 s of speech, and a hall calling more than 8 a minute fell behind.
+DEFAULT_SPEED = 200
 SAMPLE_RATE = 22050  # espeak-ng's output rate; the chime is made at the same rate
 PLAYERS = (("aplay", "-q"), ("paplay",), ("pw-play",))
 
@@ -82,14 +85,22 @@ def concat(parts: list[Pcm]) -> Pcm:
     return Pcm(first.rate, first.channels, first.width, b"".join(p.frames for p in parts))
 
 
+CHIME_NOTES = ((659.25, 0.22), (523.25, 0.38))  # E5 then C5: 0.6 s in all
+CHIME_PAUSE_S = 0.1  # between the chime and the speech
+TAIL_S = 0.15  # players clip the last few ms
+
+
 def chime(rate: int = SAMPLE_RATE, volume: float = 0.5) -> Pcm:
-    """A two-note ding-dong (E5 then C5) with bell-like decay, made here, not downloaded."""
+    """A short two-note ding-dong (E5 then C5) with bell-like decay, made here, not
+    downloaded. Short because a busy hall calls more than 8 numbers a minute: the old
+    1.4 s chime was a fifth of every clip (issue 15)."""
     samples = array("h")
-    for freq, seconds in ((659.25, 0.55), (523.25, 0.85)):
+    for freq, seconds in CHIME_NOTES:
         n = round(seconds * rate)
+        decay = 3.0 / seconds  # each note fades to ~5 % by its end, so no click at the cut
         for i in range(n):
             t = i / rate
-            envelope = math.exp(-3.2 * t) * min(1.0, i / (0.005 * rate))  # 5 ms attack, no click
+            envelope = math.exp(-decay * t) * min(1.0, i / (0.005 * rate))  # 5 ms attack
             tone = math.sin(2 * math.pi * freq * t) + 0.35 * math.sin(2 * math.pi * 2 * freq * t)
             samples.append(int(32767 * volume * envelope * tone / 1.35))
     return Pcm(rate, 1, 2, samples.tobytes())
@@ -102,9 +113,8 @@ class EspeakSynth:
     """Text to WAV with the espeak-ng command line."""
 
     def __init__(
-        self, voice: str = DEFAULT_VOICE, speed: int = 140, timeout_s: float = 15.0
+        self, voice: str = DEFAULT_VOICE, speed: int = DEFAULT_SPEED, timeout_s: float = 15.0
     ) -> None:
-        # 140 words a minute: slower than espeak's 175, for an elderly, noisy hall.
         self.voice = voice
         self.speed = speed
         self.timeout_s = timeout_s
@@ -160,21 +170,36 @@ class EspeakSynth:
         return ""
 
 
+def trim_silence(pcm: Pcm, threshold: int = 300, keep_s: float = 0.02) -> Pcm:
+    """The speech without espeak-ng's leading and trailing quiet (~0.3 s a clip), keeping
+    `keep_s` either side so no syllable is cut. Mono 16-bit only; anything else as given."""
+    if pcm.width != 2 or pcm.channels != 1:
+        return pcm
+    samples = array("h", pcm.frames)
+    first = next((i for i, v in enumerate(samples) if abs(v) > threshold), None)
+    if first is None:
+        return pcm
+    last = len(samples) - next(i for i, v in enumerate(reversed(samples)) if abs(v) > threshold)
+    keep = round(keep_s * pcm.rate)
+    start, end = max(0, first - keep), min(len(samples), last + keep)
+    return Pcm(pcm.rate, 1, 2, samples[start:end].tobytes())
+
+
 def announcement_pcm(text: str, synth: EspeakSynth | None, *, with_chime: bool = True) -> Pcm:
     """Chime, a short pause, then the speech: one clip so nothing can come between them."""
     parts: list[Pcm] = []
     if with_chime:
-        parts += [chime(), silence(0.25)]
+        parts += [chime(), silence(CHIME_PAUSE_S)]
     if text:
         if synth is None:
             raise VoiceUnavailable("没有语音引擎", "no speech engine configured")
-        speech = synth.synthesize(text)
+        speech = trim_silence(synth.synthesize(text))
         if with_chime and speech.rate != SAMPLE_RATE:
-            parts = [chime(speech.rate), silence(0.25, speech.rate)]
+            parts = [chime(speech.rate), silence(CHIME_PAUSE_S, speech.rate)]
         parts.append(speech)
     if not parts:
         raise ValueError("nothing to say: no text and no chime")
-    parts.append(silence(0.3, parts[0].rate))  # players clip the last few ms
+    parts.append(silence(TAIL_S, parts[0].rate))
     return concat(parts)
 
 

@@ -20,8 +20,11 @@ import string
 from dataclasses import dataclass
 
 DIGITS = "零一二三四五六七八九"
-DEFAULT_TEMPLATE = "请{number}号到{window}办理"
-DEFAULT_RECALL_TEMPLATE = "再次呼叫，请{number}号到{window}办理"
+# Short on purpose: a busy hall calls more than 8 numbers a minute, so every syllable counts
+# (issue 15). "办理" added 0.4 s and told nobody anything; a recall is "速到" ("hurry to"),
+# as halls say it, instead of a 1.3 s "再次呼叫，" before the whole sentence again.
+DEFAULT_TEMPLATE = "请{number}号到{window}"
+DEFAULT_RECALL_TEMPLATE = "请{number}号速到{window}"
 FIELDS = frozenset({"number", "window"})
 
 # How Mandarin speakers name the Latin letters, in pinyin (tone digits; 5 = neutral) for

@@ -11,10 +11,10 @@ bad layout, because a hall screen that silently ignores its settings is worse.
     mode = "server"          # server: WAVs made by espeak-ng on the server (offline)
                              # browser: the browser's own speech synthesis; off: silent
     chime_only = false       # a chime and the screens, no speech
-    template = "请{number}号到{window}办理"
-    recall_template = "再次呼叫，请{number}号到{window}办理"
+    template = "请{number}号到{window}"
+    recall_template = "请{number}号速到{window}"
     voice = "cmn-latn-pinyin"
-    speed = 140
+    speed = 200              # words a minute: a call clip (chime + speech) is about 4 s
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devices.voice.backends import DEFAULT_VOICE
+from devices.voice.backends import DEFAULT_SPEED, DEFAULT_VOICE
 from devices.voice.phrases import DEFAULT_RECALL_TEMPLATE, DEFAULT_TEMPLATE, check_template
 
 ENV = "HALLQ_DISPLAYS"
@@ -49,7 +49,7 @@ class VoiceSettings:
     template: str = DEFAULT_TEMPLATE
     recall_template: str = DEFAULT_RECALL_TEMPLATE
     voice: str = DEFAULT_VOICE
-    speed: int = 140  # words a minute: slower than espeak's 175 for an elderly, noisy hall
+    speed: int = DEFAULT_SPEED
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def test_simultaneous_calls_are_announced_one_after_another(voice_hall: HallServ
     assert all(e["endedAt"] - e["startedAt"] > 1500 for e in history)
     assert {(e["number"], e["window"]) for e in history} == {("A001", 1), ("T001", 3)}
     texts = {e["window"]: e["text"] for e in history}
-    assert texts == {1: "请A零零一号到一号窗口办理", 3: "请T零零一号到三号窗口办理"}
+    assert texts == {1: "请A零零一号到一号窗口", 3: "请T零零一号到三号窗口"}
 
     # A recall is announced too, after what is already queued.
     a001 = hall.window(1)["current"]["id"]
@@ -117,7 +117,7 @@ def test_simultaneous_calls_are_announced_one_after_another(voice_hall: HallServ
     page.wait_for_function("window.hallqVoice.history.length === 3 && window.hallqVoice.history[2].startedAt",
                            timeout=30_000)
     recall = page.evaluate("window.hallqVoice.history[2]")
-    assert recall["recall"] and recall["text"] == "再次呼叫，请A零零一号到一号窗口办理"
+    assert recall["recall"] and recall["text"] == "请A零零一号速到一号窗口"
     assert recall["startedAt"] >= second["endedAt"]
 
     # The page's reading rules are the server's (devices/voice/phrases.py).

@@ -106,8 +106,8 @@ def test_browser_voice_says_each_call_in_chinese_one_after_another(
     history = page.evaluate("window.hallqVoice.history")
     # Said in the order the server called them, the second only once the first ended.
     assert [s["text"] for s in spoken] == [e["text"] for e in history]
-    assert set(s["text"] for s in spoken) == {"请A零零一号到一号窗口办理",
-                                              "请T零零一号到三号窗口办理"}
+    assert set(s["text"] for s in spoken) == {"请A零零一号到一号窗口",
+                                              "请T零零一号到三号窗口"}
     assert spoken[0]["end"] <= spoken[1]["start"]
     # Slowly, in Chinese, with the Chinese voice rather than the first one offered.
     assert all(s["lang"] == "zh-CN" and s["rate"] == 0.85 and s["voice"] == "Test 中文"
@@ -121,7 +121,7 @@ def test_browser_voice_says_each_call_in_chinese_one_after_another(
     a001 = hall.window(1)["current"]["id"]
     hall.ok("POST", f"/tickets/{a001}/recall", role="window", window=1)
     page.wait_for_function("window.spoken.length === 3 && window.spoken[2].end", timeout=20_000)
-    assert page.evaluate("window.spoken[2].text") == "再次呼叫，请A零零一号到一号窗口办理"
+    assert page.evaluate("window.spoken[2].text") == "请A零零一号速到一号窗口"
 
 
 def test_server_voice_falls_back_to_the_browser_when_a_clip_cannot_be_had(
@@ -135,4 +135,4 @@ def test_server_voice_falls_back_to_the_browser_when_a_clip_cannot_be_had(
     page.wait_for_function("window.spoken.length === 1 && window.spoken[0].end", timeout=20_000)
     [entry] = page.evaluate("window.hallqVoice.history")
     assert entry["via"] == "browser" and entry["error"]  # why the clip was not played
-    assert page.evaluate("window.spoken[0].text") == "请A零零一号到一号窗口办理"
+    assert page.evaluate("window.spoken[0].text") == "请A零零一号到一号窗口"

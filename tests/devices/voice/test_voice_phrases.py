@@ -79,8 +79,8 @@ def test_bad_ticket_numbers_are_refused(bad: str) -> None:
 
 def test_default_template_and_recall() -> None:
     book = PhraseBook()
-    assert book.text("A001", 12) == "请A零零一号到十二号窗口办理"
-    assert book.text("A001", 12, recall=True) == "再次呼叫，请A零零一号到十二号窗口办理"
+    assert book.text("A001", 12) == "请A零零一号到十二号窗口"
+    assert book.text("A001", 12, recall=True) == "请A零零一号速到十二号窗口"
 
 
 def test_custom_template() -> None:
@@ -99,7 +99,7 @@ def test_chime_only_says_nothing_but_keeps_the_call() -> None:
 
 
 def test_letters_are_spelled_in_pinyin_for_espeak() -> None:
-    assert for_espeak("请A零零一号到十二号窗口办理") == "请 ei1 零零一号到十二号窗口办理"
+    assert for_espeak("请A零零一号到十二号窗口") == "请 ei1 零零一号到十二号窗口"
     assert for_espeak("W") == "da2 bu5 liu5"
     assert for_espeak("十二号") == "十二号"
 
