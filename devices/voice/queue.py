@@ -3,11 +3,11 @@
 Users' complaint: two windows call at once and one announcement cuts the other off. Here
 one worker thread speaks everything, in order, each after a chime.
 
-When calls arrive faster than they can be said:
-* coalesce: a number is never queued twice. A recall of a number whose call is still
-  waiting (same window) is absorbed by that call: it has not been said yet. Any other
-  announcement for a waiting number (called to another window) replaces the waiting one
-  in its place: the applicant hears the newest instruction, once;
+When calls arrive faster than they can be said (`devices.voice.backlog` has the rules):
+* coalesce: a number is never queued twice, a window never twice (its newer call makes
+  the waiting one obsolete); a recall of a waiting call is absorbed by it;
+* still standing: `stands(announcement)`, if given, is asked just before speaking; a
+  ticket started, completed or given up since is not announced;
 * bounded: at most `maxsize` different numbers wait; one more raises `VoiceQueueFull`
   at once (nothing already queued is dropped and the caller is never blocked): the
   screens still show the call and staff can recall it.
@@ -19,10 +19,12 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from devices.errors import DeviceError
 from devices.health import Health, HealthState
 from devices.voice.backends import DEVICE, Backend
+from devices.voice.backlog import admit
 from devices.voice.phrases import Announcement
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,13 @@ class VoiceQueueClosed(DeviceError):
 
 
 class AnnouncementQueue:
-    def __init__(self, backend: Backend, *, maxsize: int = 16, chime: bool = True) -> None:
+    def __init__(self, backend: Backend, *, maxsize: int = 16, chime: bool = True,
+                 stands: Callable[[Announcement], bool] | None = None) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self.backend = backend
+        self.stands = stands
+        self.dropped: list[Announcement] = []  # obsolete or no longer standing, never said
         self.maxsize = maxsize
         self.chime = chime
         self._waiting: deque[Announcement] = deque()
@@ -55,17 +60,16 @@ class AnnouncementQueue:
         with self._cond:
             if self._closed:
                 raise VoiceQueueClosed("语音播报已关闭", "the announcer is closed")
-            for i, waiting in enumerate(self._waiting):
-                if waiting.number == announcement.number:
-                    if not (announcement.recall and waiting.window == announcement.window):
-                        self._waiting[i] = announcement
-                    return
-            if len(self._waiting) >= self.maxsize:
+            admission = admit(list(self._waiting), announcement)
+            if admission.absorbed:
+                return
+            if len(admission.waiting) > self.maxsize:
                 raise VoiceQueueFull(
                     f"语音播报排队已满（{self.maxsize} 条），本次未播报，请稍后重呼",
                     f"announcement queue full ({self.maxsize} waiting); {announcement.number} not queued",
                 )
-            self._waiting.append(announcement)
+            self._waiting = deque(admission.waiting)
+            self.dropped += [d for d in admission.dropped if d.number != announcement.number]
             self._cond.notify_all()
 
     def pending(self) -> list[Announcement]:
@@ -79,8 +83,14 @@ class AnnouncementQueue:
                     self._cond.wait()
                 if not self._waiting:  # closed and drained
                     return
-                self._speaking = self._waiting.popleft()
-                announcement = self._speaking
+                self._speaking = announcement = self._waiting.popleft()
+            # Asked outside the lock: `stands` may look at the hall, and calls keep coming.
+            if self.stands is not None and not self.stands(announcement):
+                with self._cond:
+                    self.dropped.append(announcement)
+                    self._speaking = None
+                    self._cond.notify_all()
+                continue
             try:
                 self.backend.speak(announcement, self.chime)
                 error = ""

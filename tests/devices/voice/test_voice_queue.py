@@ -50,8 +50,8 @@ def test_simultaneous_calls_are_spoken_one_after_another() -> None:
 def test_order_is_first_come_first_said() -> None:
     backend = GatedBackend()
     queue = AnnouncementQueue(backend)
-    for number in ("A001", "A002", "B001"):
-        queue.submit(BOOK.announcement(number, 1))
+    for window, number in enumerate(("A001", "A002", "B001"), start=1):
+        queue.submit(BOOK.announcement(number, window))
     backend.gate.set()
     assert queue.wait_idle(5)
     assert [a.number for a in backend.said] == ["A001", "A002", "B001"]
@@ -83,17 +83,50 @@ def test_recall_of_a_waiting_call_is_absorbed_and_a_new_window_replaces_in_place
     queue.close()
 
 
+def test_a_newer_call_at_a_window_makes_its_waiting_call_obsolete() -> None:
+    # Issue 15: 15 calls in a second were said over 104 s, some for tickets long gone.
+    backend = GatedBackend()
+    queue = AnnouncementQueue(backend)
+    queue.submit(BOOK.announcement("A001", 1))  # on air, held
+    assert backend.started.wait(5)
+    queue.submit(BOOK.announcement("A002", 2))
+    queue.submit(BOOK.announcement("B001", 3))
+    queue.submit(BOOK.announcement("A003", 2))  # window 2 has moved on: A002 is not said
+    assert [(a.number, a.window) for a in queue.pending()] == [("B001", "3"), ("A003", "2")]
+    backend.gate.set()
+    assert queue.wait_idle(5)
+    assert [a.number for a in backend.said] == ["A001", "B001", "A003"]
+    assert [a.number for a in queue.dropped] == ["A002"]
+    queue.close()
+
+
+def test_a_ticket_started_or_ended_before_its_turn_is_not_announced() -> None:
+    backend = GatedBackend()
+    done: set[str] = set()  # tickets started, completed, cancelled or no-show since
+    queue = AnnouncementQueue(backend, stands=lambda a: a.number not in done)
+    queue.submit(BOOK.announcement("A001", 1))
+    assert backend.started.wait(5)
+    for window, number in ((2, "A002"), (3, "A003"), (4, "A004")):
+        queue.submit(BOOK.announcement(number, window))
+    done.update({"A002", "A004"})  # they saw the screen and walked up while A001 was said
+    backend.gate.set()
+    assert queue.wait_idle(5)
+    assert [a.number for a in backend.said] == ["A001", "A003"]
+    assert [a.number for a in queue.dropped] == ["A002", "A004"]
+    queue.close()
+
+
 def test_full_queue_refuses_loudly_and_keeps_what_it_has() -> None:
     backend = GatedBackend()
     queue = AnnouncementQueue(backend, maxsize=2)
     queue.submit(BOOK.announcement("A001", 1))
     assert backend.started.wait(5)
-    queue.submit(BOOK.announcement("A002", 1))
-    queue.submit(BOOK.announcement("A003", 1))
+    queue.submit(BOOK.announcement("A002", 2))
+    queue.submit(BOOK.announcement("A003", 3))
     with pytest.raises(VoiceQueueFull) as err:
-        queue.submit(BOOK.announcement("A004", 1))
+        queue.submit(BOOK.announcement("A004", 4))
     assert str(err.value).startswith("语音播报排队已满")
-    queue.submit(BOOK.announcement("A003", 1, recall=True))  # coalescing still works when full
+    queue.submit(BOOK.announcement("A003", 3, recall=True))  # coalescing still works when full
     backend.gate.set()
     assert queue.wait_idle(5)
     assert [a.number for a in backend.said] == ["A001", "A002", "A003"]
@@ -118,8 +151,8 @@ def test_a_failing_speaker_does_not_stop_the_announcer() -> None:
 def test_close_finishes_the_queue_then_refuses() -> None:
     backend = SimBackend(speak_seconds=0.01)
     queue = AnnouncementQueue(backend)
-    for number in ("A001", "A002", "A003"):
-        queue.submit(BOOK.announcement(number, 1))
+    for window, number in enumerate(("A001", "A002", "A003"), start=1):
+        queue.submit(BOOK.announcement(number, window))
     queue.close(timeout=5)
     assert [a.number for a in backend.said] == ["A001", "A002", "A003"]
     with pytest.raises(VoiceQueueClosed):
