@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "queue_server.callbacks_cli",
     "queue_server.backup_cli",
     "queue_server.led_bridge_cli",
+    "queue_server.screen_cli",
     "devices.cli",
     "kiosk.cli",
 )

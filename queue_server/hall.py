@@ -290,7 +290,8 @@ class Hall:
                 "day": s.day.isoformat(),
                 "hall": {"name": self.layout.hall.name, "name_en": self.layout.hall.name_en,
                          "timezone": self.layout.hall.timezone},
-                "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en}
+                "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en,
+                           "own_screen": z.own_screen}
                           for z in self.layout.zones.values()],
                 "windows": [window_view(w, s) for w in s.windows.values()],
                 "queues": s.queue_summary(now),

@@ -26,6 +26,7 @@ from queue_server.api.routes import (
     health,
     kiosks,
     reports,
+    screens,
     slips,
     staff,
     tickets,
@@ -147,6 +148,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     _settle_work_orders(app.state.quality, app.state.calendar, layout)
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)
+    app.state.screens = screens.ScreenBoard(clock)
     app.state.slip_key = key
     errors.install(app)
     app.state.records = records
@@ -155,7 +157,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_middleware(errors.CatchAll)
     app.add_middleware(RequestLog)  # outermost: the request id covers every line
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
-                   slips, staff, evaluations, follow, callbacks, reports):
+                   slips, staff, evaluations, follow, callbacks, reports, screens):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (case_routes, archive_routes, notify_routes, load_routes):
         app.include_router(module.router, prefix=API_PREFIX)

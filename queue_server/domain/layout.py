@@ -93,6 +93,9 @@ class Zone:
     code: str
     name: str
     name_en: str
+    # The zone has its own hall screen and speaker (`/display/hall?zone=CODE`): that screen
+    # announces the zone's calls and the main hall screen leaves them to it (issue 15).
+    own_screen: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,8 +252,9 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
 
     zones: dict[str, Zone] = {}
     for i, raw in _entries(doc, "zones", p):
-        t = Table(raw, ("zones", i), p, {"code", "name", "name_en"})
-        zone = Zone(t.str("code", required=True), t.str("name", required=True), t.str("name_en"))
+        t = Table(raw, ("zones", i), p, {"code", "name", "name_en", "own_screen"})
+        zone = Zone(t.str("code", required=True), t.str("name", required=True), t.str("name_en"),
+                    t.bool("own_screen", False))
         check_code(zone.code, ("zones", i), p)
         if zone.code in zones:
             p.at(("zones", i, "code"), f"区域重复 duplicate zone '{zone.code}'")
@@ -329,6 +333,16 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
         if len(j.steps) < 2 and "steps" in raw:
             p.at((*w, "steps"), "流程至少两步 a journey needs at least two steps")
         journeys[j.code] = j
+
+    # A zone's own screen would stand silent, and the main screen would leave its calls to
+    # it, if no front window of the zone ever calls anyone.
+    calling_zones = {win.zone for win in windows.values() if win.public}
+    for i, raw in _entries(doc, "zones", p):
+        code = raw.get("code")
+        if raw.get("own_screen") is True and isinstance(code, str) and code not in calling_zones:
+            p.at(("zones", i, "own_screen"),
+                  f"区域 '{code}' 设有独立叫号屏，但没有前台窗口 zone '{code}' has its own "
+                  "screen but no front window to call from")
 
     served = {code for win in windows.values() if win.open and win.public
               for code in win.businesses}

@@ -113,3 +113,21 @@ def test_every_shipped_layout_has_its_own_code():
     codes = [load_layout(p).hall.code for p in sorted((FIXTURES.parent.parent / "layouts").glob("*.toml"))
              if "[hall]" in p.read_text(encoding="utf-8")]
     assert codes and len(codes) == len(set(codes))
+
+
+def test_a_zone_with_its_own_screen_needs_a_front_window():
+    # Issue 15: a zone may have its own hall screen and speaker, announcing only its calls.
+    own = GOOD.replace('name_en = "Front"\n', 'name_en = "Front"\nown_screen = true\n')
+    assert problems(own) == []
+    assert parse_layout(own, "hall.toml")[0].zones["front"].own_screen
+    assert not load_layout(FIXTURES / "mini.toml").zones["front"].own_screen
+    # A zone of back-office windows only: its screen would never call anyone.
+    back = own.replace('name_en = "Front"\nown_screen = true\n',
+                       'name_en = "Front"\n\n[[zones]]\ncode = "office"\nname = "后台"\n'
+                       'own_screen = true\n').replace(
+        'number = 5\nzone = "front"', 'number = 5\nzone = "office"')
+    assert problems(back) == [
+        f"hall.toml:{line_of(back, 'own_screen')}: 区域 'office' 设有独立叫号屏，但没有前台窗口 "
+        "zone 'office' has its own screen but no front window to call from"]
+    typo = GOOD.replace('name_en = "Front"\n', 'name_en = "Front"\nown_screen = "yes"\n')
+    assert any("own_screen" in p and "true or false" in p for p in problems(typo))

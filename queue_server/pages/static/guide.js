@@ -11,7 +11,7 @@ const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed:
 const state = { token: null, hall: null, zones: [], windows: new Map(), queues: new Map(),
   businesses: [], selected: null, draft: null, busy: false,
   kiosks: null, kioskAt: null, kioskError: null, kioskRead: 0, kioskPending: false,
-  followups: [], advice: null, adviceTimer: null };
+  followups: [], advice: null, adviceTimer: null, screens: [] };
 const FOLLOWUP_POLL_MS = 60_000;
 
 const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
@@ -112,7 +112,14 @@ function renderAlerts() {
         h('b', {}, `${w.number} 号窗口 ${w.current.number}`), `：已办理 ${minutes} 分钟（通常 ${usual} 分钟）`,
         h('small', {}, ` Window ${w.number}: serving for ${minutes} min (typically ${usual})`));
     });
-  const items = [...kiosks, ...orders, ...slow, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
+  // A hall screen nobody can hear: its calls go unannounced until someone taps it.
+  const screens = state.screens.filter((sc) => sc.state === 'silent' || sc.state === 'stale').map((sc) =>
+    h('span', { class: 'alert-item screen-alert', dataset: { screen: sc.name }, title: '查看叫号屏 Show the screens',
+      onclick: () => $('#screens').scrollIntoView({ block: 'nearest' }) },
+    h('b', {}, `叫号屏 ${sc.name}`), sc.state === 'silent' ? `：语音未开启（已漏播 ${sc.missed} 次），请到屏前点击开启`
+      : '：失联', h('small', {}, sc.state === 'silent' ? ` Screen ${sc.name}: sound off (${sc.missed} not announced): tap it`
+      : ` Screen ${sc.name}: not reporting`)));
+  const items = [...kiosks, ...screens, ...orders, ...slow, ...[...state.queues.values()].flatMap((q) => alertsOf(q).map(([zh, en]) =>
     h('span', { class: 'alert-item', dataset: { business: q.business } }, h('b', {}, q.name), `：${zh}`, h('small', {}, ` ${q.name_en || q.business}: ${en}`))))];
   const box = $('#alerts');
   box.hidden = items.length === 0;
@@ -348,7 +355,34 @@ function renderKiosks() {
     : [h('li', { class: 'hint k-empty' }, '尚无自助机上报 ', h('small', {}, 'No kiosk has reported yet'))]));
 }
 
+// Hall screens, read with the kiosks: silent (nobody tapped, no autoplay flag) and gone
+// quiet first, each with the calls it could not say.
+const SCREEN_STATE = { silent: ['语音未开启', 'Sound off'], stale: ['失联', 'Not reporting'],
+  off: ['语音关闭', 'Voice off by setting'], ok: ['语音正常', 'Sound on'] };
+const SCREEN_RANK = { silent: 0, stale: 1, off: 2, ok: 3 };
+
+function renderScreens() {
+  const list = [...state.screens].sort((a, b) => (SCREEN_RANK[a.state] ?? 0) - (SCREEN_RANK[b.state] ?? 0)
+    || a.name.localeCompare(b.name, 'en', { numeric: true }));
+  $('#screens').replaceChildren(...(list.length ? list.map((sc) => {
+    const [zh, en] = SCREEN_STATE[sc.state] || [sc.state, ''];
+    return h('li', { class: `kiosk screen ${sc.state === 'silent' ? 'failed' : sc.state}`, dataset: { screen: sc.name, state: sc.state } },
+      h('div', { class: 'k-head' },
+        h('span', { class: `kpill ${sc.state === 'silent' ? 'failed' : sc.state}` }, zh, h('small', {}, ` ${en}`)),
+        h('b', { class: 'k-name' }, sc.name),
+        sc.zone ? h('small', {}, ` 区域 zone ${sc.zone}`) : null,
+        sc.state === 'silent' ? h('span', { class: 'k-note' }, `已漏播 ${sc.missed} 次`, h('small', {}, ` ${sc.missed} not announced`)) : null));
+  }) : [h('li', { class: 'hint k-empty' }, '尚无叫号屏上报 ', h('small', {}, 'No hall screen has reported yet'))]));
+}
+
+async function loadScreens() {
+  const r = await api(state.token, 'GET', '/screens');
+  if (r.ok && Array.isArray(r.data)) state.screens = r.data;
+  renderScreens();
+}
+
 async function loadKiosks() {
+  loadScreens();
   // A read still unanswered at the next poll counts as failed (what is shown is getting
   // old), and only the newest read's answer is used.
   if (state.kioskPending) {

@@ -1,5 +1,9 @@
 // The hall screen: windows per zone with their current numbers, the last calls with the
 // newest highlighted, waiting and expected waits per business, a notice line, voice.
+//
+// `?zone=CODE`: the screen (and speaker) of one zone that has `own_screen = true` in the
+// layout: it shows and announces that zone's calls only, and the main screen leaves them
+// to it. `?screen=NAME` names the screen in its audio reports (default hall / hall-CODE).
 
 import { $, h, api, LiveHall, signIn, clockText, serverNow, timeOf, waitRange, waitRangeEn } from './hallq.js';
 import { Voice } from './voice.js';
@@ -7,6 +11,13 @@ import { Voice } from './voice.js';
 const RECENT = 8;            // calls listed
 const FRESH_MS = 15000;      // how long a new call stays highlighted on its window tile
 const MAX_MISSED = 3;        // calls announced late after a reconnect
+const REPORT_MS = 30000;     // how often the screen tells the server whether it is heard
+
+const params = new URLSearchParams(location.search);
+const ZONE = params.get('zone') || '';
+const SCREEN = params.get('screen') || (ZONE ? `hall-${ZONE}` : 'hall');
+let token = null;
+let zoneProblem = null;
 
 const state = { prefixes: new Map(), hall: null, zones: [], windows: new Map(), queues: [], recent: [], fresh: new Map() };
 let voice = null;
@@ -18,12 +29,28 @@ function callOf(msg) {
     business_en: msg.ticket?.business_name_en || '' };
 }
 
+// Is this window's call this screen's to show and say? A zone screen: its zone's. The main
+// screen: every zone without a screen of its own.
+function mine(windowNumber) {
+  const zone = state.windows.get(windowNumber)?.zone;
+  if (ZONE) return zone === ZONE;
+  return !state.zones.some((z) => z.code === zone && z.own_screen);
+}
+
+// A call stands while its window still holds that ticket as called: once it is started,
+// completed, cancelled, parked or marked no-show it is neither announced nor headlined.
+function stands(call) {
+  const cur = state.windows.get(call.window)?.current;
+  return !!cur && cur.number === call.number && cur.status === 'called';
+}
+
 function onSnapshot(snap, { missedCalls }) {
   state.hall = snap.hall;
   state.zones = snap.zones;
   state.windows = new Map(snap.windows.map((w) => [w.number, w]));
   state.queues = snap.queues;
-  state.recent = snap.recent_calls.map(callOf).reverse().slice(0, RECENT);
+  checkZone();
+  state.recent = snap.recent_calls.map(callOf).reverse().filter((c) => !ZONE || mine(c.window)).slice(0, RECENT);
   $('#hall-name').textContent = snap.hall.name;
   $('#hall-name-en').textContent = snap.hall.name_en || '';
   document.title = `${snap.hall.name} · 叫号 Calling`;
@@ -37,6 +64,7 @@ function onEvent(msg) {
   if (msg.type === 'queues') { state.queues = msg.queues; renderQueues(); return; }
   if (isCall(msg)) {
     const call = callOf(msg);
+    if (ZONE && !mine(call.window)) { if (msg.window_state) renderZones(); return; }
     state.recent = [call, ...state.recent].slice(0, RECENT);
     state.fresh.set(call.window, Date.now());
     setTimeout(renderZones, FRESH_MS + 50);
@@ -44,11 +72,27 @@ function onEvent(msg) {
     renderCalls();
     flashNow();
   }
-  if (msg.window_state) renderZones();
+  if (msg.window_state) {
+    renderZones();
+    if (!isCall(msg)) renderCalls(); // the headline follows the window: called → served
+  }
 }
 
 function announce(call) {
-  if (voice && call.number && call.window) voice.announce(call);
+  if (voice && !zoneProblem && call.number && call.window && mine(call.window)) voice.announce(call);
+}
+
+function checkZone() {
+  const zone = state.zones.find((z) => z.code === ZONE);
+  zoneProblem = !ZONE ? null
+    : !zone ? [`没有区域 ${ZONE}`, `There is no zone ${ZONE}`]
+      : !zone.own_screen ? [`区域「${zone.name}」未设独立叫号屏（布局 own_screen = true），由大厅主屏播报`,
+        `Zone ${zone.name_en || ZONE} has no screen of its own (own_screen = true in the layout): the main screen announces it`]
+        : null;
+  const el = $('#zone-problem');
+  el.hidden = !zoneProblem;
+  if (zoneProblem) el.replaceChildren(h('b', {}, zoneProblem[0]), h('small', {}, zoneProblem[1]));
+  $('#zone-only').textContent = zone && !zoneProblem ? `${zone.name} ${zone.name_en || ''}` : '';
 }
 
 // --- rendering ------------------------------------------------------------------------
@@ -59,6 +103,7 @@ function zoneWindows() {
   const byZone = new Map(state.zones.map((z) => [z.code, { zone: z, windows: [] }]));
   for (const w of [...state.windows.values()].sort((a, b) => a.number - b.number)) {
     if (w.kind !== 'front') continue; // back-office windows never call applicants
+    if (ZONE && w.zone !== ZONE) continue;
     if (!byZone.has(w.zone)) byZone.set(w.zone, { zone: { code: w.zone, name: w.zone, name_en: '' }, windows: [] });
     byZone.get(w.zone).windows.push(w);
   }
@@ -92,7 +137,12 @@ function tile(w, now) {
   const fresh = w.current && now - (state.fresh.get(w.number) || 0) < FRESH_MS;
   let body;
   if (w.status === 'closed') body = h('span', { class: 'tile-state' }, '关闭', h('small', {}, ' Closed'));
-  else if (w.status === 'paused') body = h('span', { class: 'tile-state' }, '暂停', h('small', {}, ' Paused'));
+  // A paused window that still holds a called ticket keeps showing it: that applicant is
+  // still expected there.
+  else if (w.status === 'paused' && w.current) {
+    body = h('span', { class: 'tile-number num paused-number' }, w.current.number,
+      h('small', { class: 'tile-paused' }, '暂停 Paused'));
+  } else if (w.status === 'paused') body = h('span', { class: 'tile-state' }, '暂停', h('small', {}, ' Paused'));
   else if (w.current) body = h('span', { class: 'tile-number num' }, w.current.number);
   else body = h('span', { class: 'tile-idle' }, '—');
   return h('div', { class: `tile ${w.status}${fresh ? ' fresh' : ''}`, dataset: { window: w.number } },
@@ -101,14 +151,24 @@ function tile(w, now) {
 
 function renderCalls() {
   const [newest, ...rest] = state.recent;
+  // The headline is the newest call that still stands: "正在呼叫 P012" must not stay
+  // once P012 is being served, done, or given up.
+  const headline = state.recent.find(stands);
   const num = $('#now-number');
   const where = $('#now-where');
-  if (newest) {
-    num.textContent = newest.number;
+  $('#now').classList.toggle('recall', !!headline?.recall);
+  if (headline) {
+    num.textContent = headline.number;
+    // The recall mark on a line of its own, and the sentence never broken inside a word:
+    // "请到 21 号窗口" stays whole at every screen size.
     where.replaceChildren(
-      h('span', { class: 'now-line' }, newest.recall ? '再次呼叫 · ' : '', '请到 ',
-        h('b', { class: 'num' }, String(newest.window)), ' 号窗口'),
-      h('small', { class: 'now-en' }, `${newest.recall ? 'Recall · ' : ''}Please go to window ${newest.window}`));
+      headline.recall ? h('span', { class: 'now-recall' }, '再次呼叫', h('small', {}, ' Recall')) : '',
+      h('span', { class: 'now-line' }, '请到 ', h('b', { class: 'num' }, String(headline.window)), ' 号窗口'),
+      h('small', { class: 'now-en' }, `Please go to window ${headline.window}`));
+  } else {
+    num.textContent = '—';
+    where.replaceChildren(h('span', { class: 'now-line now-wait' }, '请留意叫号'),
+      h('small', { class: 'now-en' }, 'Please watch for your number'));
   }
   const tz = state.hall?.timezone;
   $('#recent').replaceChildren(...(newest ? [newest, ...rest] : []).map((c, i) =>
@@ -154,7 +214,21 @@ function tickClock() {
   } catch { /* unknown zone: the clock alone */ }
 }
 
+// The server learns whether this screen can be heard (the guide console lists the silent
+// ones): on load, on every change, and every 30 s so a screen that died goes stale there.
+let lastReport = '';
+async function reportAudio(force = false) {
+  if (!token || !voice) return;
+  const body = { audible: !!voice.enabled, mode: voice.mode, missed: voice.missed, zone: ZONE };
+  const key = JSON.stringify(body);
+  if (!force && key === lastReport) return;
+  lastReport = key;
+  const res = await api(token, 'POST', `/screens/${encodeURIComponent(SCREEN)}/audio`, body);
+  if (!res.ok) lastReport = '';
+}
+
 function renderVoiceState() {
+  reportAudio();
   const el = $('#voice-state');
   el.dataset.on = String(!!voice?.enabled);
   if (!voice || voice.mode === 'off') { el.replaceChildren('语音关闭', h('small', {}, ' Voice off')); return; }
@@ -173,13 +247,14 @@ async function main() {
   const config = await fetch('/display/config.json').then((r) => r.json()).catch(() => ({ notice: '', voice: { mode: 'off' } }));
   renderNotice(config.notice || '');
   setInterval(tickClock, 1000);
-  const token = await signIn('display', { keepInUrl: true, title: '大厅叫号屏 Hall display' });
-  voice = new Voice(token, config.voice || {});
+  token = await signIn('display', { keepInUrl: true, title: '大厅叫号屏 Hall display' });
+  voice = new Voice(token, { ...(config.voice || {}), stands });
   voice.mount($('#voice-gate'));
   const businesses = await api(token, 'GET', '/businesses');
   if (businesses.ok) state.prefixes = new Map(businesses.data.map((b) => [b.code, b.prefix]));
   document.addEventListener('hallq-voice', renderVoiceState);
   renderVoiceState();
+  setInterval(() => reportAudio(true), REPORT_MS);
   new LiveHall(token, { onSnapshot, onEvent, onUnauthorized: () => location.reload() }).start();
   // Re-fit windows and calls whenever their boxes change size (fonts, resize, strip).
   new ResizeObserver(() => renderZones()).observe($('#zones'));

@@ -8,8 +8,16 @@
 // mode "browser": the browser's speech synthesis (with this page's chime).
 // mode "off": silent. chime_only (server setting): the clip is the chime alone.
 //
-// Browsers refuse sound until someone touches the page: a one-time button asks for it.
-// `window.hallqVoice.history` records every announcement with its start and end times.
+// When calls come faster than they can be said (devices/voice/backlog.py has the same
+// rules, and a test keeps them together): one announcement per number and per window (a
+// newer call at a window makes the waiting one obsolete), and just before it is said each
+// is asked again whether it still stands (`stands`): a ticket started, completed,
+// cancelled or marked no-show since is not announced.
+//
+// Browsers refuse sound until someone touches the page: a one-time button asks for it, and
+// a large banner says the screen is silent (hall screens run Chromium with an autoplay
+// flag: `hallq screen`). `window.hallqVoice.history` records every announcement with its
+// start and end times; `missed` counts the ones a silent screen could not say.
 
 import { h } from './hallq.js';
 
@@ -46,6 +54,32 @@ export function phrase(template, number, window) {
     .replaceAll('{window}', `${numberToChinese(Number(window))}号窗口`);
 }
 
+// devices/voice/backlog.py's admit(): the queue after `entry` arrives.
+export function admit(queue, entry) {
+  if (entry.recall && queue.some((e) => e.number === entry.number && e.window === entry.window)) {
+    return { waiting: queue, dropped: [], absorbed: true };
+  }
+  const waiting = [];
+  const dropped = [];
+  let placed = false;
+  for (const e of queue) {
+    if (e.number === entry.number) {
+      if (!placed) { waiting.push(entry); placed = true; }
+      dropped.push(e);
+    } else if (e.window === entry.window) {
+      dropped.push(e);
+    } else {
+      waiting.push(e);
+    }
+  }
+  if (!placed) waiting.push(entry);
+  return { waiting, dropped, absorbed: false };
+}
+
+// The browser's own chime, as short as the server's (devices/voice/backends.py).
+const CHIME = [[659.25, 0, 0.22], [523.25, 0.22, 0.38]];
+const CHIME_MS = 700;
+
 export class Voice {
   constructor(token, settings) {
     this.token = token;
@@ -59,6 +93,8 @@ export class Voice {
     this.enabled = false;
     this.ctx = null;
     this.clips = new Map(); // history index → Promise of an AudioBuffer (or null)
+    this.stands = settings.stands || null; // (entry) → still called? asked before speaking
+    this.missed = 0; // announcements not said because the screen was silent
     window.hallqVoice = this;
   }
 
@@ -73,8 +109,12 @@ export class Voice {
     if (this.ctx) this.ctx.onstatechange = () => { if (this.ctx.state === 'running' && !this.enabled) this.enable(); };
     const icon = h('span', { class: 'sound-icon', 'aria-hidden': 'true' });
     icon.innerHTML = SPEAKER_SVG; // a constant: no data ever goes through innerHTML
+    // Not a small control in a corner: a banner across the screen, so a silent hall screen
+    // is seen at once from the floor (issue 15: one nobody tapped skipped 50 calls).
+    this.missedEl = h('span', { class: 'sound-missed', id: 'sound-missed' });
     this.button = h('button', { class: 'sound-gate', id: 'sound-gate', onclick: () => this.enable() }, icon,
-      h('span', {}, '点击开启语音'), h('small', {}, 'Tap to enable sound'));
+      h('span', { class: 'sound-gate-text' }, h('b', {}, '语音未开启 · 点击此处开启语音'),
+        h('small', {}, 'Sound is off: calls are not announced. Tap here to enable sound'), this.missedEl));
     parent.append(this.button);
   }
 
@@ -100,14 +140,21 @@ export class Voice {
       queuedAt: performance.now(), startedAt: null, endedAt: null, via: null, error: null, skipped: null };
     this.history.push(entry);
     if (this.history.length > 500) this.history.splice(0, 100); // a day of calls, bounded
-    if (!this.enabled) { entry.skipped = 'sound not enabled'; return; }
-    // A recall of a call not yet said is said by that call.
-    if (recall && this.queue.some((e) => e.number === number && e.window === window)) {
-      entry.skipped = 'absorbed by the queued call';
+    if (!this.enabled) {
+      entry.skipped = 'sound not enabled';
+      this.missed += 1;
+      if (this.missedEl) this.missedEl.textContent = `已漏播 ${this.missed} 次 · ${this.missed} not announced`;
+      document.dispatchEvent(new CustomEvent('hallq-voice', { detail: { enabled: false, missed: this.missed } }));
       return;
     }
+    const { waiting, dropped, absorbed } = admit(this.queue, entry);
+    if (absorbed) { entry.skipped = 'absorbed by the queued call'; return; }
+    for (const old of dropped) {
+      old.skipped = old.number === number ? 'replaced by a newer call of the number' : 'superseded by a newer call at its window';
+      this.clips.delete(old);
+    }
+    this.queue = waiting;
     if (this.mode === 'server') this.clips.set(entry, this._fetchClip(entry)); // fetch ahead
-    this.queue.push(entry);
     this._pump();
   }
 
@@ -129,6 +176,11 @@ export class Voice {
     if (this.playing || !this.enabled) return;
     while (this.queue.length) {
       const entry = this.queue.shift();
+      if (this.stands && !this.stands(entry)) {
+        entry.skipped = 'no longer called';
+        this.clips.delete(entry);
+        continue;
+      }
       this.playing = entry;
       entry.startedAt = performance.now();
       try {
@@ -167,7 +219,7 @@ export class Voice {
     if (!this.ctx) return Promise.resolve();
     const ctx = this.ctx;
     const t0 = ctx.currentTime + 0.02;
-    for (const [freq, start, dur] of [[659.25, 0, 0.55], [523.25, 0.55, 0.85]]) {
+    for (const [freq, start, dur] of CHIME) {
       const osc = ctx.createOscillator();
       const gain = ctx.createGain();
       osc.frequency.value = freq;
@@ -178,7 +230,7 @@ export class Voice {
       osc.start(t0 + start);
       osc.stop(t0 + start + dur);
     }
-    return new Promise((r) => setTimeout(r, 1650));
+    return new Promise((r) => setTimeout(r, CHIME_MS));
   }
 
   _speak(text) {
@@ -187,7 +239,7 @@ export class Voice {
     return new Promise((resolve) => {
       const u = new SpeechSynthesisUtterance(text);
       u.lang = 'zh-CN';
-      u.rate = 0.85;
+      u.rate = 1.1; // brisk, like the server's clips: a busy hall calls more than 8 a minute
       const zh = synth.getVoices().find((v) => v.lang && v.lang.toLowerCase().startsWith('zh'));
       if (zh) u.voice = zh;
       const guard = setTimeout(resolve, 15000);

@@ -1,0 +1,82 @@
+"""Hall screens report whether they can be heard; guides see the silent ones at a glance.
+
+Issue 15: browsers refuse sound until someone taps the page, so after every reload a hall
+screen was silent, and one nobody tapped skipped 50 announcements. Each screen reports
+its audio state (on load, on every change, and every 30 s); the guide console lists the
+screens like it lists kiosks, silent or gone-quiet ones first. Live status in memory on
+`app.state`, as for kiosks: a restart forgets it and the screens fill it again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.api.deps import Guide, require
+from queue_server.api.errors import ApiError
+from queue_server.security import Principal, Role
+
+router = APIRouter(tags=["screens"])
+
+STALE_SECONDS = 120.0  # screens report every 30 s; four missed reports make one stale
+MAX_SCREENS = 200  # a hall has a few; the bound keeps a misbehaving client from growing memory
+
+ScreenRole = Annotated[Principal, Depends(require(Role.DISPLAY, Role.GUIDE, Role.ADMIN))]
+ScreenName = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class ScreenAudioIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    audible: bool  # the page may play sound (someone tapped, or an autoplay browser)
+    mode: Literal["server", "browser", "off"]
+    missed: int = Field(default=0, ge=0, le=1_000_000)  # calls not said while silent
+    zone: str = Field(default="", max_length=40)  # "" for the main hall screen
+
+
+class ScreenBoard:
+    """The latest report of every hall screen, on the hall's clock (see KioskBoard)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.reports: dict[str, tuple[datetime, dict[str, Any]]] = {}
+
+    def put(self, name: str, report: dict[str, Any]) -> None:
+        with self.lock:
+            if name not in self.reports and len(self.reports) >= MAX_SCREENS:
+                raise ApiError(409, "too_many_screens", "叫号屏数量超过上限 / too many screens")
+            self.reports[name] = (self.clock(), report)
+
+    def view(self) -> list[dict[str, Any]]:
+        now = self.clock()
+        with self.lock:
+            items = sorted(self.reports.items())
+        out = []
+        for name, (at, report) in items:
+            age = max(0.0, (now - at).total_seconds())
+            stale = age > STALE_SECONDS
+            state = ("stale" if stale else "off" if report["mode"] == "off"
+                     else "ok" if report["audible"] else "silent")
+            out.append({"name": name, **report, "state": state, "stale": stale,
+                        "age_seconds": round(age, 1)})
+        return out
+
+
+def board(request: Request) -> ScreenBoard:
+    return request.app.state.screens  # type: ignore[no-any-return]
+
+
+@router.post("/screens/{name}/audio", status_code=204)
+def report_audio(name: ScreenName, body: ScreenAudioIn, request: Request, _: ScreenRole) -> None:
+    board(request).put(name, body.model_dump())
+
+
+@router.get("/screens")
+def screens(request: Request, _: Guide) -> list[dict[str, Any]]:
+    return board(request).view()
