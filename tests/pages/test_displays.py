@@ -77,7 +77,7 @@ def test_simultaneous_calls_are_announced_one_after_another(voice_hall: HallServ
         assert page.locator("#sound-gate").count() == 0
     else:
         assert not page.evaluate("window.hallqVoice.enabled")
-        assert "点击开启语音" in page.inner_text("#sound-gate")
+        assert "点击此处开启语音" in page.inner_text("#sound-gate")
         page.click("#sound-gate")
         page.wait_for_function("window.hallqVoice.enabled && window.hallqVoice.ctx.state === 'running'")
         assert page.locator("#sound-gate").count() == 0

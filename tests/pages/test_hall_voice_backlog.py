@@ -249,8 +249,8 @@ def test_the_page_keeps_the_backlog_by_the_same_rules_as_the_device_queue(
     js = page.evaluate("""seqs => seqs.map(seq => {
         let queue = [];
         const log = [];
-        for (const [number, window, recall] of seq) {
-          const r = window.voiceModule.admit(queue, { number, window, recall });
+        for (const [number, win, recall] of seq) {
+          const r = window.voiceModule.admit(queue, { number, window: win, recall });
           queue = r.waiting;
           log.push([r.absorbed, r.dropped.map(e => e.number + '@' + e.window)]);
         }

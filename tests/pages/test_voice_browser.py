@@ -109,12 +109,14 @@ def test_browser_voice_says_each_call_in_chinese_one_after_another(
     assert set(s["text"] for s in spoken) == {"请A零零一号到一号窗口",
                                               "请T零零一号到三号窗口"}
     assert spoken[0]["end"] <= spoken[1]["start"]
-    # Slowly, in Chinese, with the Chinese voice rather than the first one offered.
-    assert all(s["lang"] == "zh-CN" and s["rate"] == 0.85 and s["voice"] == "Test 中文"
+    # Briskly (issue 15: a busy hall calls more than 8 a minute), in Chinese, with the
+    # Chinese voice rather than the first one offered.
+    assert all(s["lang"] == "zh-CN" and s["rate"] == 1.1 and s["voice"] == "Test 中文"
                for s in spoken)
-    # Each announcement is the page's chime (1.65 s) and then the sentence.
+    # Each announcement is the page's short chime (0.7 s) and then the sentence.
     assert all(e["via"] == "browser" and e["error"] is None for e in history)
-    assert all(s["start"] - e["startedAt"] >= 1600 for s, e in zip(spoken, history, strict=True))
+    assert all(650 <= s["start"] - e["startedAt"] < 1600
+               for s, e in zip(spoken, history, strict=True))
     assert page.evaluate("window.hallqVoice.clips.size") == 0  # no clip asked of the server
 
     # A recall is said with its own words.
