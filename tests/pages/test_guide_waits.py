@@ -14,7 +14,7 @@ PORT = 18101  # this test's own port
 
 def stalled_fee_hall(tmp_path: Path) -> Path:
     """14 open windows for fees and one closed; service 6 minutes."""
-    parts = ['[hall]\nname = "缴费大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "19:00"\n'
+    parts = ['[hall]\ncode = "FEES"\nname = "缴费大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "19:00"\n'
              "per_id_daily_limit = 100\n",
              '[[zones]]\ncode = "all"\nname = "全部"\nname_en = "All"\n',
              '[[businesses]]\ncode = "fee"\nname = "缴费"\nname_en = "Fees"\nprefix = "F"\n'

@@ -17,7 +17,7 @@ OPEN, CALLING, WAITING = 50, 15, 11
 
 
 def fee_hall(tmp_path: Path, windows: int = OPEN) -> Path:
-    parts = ['[hall]\nname = "缴费大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "19:00"\n'
+    parts = ['[hall]\ncode = "FEES"\nname = "缴费大厅"\ntimezone = "Asia/Shanghai"\nclear_time = "19:00"\n'
              "per_id_daily_limit = 100\n",
              '[[zones]]\ncode = "all"\nname = "全部"\n',
              '[[businesses]]\ncode = "fee"\nname = "缴费"\nname_en = "Fees"\nprefix = "F"\n'
