@@ -40,6 +40,7 @@ from queue_server.api.routes import notify as notify_routes
 from queue_server.broadcast import Hub
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
+from queue_server.domain.scope import Offers
 from queue_server.domain.slips import slip_key
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.domain.workorders import due_on
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     _settle_work_orders(app.state.quality, app.state.calendar, layout)
     app.state.catalogue_view = catalogue_view(settings, layout)
     app.state.kiosks = kiosks.KioskBoard(clock)
+    app.state.offers = Offers()  # what each kiosk offered to rate (domain/scope.py)
     app.state.screens = screens.ScreenBoard(clock)
     app.state.slip_key = key
     errors.install(app)

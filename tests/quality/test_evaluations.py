@@ -13,7 +13,10 @@ from tests.server.conftest import AppHandle
 
 def _rate(client: TestClient, h: AppHandle, ticket_id: str, body: dict, role: str = "pad",
           window: int | None = 1):
-    headers = h.headers(role, window if role in ("pad", "window") else None)
+    # The one kiosk of the test, as a real kiosk keeps its token: a kiosk rates only what
+    # it has offered (domain/scope.py Offers).
+    headers = (h.kiosk() if role == "kiosk"
+               else h.headers(role, window if role in ("pad", "window") else None))
     return client.post(f"{API}/tickets/{ticket_id}/evaluation", json=body, headers=headers)
 
 
@@ -43,7 +46,7 @@ def test_a_pad_rates_its_windows_service_once(api: tuple[TestClient, AppHandle])
 
 def test_a_journey_is_one_visit_with_one_rating_per_window(api):
     client, h = api
-    kiosk = h.headers("kiosk")
+    kiosk = h.kiosk()
     t = client.post(f"{API}/tickets", json={"business": "tax", "journey": "sale"},
                     headers=kiosk).json()
     w3, w1 = h.headers("window", 3), h.headers("window", 1)
@@ -59,7 +62,11 @@ def test_a_journey_is_one_visit_with_one_rating_per_window(api):
     assert tax.status_code == 201 and tax.json()["business"] == "tax"
     client.post(f"{API}/windows/1/call-next", headers=w1)
     client.post(f"{API}/tickets/{t['id']}/complete", headers=w1)
-    # The kiosk rates the one service left unrated: window 1's transfer.
+    # The applicant scans the ticket at the kiosk, which offers the one service left
+    # unrated (window 1's transfer) and rates it.
+    ref = t["follow_url"].rsplit("/t/", 1)[1]
+    offered = client.get(f"{API}/follow/{ref}", headers=kiosk).json()["to_rate"]
+    assert [(s["window"], s["business"]) for s in offered] == [(1, "transfer")]
     last = _rate(client, h, t["id"], {"rating": 5}, role="kiosk")
     assert last.status_code == 201
     assert (last.json()["window"], last.json()["business"], last.json()["channel"]) == (
@@ -128,7 +135,7 @@ def test_the_kiosk_finds_the_card_holders_services_to_rate(api):
     client, h = api
     add_staff(client, h, "1001", "张伟")
     sign_in(client, h, 1, "1001")
-    kiosk, win = h.headers("kiosk"), h.headers("window", 1)
+    kiosk, win = h.kiosk(), h.headers("window", 1)
     mine = client.post(f"{API}/tickets", json={"business": "transfer", "applicant": {
         "id_number": ID, "name": "王小明"}}, headers=kiosk).json()
     client.post(f"{API}/tickets", json={"business": "mortgage", "applicant": {
@@ -182,3 +189,41 @@ def test_the_pending_lookup_is_rate_limited_per_id_number(api):
     # Another person's lookup from the same kiosk still answers.
     other = client.post(f"{API}/evaluations/pending", json={"id_number": OTHER}, headers=kiosk)
     assert other.status_code == 200
+
+
+def test_a_kiosk_rates_only_what_it_offered_its_applicant(api):
+    """A kiosk token copied off a kiosk cannot pour bad reviews, each a work order, onto
+    the day's tickets: a kiosk rates a service only after the card holder's ID card
+    (/evaluations/pending) or the scanned ticket (/follow) offered it, for minutes."""
+    client, h = api
+    kiosk, copied = h.kiosk(), h.headers("kiosk")
+    win = h.headers("window", 1)
+    t = client.post(f"{API}/tickets", json={"business": "transfer", "applicant": {
+        "id_number": ID, "name": "王小明"}}, headers=kiosk).json()
+    client.post(f"{API}/windows/1/call-next", headers=win)
+    client.post(f"{API}/tickets/{t['id']}/complete", headers=win)
+
+    def rate(headers: dict[str, str], rating: int = 1):
+        return client.post(f"{API}/tickets/{t['id']}/evaluation",
+                           json={"rating": rating, "window": 1}, headers=headers)
+
+    # Knowing the ticket's id (the displays' stream carries it) is not enough.
+    r = rate(kiosk)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "evaluation_not_offered"
+    assert r.json()["error"]["message"].startswith("请先刷身份证")
+    # The phone's link read without a token offers nothing to any kiosk.
+    ref = t["follow_url"].rsplit("/t/", 1)[1]
+    assert client.get(f"{API}/follow/{ref}").status_code == 200
+    assert rate(kiosk).status_code == 403
+    # Offered to one kiosk: another kiosk's token still cannot rate it.
+    assert len(client.post(f"{API}/evaluations/pending", json={"id_number": ID},
+                           headers=kiosk).json()) == 1
+    assert rate(copied).json()["error"]["code"] == "evaluation_not_offered"
+    # The offer lasts while the applicant stands there, not for the rest of the day.
+    h.clock.advance(minutes=11)
+    assert rate(kiosk).json()["error"]["code"] == "evaluation_not_offered"
+    client.get(f"{API}/follow/{ref}", headers=kiosk)
+    ok = rate(kiosk, 5)
+    assert ok.status_code == 201 and ok.json()["channel"] == "kiosk"
+    assert client.get(f"{API}/evaluations", params={"from": "2026-11-23", "to": "2026-11-23"},
+                      headers=h.headers("manager")).json()[0]["rating"] == 5

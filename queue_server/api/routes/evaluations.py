@@ -120,13 +120,32 @@ async def evaluate(ticket_id: str, body: EvaluationIn, request: Request,
         raise InvalidInput("评价器只能评价本窗口的服务", "a pad rates its own window only",
                            code="wrong_window")
     out = await record_evaluation(request, ticket_id, body, channel="pad" if pad else "kiosk",
-                                  actor=who.actor, pad_window=who.window if pad else None)
+                                  actor=who.actor, pad_window=who.window if pad else None,
+                                  kiosk=None if pad else who.token_id)
     return JSONResponse(out, status_code=201)
 
 
+def offer(request: Request, kiosk: str, services: list[dict[str, Any]]) -> None:
+    """Remember what this kiosk has just shown its applicant to rate (Offers)."""
+    request.app.state.offers.offer(kiosk, [(s["ticket"], s["window"]) for s in services],
+                                   request.app.state.hall.clock())
+
+
+def kiosk_caller(request: Request) -> str | None:
+    """The kiosk token behind a request that needs none (the follow link), if any."""
+    token = bearer(request)
+    who = request.app.state.auth(token) if token else None
+    if who is None or who.role is not Role.KIOSK or who.expired(request.app.state.hall.clock()):
+        return None
+    return str(who.token_id)
+
+
 async def record_evaluation(request: Request, ticket_id: str, body: EvaluationIn, *,
-                            channel: str, actor: str, pad_window: int | None) -> dict[str, Any]:
-    """One rating of one service of today's visit, from a pad, a kiosk or the phone."""
+                            channel: str, actor: str, pad_window: int | None,
+                            kiosk: str | None = None) -> dict[str, Any]:
+    """One rating of one service of today's visit, from a pad, a kiosk or the phone.
+    A kiosk (`kiosk`, its token id) rates only a service it has just offered: after the
+    applicant's ID card (/evaluations/pending) or their scanned ticket (/follow/{ref})."""
     hall: Hall = request.app.state.hall
     store = request.app.state.store
     rating = check_rating(body.rating, body.dimensions.model_dump() if body.dimensions else None,
@@ -149,6 +168,11 @@ async def record_evaluation(request: Request, ticket_id: str, body: EvaluationIn
     service = choose_service(services, rated,
                              window=pad_window if pad_window is not None else body.window)
     now = hall.clock()
+    if kiosk is not None and not request.app.state.offers.offered(kiosk, ticket.id,
+                                                                  service.window, now):
+        raise Forbidden("请先刷身份证或扫描取号单上的二维码，再评价这次服务",
+                        "lay the ID card or scan the ticket's QR code first, then rate the "
+                        "service", code="evaluation_not_offered")
     evaluation_id = hall.new_id()
     order = None
     if is_bad(rating.overall):
@@ -220,6 +244,7 @@ async def pending(body: PendingIn, request: Request, hall: HallDep, who: Kiosk
     out: list[dict[str, Any]] = []
     for t in await in_hall(hall, theirs):
         out += await unrated_services(request, t)
+    offer(request, who.token_id, out)
     return sorted(out, key=lambda x: x["ended_at"], reverse=True)
 
 

@@ -13,7 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from queue_server.api.batching import in_hall
-from queue_server.api.routes.evaluations import EvaluationIn, record_evaluation, unrated_services
+from queue_server.api.routes.evaluations import (
+    EvaluationIn,
+    kiosk_caller,
+    offer,
+    record_evaluation,
+    unrated_services,
+)
 from queue_server.domain.errors import NotFound
 from queue_server.domain.follow import ticket_of
 from queue_server.hall import Hall
@@ -42,6 +48,8 @@ async def follow(ref: str, request: Request) -> JSONResponse:
     out["hall"] = {"name": hall.layout.hall.name, "name_en": hall.layout.hall.name_en,
                    "timezone": hall.layout.hall.timezone}
     out["to_rate"] = await unrated_services(request, t) if t.day == today else []
+    if (kiosk := kiosk_caller(request)) is not None:
+        offer(request, kiosk, out["to_rate"])  # a kiosk that scanned the ticket may rate it
     # A phone re-reads every few seconds: no copy in between may be served stale.
     return JSONResponse(out, headers={"Cache-Control": "no-store"})
 
