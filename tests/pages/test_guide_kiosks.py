@@ -110,8 +110,8 @@ def test_the_panel_polls_and_keeps_what_it_shows_when_a_poll_fails(hall: HallSer
     page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/api/v1/kiosks") else None)
     page.goto(f"{hall.url}/console/guide?token={hall.token('guide')}")
     wait_live(page)
-    page.wait_for_selector(".k-empty")
-    assert page.inner_text(".k-empty") == "尚无自助机上报 No kiosk has reported yet"
+    page.wait_for_selector("#kiosks .k-empty")
+    assert page.inner_text("#kiosks .k-empty") == "尚无自助机上报 No kiosk has reported yet"
     assert page.locator("#alerts").is_hidden()
     assert len(polls) == 1  # at sign-in
     page.evaluate("window.notReloaded = true")
@@ -120,7 +120,7 @@ def test_the_panel_polls_and_keeps_what_it_shows_when_a_poll_fails(hall: HallSer
     page.clock.fast_forward(POLL_MS)
     page.wait_for_selector("#kiosks [data-kiosk='K-07'][data-state='failed']")
     assert len(polls) == 2
-    assert page.locator(".k-empty").count() == 0
+    assert page.locator("#kiosks .k-empty").count() == 0
     assert "自助机 K-07" in page.inner_text("#alerts")
     shown = page.inner_text("#kiosks")
 
