@@ -33,6 +33,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 CLOSE_GRACE = 2.0  # seconds a closing connection may take to hand over its last bytes
 
@@ -119,6 +120,17 @@ class _Closing:
 class HallWebSocket(WebSocketsSansIOProtocol):
     close_grace = CLOSE_GRACE
     max_backlog = 1024 * 1024  # bytes sent and not taken before a client is dropped
+
+    def shutdown(self) -> None:
+        # uvicorn's shutdown sends a close frame to every connection; one whose client
+        # began closing a moment before raises InvalidState from websockets, and the
+        # whole server then exits 1 with a traceback instead of stopping cleanly.
+        if self.handshake_complete and self.conn.state is not State.OPEN:
+            self.stop_keepalive()
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1012})
+            self.transport.close()
+            return
+        super().shutdown()
 
     async def send(self, message: Any) -> None:
         # A display that stopped reading: what the kernel holds for it counts too, or a
