@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from _server import _answering, hall_env  # noqa: E402
 
+from hallenv import HallqEnv  # noqa: E402
 from queue_server.demo.behaviour import mix_of  # noqa: E402
 from queue_server.demo.traffic import Traffic, prepare  # noqa: E402
 from queue_server.domain.layout import load_layout  # noqa: E402
@@ -298,7 +299,7 @@ def main() -> int:
     ap.add_argument("--no-pages", action="store_true")
     ap.add_argument("--ports", default="18250-18259", help="the server's port, first free")
     args = ap.parse_args()
-    admin = os.environ.get("HALLQ_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    admin = HallqEnv.read().test_pg
     lo, hi = (int(x) for x in args.ports.split("-"))
     results = []
     for db in args.db.split(","):

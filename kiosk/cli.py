@@ -16,12 +16,12 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("kiosk", help="自助取号机 / the touchscreen kiosk")
-    p.add_argument("--server", default=os.environ.get("HALLQ_SERVER", "http://127.0.0.1:8000"),
+    p.add_argument("--server", default=None,
                    help="queue server URL (or HALLQ_SERVER)")
     p.add_argument("--devices", default=None,
                    help="device configuration TOML; default: every device simulated (demo)")
     p.add_argument("--token", default=None, help="kiosk bearer token (or HALLQ_KIOSK_TOKEN)")
-    p.add_argument("--name", default=os.environ.get("HALLQ_KIOSK_NAME", "kiosk-1"),
+    p.add_argument("--name", default=None,
                    help="this kiosk's name in the server's kiosk list")
     p.add_argument("--idle", type=float, default=60.0,
                    help="seconds without a touch before the screen returns to the start (60)")
@@ -46,7 +46,11 @@ def _size(args: argparse.Namespace) -> tuple[int, int]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    token = args.token or os.environ.get("HALLQ_KIOSK_TOKEN", "")
+    from hallenv import HallqEnv
+    env = HallqEnv.read()
+    args.server = args.server or env.server
+    args.name = args.name or env.kiosk_name
+    token = args.token or env.kiosk_token
     if not token:
         print("hallq kiosk: 需要自助机令牌 / a kiosk token is needed: --token T or "
               "HALLQ_KIOSK_TOKEN (make one with `hallq token issue --role kiosk --name NAME`)",

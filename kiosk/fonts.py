@@ -7,8 +7,9 @@ CJK font stops at start with a message saying which package to install.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from hallenv import HallqEnv
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # Debian fonts-wqy-microhei
@@ -23,7 +24,7 @@ class FontMissing(RuntimeError):
 
 def find_font(explicit: str | None = None) -> str:
     """The font file: `explicit`, HALLQ_KIOSK_FONT, or the first CJK font installed."""
-    wanted = explicit or os.environ.get("HALLQ_KIOSK_FONT")
+    wanted = explicit or HallqEnv.read().kiosk_font
     if wanted:
         if not Path(wanted).is_file():
             raise FontMissing(f"找不到字体文件 {wanted} / font file not found: {wanted}")

@@ -243,6 +243,13 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "appointment_used": ("这个预约已经取过号", "This booking already has its ticket",
                          "请留意叫号屏幕和广播；号码遗失请到咨询台",
                          "Please watch the screens; if the ticket is lost, go to the desk."),
+    # 预约 checked against the hall's stored bookings (issue 14).
+    "booking_unknown": ("查不到这个预约", "This booking is not on record",
+                        "请核对手机上的预约二维码；需要帮助请到咨询台",
+                        "Please check the booking QR on your phone; the desk can help."),
+    "booking_cancelled": ("这个预约已经取消", "This booking was cancelled",
+                          "可以在本机现场取号，或到咨询台",
+                          "You can take a ticket here now, or go to the desk."),
     "case_not_found": ("没有找到相符的办件", "No matching case was found",
                        "请核对受理回执上的受理号；只有申请人本人可以查询。需要帮助请到咨询台",
                        "Please check the number on your receipt; only an applicant may look. "

@@ -4,9 +4,10 @@ and back into an empty data directory. The ID hash key travels apart (README, "B
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+from hallenv import HallqEnv
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "backups); not needed when HALLQ_SECRET is set")
     data_args(restore)
     restore.set_defaults(func=_restore)
+    copy = dsub.add_parser("copy", help="copy the hall's whole database into an empty "
+                                        "PostgreSQL one (to join the city network)")
+    copy.add_argument("--to", required=True, metavar="URL", help="the empty PostgreSQL database")
+    data_args(copy)
+    copy.set_defaults(func=_copy)
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -41,7 +47,7 @@ def _backup(args: argparse.Namespace) -> int:
         return 1
     count = f", {done.tickets} 张号 tickets" if done.tickets is not None else ""
     print(f"{done.path}  {done.kind}  {done.size} bytes{count}")
-    key = "HALLQ_SECRET" if os.environ.get("HALLQ_SECRET") else settings.data_dir / "secret.key"
+    key = "HALLQ_SECRET" if HallqEnv.read().secret else settings.data_dir / "secret.key"
     print(f"备份不含身份证号哈希密钥，请另行保管 {key} / the backup holds no ID hash key: keep "
           f"{key} apart, as the README says", file=sys.stderr)
     return 0
@@ -50,7 +56,7 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from queue_server.store.backup import BackupError, restore
     settings = _settings(args)
-    if args.key is None and not os.environ.get("HALLQ_SECRET"):
+    if args.key is None and not HallqEnv.read().secret:
         print("hallq db restore: 请用 --key 给出身份证号哈希密钥（secret.key 的副本），或设置 "
               "HALLQ_SECRET；没有它，恢复的身份证号无法匹配、手机号无法读出 / give the ID hash "
               "key with --key (the copy of secret.key) or set HALLQ_SECRET: without it the "
@@ -64,4 +70,30 @@ def _restore(args: argparse.Namespace) -> int:
         return 1
     print(f"{settings.data_dir}: 已恢复 restored {done.kind} backup {done.path}, "
           f"{done.tickets} 张号 tickets")
+    return 0
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from queue_server.store.copy import CopyError, copy_database
+    from queue_server.store.writer_lock import HeldElsewhere, WriterLock
+    settings = _settings(args)
+    # The hall's server must be stopped: what it wrote after the copy would be lost.
+    lock = WriterLock(settings.data_dir, settings.database_url, "copy")
+    try:
+        lock.acquire()
+    except HeldElsewhere as exc:
+        print(f"hallq db copy: {exc}", file=sys.stderr)
+        return 1
+    try:
+        done = copy_database(settings.database_url, args.to)
+    except CopyError as exc:
+        print(f"hallq db copy: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        lock.release()
+    for name, count in done.counts.items():
+        print(f"{name:<20}{count:>9}")
+    print(f"已复制 {len(done.counts)} 张表 {done.total} 行，两端行数一致；以 --db {args.to} 启动大厅 / "
+          f"copied {len(done.counts)} tables, {done.total} rows, counts equal at both ends; "
+          f"start the hall with --db {args.to}")
     return 0

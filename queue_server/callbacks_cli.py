@@ -45,7 +45,7 @@ def _service(args: argparse.Namespace) -> Any:
 
     from queue_server.domain.callbacks import parse_share
     from queue_server.domain.layout import load_layout
-    from queue_server.notify.secrecy import SecretBox
+    from queue_server.secrecy import SecretBox
     from queue_server.settings import Settings, load_secret
     from queue_server.store.callbacks import Callbacks
     from queue_server.store.db import make_engine, migrate

@@ -392,15 +392,15 @@ def _layout_check(args: argparse.Namespace) -> int:
 
 
 def _holidays_check(args: argparse.Namespace) -> int:
-    import os
 
+    from hallenv import HallqEnv
     from queue_server.workcalendar import (
         DEFAULT_HOLIDAYS_FILE,
         HolidaysFileError,
         package_years,
         read_holidays_file,
     )
-    path = args.path or Path(os.environ.get("HALLQ_HOLIDAYS_FILE") or DEFAULT_HOLIDAYS_FILE)
+    path = args.path or HallqEnv.read().holidays_file or DEFAULT_HOLIDAYS_FILE
     try:
         hall_years = read_holidays_file(path)
     except HolidaysFileError as exc:

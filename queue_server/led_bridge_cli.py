@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
+
+from hallenv import HallqEnv
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.server:
         config = replace(config, server=args.server)
-    token = args.token or os.environ.get("HALLQ_TOKEN") or config.token
+    token = args.token or HallqEnv.read().token or config.token
     if not token:
         print("hallq led-bridge: 需要令牌 / a token is needed: --token, HALLQ_TOKEN or "
               "[bridge] token_file (hallq token issue --role display)", file=sys.stderr)

@@ -14,19 +14,19 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from queue_server.archive.ratelimit import Limiter
 from queue_server.archive.service import ArchiveService
 from queue_server.cases.config import RecordsConfig
-from queue_server.cases.evidence import CardRegistry
 from queue_server.cases.service import CaseService
 from queue_server.domain.catalogue import load_catalogue
+from queue_server.evidence import CardRegistry
 from queue_server.hall import Hall
 from queue_server.notify.config import NotifyConfig
 from queue_server.notify.reseal import reseal_all
-from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.service import Composer, Notifier, build_gateways
 from queue_server.notify.templates import Templates
 from queue_server.notify.worker import Dispatcher
+from queue_server.ratelimit import Limiter
+from queue_server.secrecy import SecretBox
 
 
 def catalogue_limits(path: Path | None) -> dict[str, tuple[str, int]]:

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from hallenv import HallqEnv
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Sound without a tap; full screen; no "restore pages?" or first-run bubbles over the calls.
 KIOSK_FLAGS = (
@@ -74,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "full screen, and allowed to play sound without anyone tapping it.",
     )
     p.add_argument("--server", required=True, help="the hall server, e.g. http://10.0.0.5:8000")
-    p.add_argument("--token", default=os.environ.get("HALLQ_DISPLAY_TOKEN", ""),
+    p.add_argument("--token", default=None,
                    help="a display token (default: $HALLQ_DISPLAY_TOKEN)")
     p.add_argument("--zone", default="", help="a zone with own_screen = true: only its calls")
     p.add_argument("--name", default="", help="the screen's name on the guide console")
@@ -87,7 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _screen(args: argparse.Namespace) -> int:
     try:
-        url = screen_url(args.server, args.token, args.zone, args.name)
+        token = args.token if args.token is not None else HallqEnv.read().display_token
+        url = screen_url(args.server, token, args.zone, args.name)
     except ScreenArgsError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -1,11 +1,18 @@
-"""Server settings in one place: command-line options over HALLQ_* variables over defaults."""
+"""Server settings in one place: command-line options over HALLQ_* variables over defaults.
+
+The variables themselves are read and checked by `hallenv.HallqEnv`, the product's one
+settings object; this is the server's view of them, with its paths resolved.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from hallenv import HallqEnv
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAYOUT = REPO_ROOT / "layouts" / "hengyang.toml"
@@ -18,6 +25,8 @@ class Settings:
     catalogue_path: Path | None = DEFAULT_CATALOGUE  # None: a hall without a catalogue
     data_dir: Path = Path("var")
     db_url: str | None = None  # None: SQLite in data_dir
+    # The city centre's PostgreSQL (`hallq centre …`; HALLQ_CENTRE_DB).
+    centre_db_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024  # no request of the API needs more
@@ -47,7 +56,7 @@ class Settings:
     kiosk_ticket_minutes: float = 10.0
     # How strong the proof for the archive and a person's cases at a kiosk is:
     # card (the card's data the registry holds), sms (a one-time code to the phone the
-    # registry holds) or card+sms. See queue_server/cases/evidence.py.
+    # registry holds) or card+sms. See queue_server/evidence.py.
     lookup_proof: str = "card"
 
     @property
@@ -55,49 +64,19 @@ class Settings:
         return self.db_url or f"sqlite:///{self.data_dir / 'hallq.db'}"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        env: dict[str, object] = {}
-        if v := os.environ.get("HALLQ_LAYOUT"):
-            env["layout_path"] = Path(v)
-        if v := os.environ.get("HALLQ_CATALOGUE"):
-            env["catalogue_path"] = Path(v)
-        if v := os.environ.get("HALLQ_DATA"):
-            env["data_dir"] = Path(v)
-        if v := os.environ.get("HALLQ_DB"):
-            env["db_url"] = v
-        if v := os.environ.get("HALLQ_SLIP_KEY"):
-            env["slip_key"] = v
-        if v := os.environ.get("HALLQ_PUBLIC_URL"):
-            env["public_url"] = v.rstrip("/")
-        for name, key in (("HALLQ_HEADER_TIMEOUT", "header_timeout"),
-                          ("HALLQ_IDLE_TIMEOUT", "idle_timeout"),
-                          ("HALLQ_WS_SEND_TIMEOUT", "ws_send_timeout"),
-                          ("HALLQ_SHUTDOWN_TIMEOUT", "shutdown_timeout")):
-            if v := os.environ.get(name):
-                env[key] = float(v)
-        if v := os.environ.get("HALLQ_WS_MAX_BACKLOG"):
-            env["ws_max_backlog"] = int(v)
-        if v := os.environ.get("HALLQ_LOG_LEVEL"):
-            env["log_level"] = v.upper()
-        if v := os.environ.get("HALLQ_LOG_FORMAT"):
-            env["log_format"] = v.lower()
-        if v := os.environ.get("HALLQ_KIOSK_TICKET_MINUTES"):
-            env["kiosk_ticket_minutes"] = _minutes("HALLQ_KIOSK_TICKET_MINUTES", v)
-        if v := os.environ.get("HALLQ_LOOKUP_PROOF"):
-            env["lookup_proof"] = v.strip().lower()
-        env.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**env)  # type: ignore[arg-type]
-
-
-def _minutes(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 24 * 60:
-        raise SystemExit(f"{name} 应为 1–1440 之间的分钟数 / must be minutes between 1 and "
-                         f"1440, not {raw!r}")
-    return value
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Command-line `overrides` (None: not given) over the HALLQ_* variables (hallenv)."""
+        e = HallqEnv.read(env)
+        values: dict[str, object] = {
+            "layout_path": e.layout, "catalogue_path": e.catalogue, "data_dir": e.data,
+            "db_url": e.db, "centre_db_url": e.centre_db, "slip_key": e.slip_key, "public_url": e.public_url,
+            "header_timeout": e.header_timeout, "idle_timeout": e.idle_timeout,
+            "ws_send_timeout": e.ws_send_timeout, "shutdown_timeout": e.shutdown_timeout,
+            "ws_max_backlog": e.ws_max_backlog, "log_level": e.log_level,
+            "log_format": e.log_format, "kiosk_ticket_minutes": e.kiosk_ticket_minutes,
+            "lookup_proof": e.lookup_proof}
+        values.update(overrides)
+        return cls(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -106,7 +85,7 @@ def load_secret(data_dir: Path) -> bytes:
     It is kept apart from the database so a copied database alone cannot be matched
     against guessed ID numbers.
     """
-    if v := os.environ.get("HALLQ_SECRET"):
+    if v := HallqEnv.read().secret:
         return v.encode("utf-8")
     path = data_dir / "secret.key"
     if not path.exists():

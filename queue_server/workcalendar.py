@@ -21,7 +21,6 @@ File format (see the shipped file for a commented example):
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,9 +28,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from hallenv import ConfigError, HallqEnv
 from queue_server.domain.toml_source import Problems, Table, parse_toml
 from queue_server.domain.workdays import WorkCalendar
-from queue_server.notify.config import ConfigError
 from queue_server.settings import REPO_ROOT
 
 log = logging.getLogger("hallq")
@@ -156,18 +155,6 @@ def read_holidays_file(path: str | Path) -> dict[int, YearDays]:
     return parse_holidays(text, str(path))
 
 
-def env_dates(env: Mapping[str, str], name: str) -> frozenset[date]:
-    out = set()
-    for part in env.get(name, "").replace(";", ",").split(","):
-        if part.strip():
-            try:
-                out.add(date.fromisoformat(part.strip()))
-            except ValueError:
-                raise ConfigError(f"{name} 应为逗号分隔的日期 YYYY-MM-DD / {name} must be "
-                                  "comma-separated YYYY-MM-DD dates") from None
-    return frozenset(out)
-
-
 def build_calendar(years: Iterable[Mapping[int, YearDays]], *,
                    extra_holidays: frozenset[date] = frozenset(),
                    extra_workdays: frozenset[date] = frozenset(),
@@ -195,12 +182,11 @@ def load_work_calendar(env: Mapping[str, str] | None = None, *,
     Warns at start for this year and the next without data: deadlines of cases accepted
     late in the year run into the next one, and would be refused there.
     """
-    e = os.environ if env is None else env
-    path = Path(e.get("HALLQ_HOLIDAYS_FILE") or DEFAULT_HOLIDAYS_FILE)
+    e = HallqEnv.read(env)
+    path = e.holidays_file or DEFAULT_HOLIDAYS_FILE
     calendar = build_calendar(
         [package_years(), read_holidays_file(path)],
-        extra_holidays=env_dates(e, "HALLQ_HOLIDAYS"),
-        extra_workdays=env_dates(e, "HALLQ_EXTRA_WORKDAYS"), provisional=True)
+        extra_holidays=e.holidays, extra_workdays=e.extra_workdays, provisional=True)
     this_year = (today or date.today()).year
     for year in calendar.missing_years((this_year, this_year + 1)):
         log.warning("工作日历缺少 %d 年的法定节假日数据，该年暂按周末计算，相关截止日期标为暂定；"

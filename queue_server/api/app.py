@@ -12,12 +12,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from queue_server.api import errors
+from queue_server.api import errors, openapi
 from queue_server.api.guard import InputGuard
 from queue_server.api.limits import BodyLimit
 from queue_server.api.routes import (
     admin,
     advice,
+    booking,
     callbacks,
     evaluations,
     events,
@@ -37,6 +38,7 @@ from queue_server.api.routes import archive as archive_routes
 from queue_server.api.routes import cases as case_routes
 from queue_server.api.routes import load as load_routes
 from queue_server.api.routes import notify as notify_routes
+from queue_server.bookings import Bookings
 from queue_server.broadcast import Hub
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.layout import Layout, load_layout
@@ -50,6 +52,7 @@ from queue_server.pages import routes as pages
 from queue_server.records import Records
 from queue_server.security import Authenticator
 from queue_server.settings import Settings, load_secret
+from queue_server.store.booking import BookingStore
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.quality import Quality
 from queue_server.store.repository import Store
@@ -154,14 +157,18 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.slip_key = key
     errors.install(app)
     app.state.records = records
+    app.state.bookings = Bookings(layout, app.state.calendar, BookingStore(engine),
+                                  records.notifier, records.limiter, hall.secret, key,
+                                  hall.clock, settings.public_url)
     app.add_middleware(InputGuard, max_headers=settings.max_headers)  # after BodyLimit: the body it reads is bounded
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(RequestLog)  # outermost: the request id covers every line
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
-                   slips, staff, evaluations, follow, callbacks, reports, screens):
+                   slips, staff, evaluations, follow, callbacks, reports, screens, booking):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (case_routes, archive_routes, notify_routes, load_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)  # the display and console pages, at the root
+    openapi.install(app, layout)
     return app

@@ -47,6 +47,11 @@ async def get_principal(request: Request) -> Principal:
     return principal_of(request)
 
 
+# What the OpenAPI document reads to put the bearer scheme, 401 and 403 on a route
+# (api/openapi.py): the roles a dependency admits, None for any role.
+get_principal.token_roles = None  # type: ignore[attr-defined]
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
@@ -62,6 +67,7 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
             raise ApiError(403, "forbidden", f"该操作需要角色 {names} / this needs the role: {names}")
         return principal
 
+    check.token_roles = allowed  # type: ignore[attr-defined]
     return check
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from queue_server.archive.ratelimit import RateLimited
 from queue_server.domain.errors import DomainError
 from queue_server.logs import request_id
+from queue_server.ratelimit import RateLimited
 from queue_server.store.repository import StaleState
 
 log = logging.getLogger("hallq")
@@ -113,12 +116,41 @@ def install(app: FastAPI) -> None:
             status_code=400 if bad_json else 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) and exc.detail not in (
             "Not Found", "Method Not Allowed") else HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path only.
+            methods = allowed_methods(request.app, request.url.path)
+            if methods:
+                headers["Allow"] = ", ".join(methods)
         return JSONResponse(error_body(code, message), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers or None)
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route of the app answers on this path (for a 405's Allow)."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "allow_table", None)
+    if table is None:
+        table = []
+        for ctx in iter_route_contexts(app.routes):
+            route = ctx.original_route
+            full = ctx.path_format or getattr(route, "path_format", None)
+            methods = getattr(route, "methods", None)
+            if full and methods:
+                table.append((compile_path(full)[0], frozenset(methods)))
+        app.state.allow_table = table
+    matching = [(regex, methods) for regex, methods in table if regex.match(path)]
+    # A path that is a route of its own (`/cases/lookup`) answers for that route, not for
+    # the template beside it (`/cases/{case_no}`): what the document says of the path.
+    literal = [(r, m) for r, m in matching if r.pattern == f"^{re.escape(path)}$"]
+    found: set[str] = set()
+    for _, methods in literal or matching:
+        found |= methods
+    return sorted(found)
 
 
 INTERNAL_MESSAGE = ("服务器内部错误，已记录；请稍后重试或联系管理员 / an internal error, logged; "

@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 
 from queue_server.archive import store, views
 from queue_server.archive.model import UnitIn, check_unit_no, protect
-from queue_server.archive.ratelimit import Limiter, RateLimited
-from queue_server.cases.evidence import CardEvidence, CardRegistry
 from queue_server.domain import inputs
 from queue_server.domain.errors import DomainError, InvalidInput, NotFound
 from queue_server.domain.identity import id_hash, mask_id_number, normalise_id_number
+from queue_server.evidence import CardEvidence, CardRegistry
+from queue_server.ratelimit import Limiter, RateLimited
 from queue_server.security import Principal
 
 MAX_UNITS_SHOWN = 200

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from queue_server.archive.model import UnitRecord
-from queue_server.cases.store import VersionConflict
+from queue_server.domain.errors import VersionConflict
 from queue_server.store.sqlutil import insert_ignore
 from queue_server.store.tables import archive_audit, unit_holders, units
 

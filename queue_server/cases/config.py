@@ -1,23 +1,15 @@
-"""Settings of cases and archive lookups, read from HALLQ_* environment variables."""
+"""Settings of cases and archive lookups, from the HALLQ_* variables (hallenv)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from queue_server.archive.ratelimit import Rate
+from hallenv import HallqEnv
 from queue_server.domain.workdays import WorkCalendar
-from queue_server.notify.config import ConfigError
+from queue_server.ratelimit import Rate
 from queue_server.workcalendar import load_work_calendar
-
-
-def _rate(env: Mapping[str, str], name: str, default: str) -> Rate:
-    try:
-        return Rate.parse(env.get(name) or default)
-    except ValueError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -31,26 +23,30 @@ class RecordsConfig:
     # beyond this is a copied token at work (issue 16). Idempotent replays are free.
     issue_rate: Rate = Rate(10, 60)
     anonymous_rate: Rate = Rate(60, 3600)  # of those, without an ID card
-    # A one-time SMS code for a lookup (cases/evidence.py): sent per ID number.
+    # A one-time SMS code for a lookup (evidence.py): sent per ID number.
     sms_rate: Rate = Rate(3, 900)
+    # 预约: one-time codes sent per phone and per client address, and booking attempts
+    # per client address (a stolen portal of guesses would run into these).
+    booking_phone_rate: Rate = Rate(3, 900)
+    booking_addr_rate: Rate = Rate(10, 900)
 
     def rates(self) -> dict[str, Rate]:
-        """The limiter's buckets by scope (archive/ratelimit.py)."""
+        """The limiter's buckets by scope (ratelimit.py)."""
         return {"kiosk": self.kiosk_rate, "id": self.id_rate, "issue": self.issue_rate,
-                "anonymous": self.anonymous_rate, "sms": self.sms_rate}
+                "anonymous": self.anonymous_rate, "sms": self.sms_rate,
+                "booking_phone": self.booking_phone_rate, "booking_addr": self.booking_addr_rate}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,
                  today: date | None = None) -> RecordsConfig:
-        e = os.environ if env is None else env
-        raw = e.get("HALLQ_CASE_WARN_DAYS", "2")
-        if not raw.strip().isdigit():
-            raise ConfigError("HALLQ_CASE_WARN_DAYS 应为非负整数 / must be a whole number")
+        e = HallqEnv.read(env)
         return cls(
-            warn_days=int(raw),
-            calendar=load_work_calendar(e, today=today),
-            kiosk_rate=_rate(e, "HALLQ_LOOKUP_RATE_KIOSK", "30/60"),
-            id_rate=_rate(e, "HALLQ_LOOKUP_RATE_ID", "10/600"),
-            issue_rate=_rate(e, "HALLQ_ISSUE_RATE_KIOSK", "10/60"),
-            anonymous_rate=_rate(e, "HALLQ_ANONYMOUS_RATE_KIOSK", "60/3600"),
-            sms_rate=_rate(e, "HALLQ_LOOKUP_SMS_RATE", "3/900"))
+            warn_days=e.case_warn_days,
+            calendar=load_work_calendar(env, today=today),
+            kiosk_rate=Rate.parse(e.lookup_rate_kiosk),
+            id_rate=Rate.parse(e.lookup_rate_id),
+            issue_rate=Rate.parse(e.issue_rate_kiosk),
+            anonymous_rate=Rate.parse(e.anonymous_rate_kiosk),
+            sms_rate=Rate.parse(e.lookup_sms_rate),
+            booking_phone_rate=Rate.parse(e.booking_sms_rate_phone),
+            booking_addr_rate=Rate.parse(e.booking_sms_rate_addr))

@@ -31,13 +31,13 @@ from queue_server.archive.model import (
     protect as protect_unit,
 )
 from queue_server.cases import store as case_store
-from queue_server.cases.evidence import CardEvidence, card_hash
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.model import protect as protect_case
 from queue_server.cases.steps import PATH, Step
 from queue_server.domain.identity import id_hash, normalise_id_number
 from queue_server.domain.workdays import CalendarYearMissing, WorkCalendar
-from queue_server.notify.secrecy import SecretBox
+from queue_server.evidence import CardEvidence, card_hash
+from queue_server.secrecy import SecretBox
 from queue_server.store.tables import id_cards
 from queue_server.workcalendar import load_work_calendar
 

@@ -20,7 +20,7 @@ from queue_server.domain.errors import InvalidInput
 from queue_server.domain.identity import id_hash, mask_id_number, mask_name, normalise_id_number
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.notify.phone import mask_openid, mask_phone, normalise_phone
-from queue_server.notify.secrecy import SecretBox
+from queue_server.secrecy import SecretBox
 
 CASE_NO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
 # Path words of the cases API: a case number may not be one of them.

@@ -11,17 +11,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from queue_server.archive.ratelimit import Limiter
 from queue_server.cases import csv_import, proof, store, views
-from queue_server.cases.evidence import CardEvidence, CardRegistry
 from queue_server.cases.model import CaseIn, CaseRecord, check_case_no, protect
 from queue_server.cases.steps import FINISHED, Step
 from queue_server.domain.deadline import Urgency, urgency, warn_horizon
 from queue_server.domain.errors import DomainError, InvalidInput, NotFound
 from queue_server.domain.identity import id_hash, normalise_id_number
 from queue_server.domain.workdays import WorkCalendar
-from queue_server.notify.secrecy import SecretBox
+from queue_server.evidence import CardEvidence, CardRegistry
 from queue_server.notify.service import Composer, Recipient
+from queue_server.ratelimit import Limiter
+from queue_server.secrecy import SecretBox
 from queue_server.security import Principal
 
 

@@ -19,14 +19,9 @@ from sqlalchemy import Connection, delete, or_, select, update
 
 from queue_server.cases.model import ApplicantRecord, CaseRecord, StepIn
 from queue_server.cases.steps import FINISHED
-from queue_server.domain.errors import DomainError
+from queue_server.domain.errors import VersionConflict
 from queue_server.store.sqlutil import insert_ignore
 from queue_server.store.tables import case_applicants, case_steps, cases
-
-
-class VersionConflict(DomainError):
-    code = "version_conflict"
-    status = 409
 
 
 @dataclass(frozen=True)

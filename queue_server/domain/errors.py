@@ -42,3 +42,10 @@ class LimitReached(DomainError):
 
     code = "limit_reached"
     status = 409
+
+
+class VersionConflict(DomainError):
+    """A case or archive record sent again under its version with different content."""
+
+    code = "version_conflict"
+    status = 409

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from queue_server.domain.booking import BookingRules, parse_booking
 from queue_server.domain.toml_source import (
     Problems,
     Table,
@@ -143,6 +144,7 @@ class Layout:
     windows: dict[int, Window]
     journeys: dict[str, Journey]
     source: str = "<memory>"
+    booking: BookingRules = field(default_factory=BookingRules)  # 预约; none by default
 
 
 class LayoutError(Exception):
@@ -241,7 +243,8 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
         return None, syntax
     p = Problems(path, text)
 
-    Table(doc, (), p, {"hall", "routing", "zones", "businesses", "windows", "journeys"})
+    Table(doc, (), p, {"hall", "routing", "zones", "businesses", "windows", "journeys",
+                       "booking"})
     hall_raw = doc.get("hall")
     if not isinstance(hall_raw, dict):
         p.at((), "缺少 [hall] 表 missing the [hall] table")
@@ -359,6 +362,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
             elif step not in served:
                 p.at(("journeys", i, "steps"),
                       f"没有开放的前台窗口办理流程步骤 no open front window serves journey step '{step}'")
+    booking = parse_booking(doc.get("booking"), p, businesses)
     if not windows and not p.items:
         p.at((), "布局没有窗口 the layout has no windows")
 
@@ -366,7 +370,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
     if problems:
         return None, problems
     layout = Layout(hall, routing, zones, businesses, dict(sorted(windows.items())), journeys,
-                    source=path)
+                    source=path, booking=booking)
     return layout, []
 
 

@@ -1,4 +1,4 @@
-"""Notification settings, read from HALLQ_* environment variables (docs/cases-archive-notify.md).
+"""Notification settings, from the HALLQ_* variables (hallenv; docs/cases-archive-notify.md).
 
 Every number is a setting: how often the worker looks, how it backs off, how old a
 "ready" step may be and still be worth a message.
@@ -6,38 +6,13 @@ Every number is a setting: how often the worker looks, how it backs off, how old
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hallenv import ConfigError, HallqEnv
 
-class ConfigError(ValueError):
-    pass
-
-
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} 应为数字 / {name} must be a number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} 不能小于 {minimum} / {name} must be at least {minimum}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} 应为 true/false / {name} must be true or false")
+__all__ = ["ConfigError", "NotifyConfig"]  # ConfigError: where callers have taken it from
 
 
 @dataclass(frozen=True)
@@ -69,39 +44,19 @@ class NotifyConfig:
 
     @classmethod
     def from_env(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> NotifyConfig:
-        e = os.environ if env is None else env
-        gateway = e.get("HALLQ_SMS_GATEWAY", "file").strip().lower() or "file"
-        if gateway not in ("file", "http", "none"):
-            raise ConfigError("HALLQ_SMS_GATEWAY 应为 file、http 或 none / must be file, http or none")
-        url = e.get("HALLQ_SMS_URL", "")
-        if gateway == "http" and not url:
-            raise ConfigError("HALLQ_SMS_GATEWAY=http 需要 HALLQ_SMS_URL / needs HALLQ_SMS_URL")
-        templates: dict[str, str] = {}
-        for part in e.get("HALLQ_WECHAT_TEMPLATES", "").split(","):
-            if part.strip():
-                kind, sep, tid = part.partition("=")
-                if not sep or not tid.strip():
-                    raise ConfigError("HALLQ_WECHAT_TEMPLATES 格式为 kind=模板ID,… / "
-                                      "format: kind=template_id,…")
-                templates[kind.strip()] = tid.strip()
-        tpl = e.get("HALLQ_NOTIFY_TEMPLATES")
+        e = HallqEnv.read(env)
         return cls(
-            sms_gateway=gateway,
-            sms_file=Path(e.get("HALLQ_SMS_FILE") or data_dir / "sms-outbox.jsonl"),
-            sms_url=url, sms_api_key=e.get("HALLQ_SMS_API_KEY", ""),
-            sms_dedupes=_bool(e, "HALLQ_SMS_DEDUPES", False),
-            sms_timeout=_float(e, "HALLQ_SMS_TIMEOUT", 10.0, 0.1),
-            wechat_appid=e.get("HALLQ_WECHAT_APPID", ""),
-            wechat_secret=e.get("HALLQ_WECHAT_SECRET", ""),
-            wechat_api=e.get("HALLQ_WECHAT_API", "https://api.weixin.qq.com"),
-            wechat_templates=templates,
-            templates_path=Path(tpl) if tpl else None,
-            sign=e.get("HALLQ_SMS_SIGN", ""),
-            poll_seconds=_float(e, "HALLQ_NOTIFY_POLL_SECONDS", 2.0, 0.05),
-            max_attempts=int(_float(e, "HALLQ_NOTIFY_MAX_ATTEMPTS", 8, 1)),
-            backoff_seconds=_float(e, "HALLQ_NOTIFY_BACKOFF_SECONDS", 30.0, 0),
-            backoff_max_seconds=_float(e, "HALLQ_NOTIFY_BACKOFF_MAX_SECONDS", 3600.0, 0),
-            claim_timeout_seconds=_float(e, "HALLQ_NOTIFY_CLAIM_TIMEOUT_SECONDS", 300.0, 1),
-            ready_max_age_hours=_float(e, "HALLQ_NOTIFY_READY_MAX_AGE_HOURS", 72.0, 0),
-            default_places=int(_float(e, "HALLQ_NOTIFY_PLACES", 3, 1)),
+            sms_gateway=e.sms_gateway,
+            sms_file=e.sms_file or data_dir / "sms-outbox.jsonl",
+            sms_url=e.sms_url, sms_api_key=e.sms_api_key,
+            sms_dedupes=e.sms_dedupes, sms_timeout=e.sms_timeout,
+            wechat_appid=e.wechat_appid, wechat_secret=e.wechat_secret,
+            wechat_api=e.wechat_api, wechat_templates=dict(e.wechat_templates),
+            templates_path=e.notify_templates, sign=e.sms_sign,
+            poll_seconds=e.notify_poll_seconds, max_attempts=e.notify_max_attempts,
+            backoff_seconds=e.notify_backoff_seconds,
+            backoff_max_seconds=e.notify_backoff_max_seconds,
+            claim_timeout_seconds=e.notify_claim_timeout_seconds,
+            ready_max_age_hours=e.notify_ready_max_age_hours,
+            default_places=e.notify_places,
         )

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from queue_server.notify.gateways import Outgoing
-from queue_server.notify.secrecy import SecretBox
+from queue_server.secrecy import SecretBox
 from queue_server.store.sqlutil import insert_ignore
 from queue_server.store.tables import notify_outbox
 

@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy import Column, Engine, Table, select, update
 
-from queue_server.notify.secrecy import LEGACY, SealError, SecretBox
+from queue_server.secrecy import LEGACY, SealError, SecretBox
 from queue_server.store.tables import case_applicants, notify_outbox, ticket_watch
 
 log = logging.getLogger("hallq")

@@ -28,9 +28,9 @@ from queue_server.notify.gateways import (
     WeChatTemplateGateway,
 )
 from queue_server.notify.outbox import Draft
-from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.templates import CASE_READY, Templates
 from queue_server.notify.worker import Dispatcher, RoundReport
+from queue_server.secrecy import SecretBox
 
 COALESCE_SECONDS = 0.5  # hall events within this long share one notification round
 log = logging.getLogger("hallq.notify")

@@ -18,11 +18,15 @@ from pathlib import Path
 CASE_READY = "case_ready"
 TICKET_NEAR = "ticket_near"
 TICKET_CALLED = "ticket_called"
+BOOKING_CODE = "booking_code"
+BOOKING_MADE = "booking_made"
 
 BLANKS: dict[str, frozenset[str]] = {
     CASE_READY: frozenset({"sign", "case_no", "item_name"}),
     TICKET_NEAR: frozenset({"sign", "number", "ahead", "business_name"}),
     TICKET_CALLED: frozenset({"sign", "number", "window"}),
+    BOOKING_CODE: frozenset({"sign", "code", "minutes"}),
+    BOOKING_MADE: frozenset({"sign", "business_name", "when", "booking", "link"}),
 }
 
 DEFAULTS: dict[str, str] = {
@@ -33,6 +37,11 @@ DEFAULTS: dict[str, str] = {
                   "Ticket {number}: {ahead} ahead of you, please return to the hall."),
     TICKET_CALLED: ("【{sign}】请{number}号到{window}号窗口办理。"
                     "Ticket {number}: please go to window {window}."),
+    BOOKING_CODE: ("【{sign}】预约验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"
+                   "Booking code {code}, valid {minutes} min; do not share it."),
+    BOOKING_MADE: ("【{sign}】您已预约{business_name}，{when}，预约号{booking}。到厅请在自助机扫预约码"
+                   "签到：{link} Booked {when}, booking {booking}; scan the QR at the kiosk: "
+                   "{link}"),
 }
 
 

@@ -19,8 +19,8 @@ from queue_server.domain.tickets import Status
 from queue_server.hall import Hall
 from queue_server.notify import outbox
 from queue_server.notify.outbox import Draft
-from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.templates import TICKET_CALLED, TICKET_NEAR, Templates
+from queue_server.secrecy import SecretBox
 from queue_server.store.tables import ticket_watch
 
 CLOSED = frozenset({Status.DONE, Status.NO_SHOW, Status.CANCELLED})

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from queue_server.notify import outbox
 from queue_server.notify.gateways import Gateway, Rejected, Unavailable, Uncertain
-from queue_server.notify.secrecy import SealError, SecretBox
+from queue_server.secrecy import SealError, SecretBox
 
 log = logging.getLogger("hallq.notify")
 

@@ -19,7 +19,6 @@ bad layout, because a hall screen that silently ignores its settings is worse.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,8 +26,8 @@ from typing import Any
 
 from devices.voice.backends import DEFAULT_SPEED, DEFAULT_VOICE
 from devices.voice.phrases import DEFAULT_RECALL_TEMPLATE, DEFAULT_TEMPLATE, check_template
+from hallenv import HallqEnv
 
-ENV = "HALLQ_DISPLAYS"
 FILE_NAME = "displays.toml"
 VOICE_MODES = ("server", "browser", "off")
 DEFAULT_NOTICE = ("请携带本人身份证原件，留意屏幕与语音叫号；过号请到咨询台。"
@@ -64,8 +63,8 @@ class DisplayConfig:
 
 
 def config_path(data_dir: Path) -> Path | None:
-    if env := os.environ.get(ENV):
-        return Path(env)
+    if path := HallqEnv.read().displays:
+        return path
     path = data_dir / FILE_NAME
     return path if path.exists() else None
 

@@ -108,6 +108,12 @@ async def follow_page(ref: str) -> HTMLResponse:
     return _page("follow.html")
 
 
+@router.get("/m/book")
+async def booking_page() -> HTMLResponse:
+    """预约 the applicant's phone: book, see the QR slip, cancel or rebook."""
+    return _page("book.html")
+
+
 @router.get("/manager/report")
 async def monthly_report() -> HTMLResponse:
     return _page("report.html")

@@ -26,7 +26,7 @@ from queue_server.domain.callbacks import Month, Outcome
 from queue_server.domain.errors import IllegalTransition
 from queue_server.domain.events import EventType
 from queue_server.domain.tickets import Status
-from queue_server.notify.secrecy import SealError, SecretBox
+from queue_server.secrecy import SealError, SecretBox
 from queue_server.store.tables import (
     callback_calls,
     callback_draws,

@@ -240,7 +240,7 @@ day_reports = Table(
 
 # --- cases, archive, notifications (migration 0002) ----------------------------------
 # Personal data in these tables is only ever hashed (keyed, id_hash), masked, or sealed
-# (phone numbers and WeChat openids, see queue_server/notify/secrecy.py).
+# (phone numbers and WeChat openids, see queue_server/secrecy.py).
 
 cases = Table(
     "cases", metadata,
@@ -579,4 +579,66 @@ halls = Table(
     Column("name", String(80), nullable=False, default=""),
     Column("recorded_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("hall", name="pk_halls"),
+)
+
+
+# --- 预约 booking (migration 0010) ------------------------------------------------------
+
+# One row per booking. `code` is the slip's serial (the signed QR's value ends with it);
+# `live_key` is set while the booking holds its place (ID, business, day) and emptied
+# when it is cancelled, so the unique key is the one-per-ID-per-business-per-day rule
+# even when two requests race. The phone is sealed (SMS needs it back); the ID is a
+# keyed hash with a masked copy for people.
+bookings = Table(
+    "bookings", metadata,
+    hall_column(),
+    Column("code", String(16), nullable=False),
+    Column("business", String(40), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("slot_start", UTCDateTime(), nullable=False),
+    Column("slot_end", UTCDateTime(), nullable=False),
+    Column("id_hash", String(64), nullable=False),
+    Column("id_masked", String(24), nullable=False),
+    Column("phone_sealed", String(200), nullable=False),
+    Column("phone_masked", String(16), nullable=False),
+    Column("phone_ref", String(20), nullable=False),
+    Column("status", String(12), nullable=False),  # booked | cancelled | checked_in
+    Column("channel", String(12), nullable=False),  # phone | portal
+    Column("actor", String(80), nullable=False),
+    Column("live_key", String(120)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("cancelled_at", UTCDateTime()),
+    Column("checked_in_at", UTCDateTime()),
+    Column("ticket_id", String(32)),
+    Column("rebooked_from", String(16)),
+    PrimaryKeyConstraint("hall", "code", name="pk_bookings"),
+    UniqueConstraint("hall", "live_key", name="uq_bookings_live"),
+    Index("ix_bookings_slot", "hall", "business", "slot_start"),
+    Index("ix_bookings_id", "hall", "id_hash"),
+    Index("ix_bookings_phone", "hall", "phone_ref"),
+)
+
+# Places taken per slot: a booking takes one with a single conditional UPDATE
+# (`taken < capacity`), so two requests for the last place cannot both get it.
+booking_slots = Table(
+    "booking_slots", metadata,
+    hall_column(),
+    Column("business", String(40), nullable=False),
+    Column("slot_start", UTCDateTime(), nullable=False),
+    Column("taken", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("hall", "business", "slot_start", name="pk_booking_slots"),
+)
+
+# One-time SMS codes proving a phone: only a keyed hash of the code is kept, one live
+# code per phone (a new one replaces it), with its wrong tries counted.
+booking_sms_codes = Table(
+    "booking_sms_codes", metadata,
+    hall_column(),
+    Column("phone_ref", String(20), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("used_at", UTCDateTime()),
+    PrimaryKeyConstraint("hall", "phone_ref", name="pk_booking_sms_codes"),
 )

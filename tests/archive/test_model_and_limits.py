@@ -16,9 +16,9 @@ from queue_server.archive.model import (
     UnitIn,
     protect,
 )
-from queue_server.archive.ratelimit import Limiter, Rate, RateLimited
 from queue_server.archive.views import rights_status
 from queue_server.domain.errors import InvalidInput
+from queue_server.ratelimit import Limiter, Rate, RateLimited
 from tests.cases.helpers import LI, LI_NAME, WANG, WANG_NAME, ZHANG, ZHANG_NAME
 
 KEY = b"archive-test"

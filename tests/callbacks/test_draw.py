@@ -111,7 +111,7 @@ def test_two_draws_at_once_leave_one(make_app):
     from concurrent.futures import ThreadPoolExecutor
 
     from queue_server.domain.errors import DomainError
-    from queue_server.notify.secrecy import SecretBox
+    from queue_server.secrecy import SecretBox
     from queue_server.store.callbacks import Callbacks, Who
 
     h = make_app()

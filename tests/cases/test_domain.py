@@ -18,7 +18,7 @@ from queue_server.domain.deadline import (
     warn_horizon,
 )
 from queue_server.domain.errors import InvalidInput
-from queue_server.notify.secrecy import SecretBox
+from queue_server.secrecy import SecretBox
 from tests.cases.helpers import LI, LI_NAME, PHONE_ZHANG, ZHANG, ZHANG_NAME
 
 KEY = b"domain-test"

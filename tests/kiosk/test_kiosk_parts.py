@@ -44,7 +44,8 @@ def test_every_refusal_the_server_gives_a_kiosk_has_its_own_words() -> None:
     for code in ("daily_cap_reached", "id_limit_reached", "already_waiting", "business_closed",
                  "green_not_eligible", "id_required", "invalid_id_number", "unknown_business",
                  "case_not_found", "rate_limited", "server_unreachable", "reader_down",
-                 "scanner_down", "feature_unavailable", "appointment_invalid"):
+                 "scanner_down", "feature_unavailable", "appointment_invalid",
+                 "booking_unknown", "booking_cancelled"):
         title, action = texts.message(code)
         assert code in texts.MESSAGES, code
         assert all(texts.message(code, "en")), code

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from queue_server.notify import outbox
 from queue_server.notify.gateways import Outgoing, Rejected, Unavailable, Uncertain
 from queue_server.notify.outbox import Draft
-from queue_server.notify.secrecy import SecretBox
 from queue_server.notify.worker import Dispatcher
+from queue_server.secrecy import SecretBox
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.tables import notify_outbox
 from tests.cases.helpers import dump_database

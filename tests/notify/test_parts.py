@@ -10,7 +10,6 @@ import pytest
 from queue_server.domain.errors import InvalidInput
 from queue_server.notify.config import ConfigError, NotifyConfig
 from queue_server.notify.phone import mask_phone, normalise_phone
-from queue_server.notify.secrecy import SealError, SecretBox
 from queue_server.notify.templates import (
     CASE_READY,
     TICKET_NEAR,
@@ -18,6 +17,7 @@ from queue_server.notify.templates import (
     Templates,
 )
 from queue_server.notify.worker import backoff
+from queue_server.secrecy import SealError, SecretBox
 
 
 def test_a_sealed_number_opens_only_with_its_key_and_untouched():

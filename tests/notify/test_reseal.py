@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
 from queue_server.notify.reseal import reseal_all
-from queue_server.notify.secrecy import SealError, SecretBox
+from queue_server.secrecy import SealError, SecretBox
 from queue_server.settings import load_secret
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.tables import ticket_watch

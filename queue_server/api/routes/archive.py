@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from queue_server.api.deps import Admin, require
 from queue_server.api.errors import ApiError
 from queue_server.api.routes.cases import MAX_SEQ, CardIn, RecordsDep, evidence
+from queue_server.api.schemas import RATE_LIMITED
 from queue_server.archive.model import (
     HolderIn,
     MortgageIn,
@@ -162,7 +163,7 @@ async def import_units(request: Request, records: RecordsDep, _: Registry) -> di
     return await run_in_threadpool(records.archive.import_jsonl, data, parse_line)
 
 
-@router.post("/archive/lookup")
+@router.post("/archive/lookup", responses=RATE_LIMITED)
 def lookup(body: ArchiveLookupBody, records: RecordsDep, who: ArchiveReader) -> dict[str, Any]:
     """电子档案查询 A kiosk: the units of the card holder whose ID number it read, nothing
     else. Staff: by ID number or by unit number, with more detail. Always audited."""

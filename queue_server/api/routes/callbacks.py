@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from queue_server.api.deps import Admin, require
 from queue_server.domain.callbacks import check_outcome, parse_share
-from queue_server.notify.secrecy import SecretBox
+from queue_server.secrecy import SecretBox
 from queue_server.security import Principal, Role
 from queue_server.store.callbacks import Callbacks, Who
 

@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from queue_server.api.deps import NotDisplay, WindowStaff, require
 from queue_server.api.errors import ApiError
+from queue_server.api.schemas import RATE_LIMITED
 from queue_server.cases.csv_import import CsvError
-from queue_server.cases.evidence import CardEvidence
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.proof import parse_receipt_qr
 from queue_server.cases.service import Proof
 from queue_server.cases.steps import Step
+from queue_server.evidence import CardEvidence
 from queue_server.records import Records
 from queue_server.security import Principal, Role
 
@@ -91,7 +92,7 @@ def evidence(card: CardIn | None) -> CardEvidence | None:
     return card.evidence() if card is not None else None
 
 
-class LookupBody(Strict):
+class CaseLookupBody(Strict):
     case_no: str | None = Field(default=None, min_length=1, max_length=40)
     id_number: str | None = Field(default=None, min_length=1, max_length=32)
     receipt_token: str | None = Field(default=None, min_length=1, max_length=64)
@@ -167,14 +168,14 @@ def _lookup(records: Records, who: Principal, case_no: str | None, id_number: st
     return records.cases.lookup(who, case_no, Proof(id_number, token, card))
 
 
-@router.post("/cases/lookup")
-def lookup(body: LookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
+@router.post("/cases/lookup", responses=RATE_LIMITED)
+def lookup(body: CaseLookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
     """查询办理进度 An applicant's case, on proof: the ID number or the receipt token/QR."""
     return _lookup(records, who, body.case_no, body.id_number, body.receipt_token,
                    body.receipt_qr, evidence(body.card))
 
 
-@router.post("/cases/by-applicant")
+@router.post("/cases/by-applicant", responses=RATE_LIMITED)
 def by_applicant(body: ApplicantLookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
     """本人名下案件 Every case the card holder applied for (for a lost receipt)."""
     return {"cases": records.cases.by_applicant(who, body.id_number, card=evidence(body.card))}
@@ -183,7 +184,7 @@ def by_applicant(body: ApplicantLookupBody, records: RecordsDep, who: Kiosk) -> 
 @router.put("/id-cards")
 def put_id_cards(body: IdCardsBody, records: RecordsDep, _: Registry) -> dict[str, Any]:
     """身份证信息推送 The cards the back office has seen (number, 签发机关, validity), kept
-    only as keyed hashes: what a kiosk's card read is checked against (cases/evidence.py)."""
+    only as keyed hashes: what a kiosk's card read is checked against (evidence.py)."""
     stored = records.cards.push([(c.id_number, c.evidence()) for c in body.cards])
     return {"stored": stored}
 
@@ -200,7 +201,7 @@ def card_header(raw: str | None) -> CardEvidence | None:
                        "X-Card-Evidence must be base64url JSON of the card object") from None
 
 
-@router.get("/cases/{case_no}")
+@router.get("/cases/{case_no}", responses=RATE_LIMITED)
 def get_case(case_no: str, records: RecordsDep, who: NotDisplay,
              x_id_number: Annotated[str | None, Header(max_length=32)] = None,
              x_receipt_token: Annotated[str | None, Header(max_length=64)] = None,

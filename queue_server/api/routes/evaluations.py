@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import HallDep, bearer, require
+from queue_server.api.schemas import RATE_LIMITED
 from queue_server.domain.deadline import URGENCY_NAMES
 from queue_server.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from queue_server.domain.evaluation import (
@@ -106,6 +107,9 @@ async def rater(request: Request, ticket_id: str,
         ticket_of(follow, request.app.state.hall.secret, expected=ticket_id)
         return None
     return await require(Role.PAD, Role.KIOSK)(request)
+
+
+rater.token_optional = True  # type: ignore[attr-defined]  # the follow link stands in
 
 
 @router.post("/tickets/{ticket_id}/evaluation", status_code=201)
@@ -227,7 +231,7 @@ async def unrated_services(request: Request, ticket: Ticket) -> list[dict[str, A
     return out
 
 
-@router.post("/evaluations/pending")
+@router.post("/evaluations/pending", responses=RATE_LIMITED)
 async def pending(body: PendingIn, request: Request, hall: HallDep, who: Kiosk
                   ) -> list[dict[str, Any]]:
     """The card holder's services of today not yet rated, newest first: what the kiosk

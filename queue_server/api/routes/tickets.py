@@ -19,6 +19,7 @@ from queue_server.api.deps import (
 )
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
+from queue_server.api.schemas import RATE_LIMITED
 from queue_server.domain.follow import follow_ref
 from queue_server.domain.layout import Priority
 from queue_server.domain.scope import kiosk_reaches
@@ -84,7 +85,7 @@ class CallIn(Strict):
     window: int = Field(ge=1, le=9999)
 
 
-@router.post("/tickets", status_code=201, response_class=Json)
+@router.post("/tickets", status_code=201, response_class=Json, responses=RATE_LIMITED)
 async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKiosk,
                 idempotency_key: Annotated[str | None, Header(
                     alias="Idempotency-Key", min_length=1, max_length=64,
@@ -96,6 +97,12 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
     """取号 issue a ticket; with `Idempotency-Key`, safe to send again."""
     appointment = None if body.appointment is None else _appointment(
         body.appointment, body.business, request, hall, who)
+    # A hall that books online checks a slip against its stored booking: an unknown or
+    # cancelled one is refused here, before a number is used up.
+    booking = (None if appointment is None or body.appointment is None
+               or body.appointment.slip is None
+               else await off_loop(request.app.state.bookings.check_in_allowed,
+                                   appointment.code))
     override = _override(body.override, who)
     # Keys are the caller's own: one kiosk's key never finds another's ticket.
     key = f"{who.token_id}:{idempotency_key}" if idempotency_key else None
@@ -120,6 +127,8 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
         return replayed, hall.view(issue())
 
     replayed, view = await in_hall(hall, issue_and_view)
+    if booking is not None:
+        await off_loop(request.app.state.bookings.checked_in, booking, view["id"])
     view["follow_url"] = follow_url(request, view["id"])
     return Json(view, status_code=201,
                 headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -59,18 +59,29 @@ async function togglePause() {
   await request('POST', `/windows/${n}/${s === 'open' ? 'pause' : s === 'paused' ? 'resume' : 'open'}`);
 }
 
+// The choice opens on "choose a service", never on a real one: T then Enter must not move
+// an applicant to whatever business happens to be listed first.
 function openTransfer() {
   const select = $('#transfer-to');
-  select.replaceChildren(...state.businesses.filter((b) => b.code !== cur().business)
-    .map((b) => h('option', { value: b.code }, `${b.prefix} ${b.name} ${b.name_en || ''}`)));
+  select.replaceChildren(
+    h('option', { value: '', disabled: true, selected: true }, '— 请选择业务 Choose a service —'),
+    ...state.businesses.filter((b) => b.code !== cur().business)
+      .map((b) => h('option', { value: b.code }, `${b.prefix} ${b.name} ${b.name_en || ''}`)));
+  select.value = '';
   $('#transfer').hidden = false;
+  renderTransferGo();
   select.focus();
   return Promise.resolve();
 }
+function renderTransferGo() { $('#transfer-go').disabled = state.busy || !$('#transfer-to').value; }
 function closeTransfer() { $('#transfer').hidden = true; }
 async function transfer() {
   const to = $('#transfer-to').value;
-  if (!to || !cur()) return;
+  if (!cur()) return;
+  if (!to) {
+    toast('请先选择要转去的业务 / choose the service to transfer to first', 'error');
+    return;
+  }
   closeTransfer();
   await perform(() => request('POST', `/tickets/${cur().id}/transfer`, { business: to }));
 }
@@ -201,7 +212,7 @@ function renderCurrent() {
       t.priority !== 'normal' ? [h('dt', {}, '类别 ', h('small', {}, 'Type')), h('dd', {}, priorityBadge(t))] : null,
       t.journey_next ? [h('dt', {}, '下一环节 ', h('small', {}, 'Next step')), h('dd', {}, bizName(t.journey_next)?.name || t.journey_next)] : null,
       t.applicant ? [h('dt', {}, '申请人 ', h('small', {}, 'Applicant')), h('dd', {}, `${t.applicant.name_masked || ''} ${t.applicant.id_masked || ''}`)] : null),
-    overtimeNote());
+    overtimeNote() || ''); // replaceChildren would write "null"
 }
 
 // 超时警示: past twice the typical time of this business, the clerk sees it here and the
@@ -244,7 +255,7 @@ function renderActions() {
       btn.querySelector('small').textContent = s === 'open' ? 'Pause' : s === 'paused' ? 'Resume' : 'Open';
     }
   }
-  $('#transfer-go').disabled = state.busy;
+  renderTransferGo();
 }
 
 function trigger(action) {
@@ -272,6 +283,7 @@ function renderLists() {
     h('td', {}, h('button', { type: 'button', class: 'btn small', disabled: !canCall,
       onclick: () => perform(() => callTicket(t)) }, '叫回 ', h('small', {}, 'Call back'), i === 0 ? h('kbd', {}, 'B') : null))))
     : [h('tr', {}, h('td', { class: 'empty' }, '无', h('small', {}, ' None')))]));
+  $('#parked-count').textContent = `${state.parked.length} 人 parked`;
 }
 
 // --- sign-in ------------------------------------------------------------------------------
@@ -312,6 +324,7 @@ async function main() {
   $('#signout').addEventListener('click', () => { forgetToken(KIND); location.reload(); });
   $('#transfer-go').addEventListener('click', transfer);
   $('#transfer-cancel').addEventListener('click', closeTransfer);
+  $('#transfer-to').addEventListener('change', renderTransferGo);
   state.token = await signIn(KIND, { accept: acceptAtThisWindow, title: `${n} 号窗口工作台 Window ${n} console` });
   document.addEventListener('keydown', onKey); // keys act only once signed in
   const [b, hall] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall')]);

@@ -42,7 +42,13 @@ function render(flash) {
   if (w.status === 'closed') {
     show('closed', '', '本窗口已关闭', 'This window is closed');
   } else if (w.status === 'paused') {
-    show('paused', cur ? cur.number : '', '暂停服务，请稍候', 'Service paused — please wait');
+    // A ticket still called here stays on the screen: that applicant is on the way.
+    if (cur && cur.status === 'called') {
+      show('paused held', cur.number, `请 ${cur.number} 号到 ${n} 号窗口 · 窗口暂停，请稍候`,
+        `Ticket ${cur.number}, window ${n} — paused, please wait here`);
+    } else {
+      show('paused', cur ? cur.number : '', '暂停服务，请稍候', 'Service paused — please wait');
+    }
   } else if (cur && cur.status === 'called') {
     show('called', cur.number, `请 ${cur.number} 号到 ${n} 号窗口办理`, `Ticket ${cur.number}, please come to window ${n}`);
   } else if (cur) {
@@ -60,7 +66,7 @@ function render(flash) {
 
 function show(kind, number, zh, en) {
   const panel = $('#panel');
-  panel.dataset.state = kind;
+  panel.dataset.state = kind.split(' ')[0];
   panel.className = `panel ${kind}`;
   const num = $('#number');
   num.textContent = number;

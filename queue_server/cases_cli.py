@@ -51,16 +51,16 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     """What the services need, without starting a hall."""
     from datetime import UTC, datetime
 
-    from queue_server.archive.ratelimit import Limiter
     from queue_server.archive.service import ArchiveService
     from queue_server.cases.config import RecordsConfig
     from queue_server.cases.service import CaseService
     from queue_server.domain.layout import load_layout
     from queue_server.notify.config import NotifyConfig
-    from queue_server.notify.secrecy import SecretBox
     from queue_server.notify.service import Composer, build_gateways
     from queue_server.notify.templates import Templates
+    from queue_server.ratelimit import Limiter
     from queue_server.records import catalogue_limits
+    from queue_server.secrecy import SecretBox
     from queue_server.settings import Settings, load_secret
     from queue_server.store.db import make_engine, migrate
 
@@ -78,7 +78,7 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
 
     limiter = Limiter(config.rates(),
                       lambda: clock().timestamp())
-    from queue_server.cases.evidence import CardRegistry
+    from queue_server.evidence import CardRegistry
     cards = CardRegistry(engine, key=key, clock=clock, level=settings.lookup_proof)
     composer = Composer(box, Templates.load(ncfg.sign or layout.hall.name, ncfg.templates_path),
                         ncfg, build_gateways(ncfg))

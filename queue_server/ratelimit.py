@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from hallenv import parse_rate
 from queue_server.domain.errors import DomainError
 
 
@@ -24,14 +25,7 @@ class Rate:
     @classmethod
     def parse(cls, text: str) -> Rate:
         """`30/60` means 30 lookups per 60 seconds."""
-        count, _, seconds = text.partition("/")
-        try:
-            rate = cls(int(count), float(seconds or 60))
-        except ValueError:
-            raise ValueError(f"限额格式应为 次数/秒数 / a rate is COUNT/SECONDS, not {text!r}") from None
-        if rate.count < 1 or rate.seconds <= 0:
-            raise ValueError(f"限额须为正数 / a rate must be positive: {text!r}")
-        return rate
+        return cls(*parse_rate(text))  # the one rate syntax, shared with the settings
 
 
 class RateLimited(DomainError):
@@ -44,6 +38,8 @@ class RateLimited(DomainError):
                           "issue": ("本机取号", "ticket issuing at this kiosk"),
                           "anonymous": ("本机免证取号", "tickets without an ID card here"),
                           "sms": ("短信验证码发送", "verification texts for this ID number"),
+                          "booking_phone": ("向该手机发送验证码", "this phone"),
+                          "booking_addr": ("本网络的验证码请求", "this address"),
                           }.get(scope, ("查询", "lookups"))
         super().__init__(f"{who_zh}过于频繁，请 {retry_after} 秒后再试",
                          f"too many requests from {who_en}; try again in {retry_after} s")

@@ -1,0 +1,177 @@
+"""预约 booking: slots with places left, the one-time SMS code, booking, cancelling and
+rebooking, for the applicant's phone (no token: the SMS code proves the phone) and the
+government's online service portal (role `portal`, on the applicant's behalf)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.api.deps import bearer, principal_of, require
+from queue_server.api.errors import ApiError
+from queue_server.bookings import Bookings
+from queue_server.domain.slips import check_appointment
+from queue_server.security import Principal, Role
+
+router = APIRouter(tags=["booking"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CodeIn(Strict):
+    phone: str = Field(min_length=1, max_length=24)
+
+
+class VerifyIn(Strict):
+    phone: str = Field(min_length=1, max_length=24)
+    code: str = Field(min_length=1, max_length=12)
+
+
+class BookIn(Strict):
+    business: str = Field(min_length=1, max_length=40)
+    slot_start: datetime
+    id_number: str = Field(min_length=1, max_length=32)
+    phone: str = Field(min_length=1, max_length=24)
+    phone_pass: str | None = Field(default=None, max_length=200,
+                                   description="from POST /booking/verify; the portal sends none")
+
+
+class ProofIn(Strict):
+    phone: str | None = Field(default=None, max_length=24)
+    phone_pass: str | None = Field(default=None, max_length=200)
+
+
+class RebookIn(ProofIn):
+    slot_start: datetime
+
+
+def bookings_of(request: Request) -> Bookings:
+    return request.app.state.bookings
+
+
+BookingsDep = Annotated[Bookings, Depends(bookings_of)]
+Portal = Annotated[Principal, Depends(require(Role.PORTAL, Role.GUIDE, Role.ADMIN))]
+
+
+def address(request: Request) -> str:
+    # Behind a reverse proxy this is the proxy: the per-phone limit still holds there.
+    return request.client.host if request.client else "unknown"
+
+
+def caller(request: Request) -> Principal | None:
+    """The portal (or staff) when a token is sent; the applicant's phone when none is."""
+    if bearer(request) is None:
+        return None
+    who = principal_of(request)
+    if who.role not in (Role.PORTAL, Role.GUIDE, Role.ADMIN):
+        raise ApiError(403, "forbidden", "该操作需要角色 portal / this needs the role: portal")
+    return who
+
+
+caller.token_optional = True  # type: ignore[attr-defined]  # the document: bearer or none
+PortalOrPhone = Annotated[Principal | None, Depends(caller)]
+
+
+@router.get("/booking/businesses")
+def businesses(request: Request, svc: BookingsDep) -> dict[str, Any]:
+    """The businesses one may book, each with the catalogue's items and their one-time
+    materials lists (一次性告知), and the days open for booking."""
+    items: dict[str, list[dict[str, Any]]] = {}
+    for cat in request.app.state.catalogue_view["categories"]:
+        for item in cat["items"]:
+            items.setdefault(item["business"], []).append(
+                {k: item[k] for k in ("code", "name", "name_en", "materials", "materials_en",
+                                      "note", "note_en", "time_limit_days")})
+    return {"businesses": [{**b, "items": items.get(b["code"], [])}
+                           for b in svc.businesses()]}
+
+
+@router.get("/booking/slots")
+def slots(svc: BookingsDep, business: Annotated[str, Query(min_length=1, max_length=40)],
+          day: Annotated[date, Query()]) -> dict[str, Any]:
+    """One business's slots on one day, with places left and whether each can be booked."""
+    return svc.slots(business, day)
+
+
+@router.post("/booking/sms-code", status_code=201)
+def send_code(body: CodeIn, request: Request, svc: BookingsDep) -> dict[str, Any]:
+    """A one-time code by SMS (through the outbox), rate limited per phone and address."""
+    return svc.send_code(body.phone, address(request))
+
+
+@router.post("/booking/verify")
+def verify(body: VerifyIn, svc: BookingsDep) -> dict[str, Any]:
+    """The code proves the phone: a pass for the next half hour's requests."""
+    return svc.verify(body.phone, body.code)
+
+
+@router.post("/bookings", status_code=201)
+def book(body: BookIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
+    """预约 book a slot: the phone with its pass, or the portal on the applicant's behalf."""
+    return svc.book(body.business, body.slot_start, body.id_number, body.phone,
+                    proof=body.phone_pass, portal=who is not None,
+                    actor=who.actor if who else "phone")
+
+
+@router.get("/bookings")
+def list_bookings(svc: BookingsDep, _: Portal,
+                  id_number: Annotated[str, Query(min_length=1, max_length=32)]
+                  ) -> list[dict[str, Any]]:
+    """An applicant's bookings (the portal's "my bookings"), the last 90 days and on."""
+    return svc.of_id(id_number)
+
+
+@router.post("/booking/mine")
+def mine(body: ProofIn, svc: BookingsDep) -> list[dict[str, Any]]:
+    """The phone's bookings from today on: POST, so the phone never sits in a URL."""
+    return svc.mine(body.phone or "", body.phone_pass)
+
+
+@router.get("/booking/slip")
+def by_slip(svc: BookingsDep, text: Annotated[str, Query(min_length=1, max_length=200)]
+            ) -> dict[str, Any]:
+    """What the SMS link's slip books, and whether it still stands (masked data only)."""
+    return svc.by_slip(text)
+
+
+@router.post("/bookings/{code}")
+def find(code: str, body: ProofIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
+    """One booking by its code, with the phone's pass (the portal: its token)."""
+    return svc.find(code, body.phone, body.phone_pass, portal=who is not None)
+
+
+@router.post("/bookings/{code}/cancel")
+def cancel(code: str, body: ProofIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
+    return svc.cancel(code, body.phone, body.phone_pass, portal=who is not None)
+
+
+@router.post("/bookings/{code}/rebook", status_code=201)
+def rebook(code: str, body: RebookIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
+    """改约 move to another slot of the same business: one commit, the old place is kept
+    if the new one cannot be had."""
+    return svc.rebook(code, body.slot_start, body.phone, body.phone_pass,
+                      portal=who is not None, actor=who.actor if who else "phone")
+
+
+@router.get("/booking/slip.svg", response_class=Response)
+def slip_image(request: Request, svc: BookingsDep,
+               text: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
+    """The slip as a QR image for the phone's screen: only slips this hall signed, so it
+    is no QR service for anything else."""
+    check_appointment(text, svc.slip_key, svc.layout.hall.timezone)
+    import qrcode  # only when a slip is drawn: kept out of the server's start-up
+    import qrcode.image.svg
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
+                         image_factory=qrcode.image.svg.SvgPathFillImage)
+    code.add_data(text)
+    out = io.BytesIO()
+    code.make_image().save(out)
+    return Response(out.getvalue(), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400"})

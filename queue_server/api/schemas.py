@@ -1,0 +1,638 @@
+"""The response shapes of the API, as documentation.
+
+Routes return plain dicts (views.py, the routes' own) through `responses.Json`: these
+models are never run on a response, because validating every answer costs more than the
+use case on the busiest routes. They are put into the OpenAPI document (api/openapi.py),
+and tests/server/test_openapi_fuzz.py checks real answers against them, so they stay true.
+
+`Open` models list the fields an integrator can rely on and admit more: the rows of
+reports, audits and imports carry columns that grow with the product.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.domain.layout import Priority
+from queue_server.domain.tickets import Status
+from queue_server.domain.windows import WindowStatus
+
+
+class Shut(BaseModel):
+    """Exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    """At least these fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# -- errors -----------------------------------------------------------------------------
+
+class ErrorDetail(Open):
+    code: str = Field(description="stable, for programs: `not_found`, `limit_reached`, …")
+    message: str = Field(description="中文在前，英文在后 / Chinese first, then English")
+    retry_after: int | None = Field(default=None, description="with 429: seconds to wait")
+    request_id: str | None = Field(default=None, description="with 500: the log line's id")
+
+
+class Error(Shut):
+    """Every refusal and failure: `{"error": {"code", "message", ...}}`."""
+
+    error: ErrorDetail
+
+
+# -- tickets and windows (views.py) ---------------------------------------------------------
+
+class Applicant(Shut):
+    id_masked: str | None
+    name_masked: str | None
+
+
+class Ticket(Shut):
+    id: str
+    number: str
+    business: str
+    business_name: str
+    business_name_en: str
+    status: Status
+    status_zh: str
+    priority: Priority
+    priority_reason: str | None
+    window: int | None
+    parked: bool
+    recalls: int
+    day: str
+    issued_at: str | None
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    closed_reason: str | None
+    override_reason: str | None
+    journey: str | None
+    journey_step: int
+    journey_next: str | None
+    waiting_ahead: int | None
+    estimated_wait_minutes: int | None
+    estimated_wait_range: list[float] | None
+    applicant: Applicant | None
+
+
+class IssuedTicket(Ticket):
+    follow_url: str = Field(description="the applicant's link to follow this ticket by phone")
+
+
+class CurrentTicket(Shut):
+    id: str
+    number: str
+    status: Status
+    business: str
+    called_at: str | None
+    started_at: str | None
+    typical_minutes: float
+
+
+class WindowStaffOnDuty(Shut):
+    number: str
+    name: str | None
+    since: str | None
+
+
+class Window(Shut):
+    number: int
+    zone: str
+    businesses: list[str]
+    status: WindowStatus
+    status_zh: str
+    kind: str
+    green_channel: bool
+    label: str
+    current: CurrentTicket | None
+    parked: list[str]
+    staff: WindowStaffOnDuty | None
+
+
+class CallNextResult(Shut):
+    ticket: Ticket | None = Field(description="the ticket called; null: nobody is waiting")
+
+
+class WindowQueue(Shut):
+    waiting: list[Ticket]
+    parked: list[Ticket]
+
+
+class Moved(Shut):
+    moved: list[Ticket]
+
+
+class HistoryEntry(Shut):
+    seq: int
+    at: str
+    type: str
+    actor: str | None
+    window: int | None
+    staff: str | None
+    data: dict[str, Any] | None
+
+
+# -- the hall ----------------------------------------------------------------------------
+
+class Health(Shut):
+    status: Literal["ok"]
+
+
+class Business(Shut):
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+    daily_cap: int | None
+    alert_waiting: int | None
+    wait_target_minutes: float | None
+    service_minutes: float | None
+    kind: str
+    issued_today: int
+    cap_used: int
+    open_windows: float
+
+
+class Journey(Shut):
+    code: str
+    name: str
+    name_en: str
+    steps: list[str]
+
+
+class Estimate(Shut):
+    minutes: float
+    low: float
+    high: float
+
+
+class QueueSummary(Shut):
+    business: str
+    name: str
+    name_en: str
+    waiting: int
+    longest_wait_minutes: float
+    estimate: Estimate | None
+    alert: bool
+    front_open: bool
+    windows: float
+    working_windows: float
+
+
+class HallInfo(Shut):
+    code: str
+    name: str
+    name_en: str
+    timezone: str
+    clear_time: str
+    day: str
+    recall_limit: int
+    per_id_daily_limit: int | None
+    green_age: int | None
+    allow_anonymous: bool
+    staff_sign_in_required: bool
+    followup_working_days: int
+    routing_policy: str
+    slips: bool
+
+
+class CatalogueItem(Open):
+    code: str
+    name: str
+    business: str
+    journey: str | None
+
+
+class CatalogueCategory(Open):
+    code: str
+    name: str
+    items: list[CatalogueItem]
+
+
+class Catalogue(Shut):
+    categories: list[CatalogueCategory]
+
+
+class Me(Shut):
+    role: str
+    window: int | None
+    name: str | None
+    token_id: str
+
+
+# -- tokens, staff, devices ------------------------------------------------------------------
+
+class NewToken(Shut):
+    token: str | None = Field(description="shown once: the server keeps only its hash")
+    expires_at: str | None
+
+
+class TokenRow(Open):
+    id: str
+    role: str
+    window: int | None
+    name: str | None
+    created_at: str
+    revoked_at: str | None
+    expires_at: str | None
+    expired: bool
+
+
+class AuditRow(Open):
+    seq: int
+    at: str
+
+
+class Revoked(Shut):
+    revoked: bool
+
+
+class StaffMember(Shut):
+    number: str
+    name: str
+    department: str
+    active: bool
+    created_at: str | None
+    disabled_at: str | None
+
+
+class StaffListed(StaffMember):
+    window: int | None = Field(description="the window this person is signed in at")
+
+
+class DeviceReport(Open):
+    name: str
+    state: str
+    stale: bool
+    age_seconds: float
+
+
+# -- advice, slips, evaluations ----------------------------------------------------------
+
+class Advice(Open):
+    horizon_minutes: float
+    suggestions: list[dict[str, Any]]
+    outlook: dict[str, dict[str, Any]]
+
+
+class AppliedAdvice(Shut):
+    applied: dict[str, Any]
+    window: Window
+
+
+class SlipAppointment(Shut):
+    code: str
+    business: str
+    business_name: str | None
+    business_name_en: str | None
+    slot_start: str
+    slot_end: str
+
+
+class SlipChecked(Shut):
+    kind: Literal["appointment", "case", "ticket"]
+    value: str
+    appointment: SlipAppointment | None = None
+
+
+class Named(Shut):
+    code: str
+    name: str
+    name_en: str
+
+
+class Level(Shut):
+    rating: int
+    name: str
+    name_en: str
+
+
+class EvaluationLevels(Shut):
+    levels: list[Level]
+    dimensions: list[Named]
+    reasons: list[Named]
+
+
+class Evaluation(Open):
+    id: str
+    ticket: str
+    number: str
+    rating: int
+    channel: str
+    at: str
+
+
+class Unrated(Shut):
+    ticket: str
+    number: str
+    window: int | None
+    staff: str | None
+    staff_name: str
+    business: str
+    business_name: str
+    business_name_en: str
+    ended_at: str
+
+
+class Followed(Shut):
+    number: str
+    business: str
+    business_name: str
+    business_name_en: str
+    status: str
+    status_zh: str
+    window: int | None
+    waiting_ahead: int | None
+    estimated_wait_minutes: int | None
+    estimated_wait_range: list[float] | None
+    day: str
+    issued_at: str | None
+    called_at: str | None
+    finished_at: str | None
+    journey_next: str | None
+    hall: dict[str, Any]
+    to_rate: list[Unrated]
+
+
+class Row(Open):
+    """A row of a listing (evaluations, work orders, reveals, outbox): its columns."""
+
+
+class Document(Open):
+    """A structured result (reports, call lists, cases): see the operation's description."""
+
+
+class Report(Open):
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+
+
+class Cells(Open):
+    cells: list[dict[str, Any]]
+
+
+class CallList(Shut):
+    draw: dict[str, Any] | None
+    calls: list[dict[str, Any]]
+
+
+class Phone(Shut):
+    phone: str
+
+
+class CasesOfApplicant(Shut):
+    cases: list[dict[str, Any]]
+
+
+class Stored(Shut):
+    stored: int
+
+
+class Watch(Open):
+    number: str
+    waiting_ahead: int | None
+
+
+class Retried(Shut):
+    id: str
+    status: str
+
+
+# Declared on the routes whose use case takes from the per-kiosk rate limiter: the document
+# gives them 429 with the error shape and Retry-After (api/openapi.py).
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: {
+    "description": "请求过于频繁，请按 Retry-After 秒后再试 / too many requests: try again "
+                   "after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                "description": "seconds to wait"}}}}
+
+
+# -- cases, archive, call-backs ------------------------------------------------------------
+
+class CasePushed(Open):
+    case_no: str
+    header: Literal["created", "updated", "unchanged", "stale"]
+    steps_added: int
+    status: str
+    notifications_queued: int
+    receipt_token: str | None = Field(default=None, description="to print on the receipt")
+    receipt_qr: str | None = None
+
+
+class ImportProblem(Open):
+    line: int
+    code: str
+    message: str
+
+
+class CaseImport(Open):
+    cases: int
+    created: int
+    updated: int
+    unchanged: int
+    stale: int
+    steps_added: int
+    notifications_queued: int
+    errors: list[ImportProblem]
+
+
+class CaseView(Open):
+    """A kiosk's view of a case; staff see more (masked applicants, urgency)."""
+
+    case_no: str
+    item: str | None
+    item_name: str | None
+    status: str
+    status_name: str
+    status_name_en: str
+    accepted_at: str | None
+    due_date: str | None
+    timeline: list[dict[str, Any]]
+    applicants: list[dict[str, Any]]
+
+
+class CasesOverdue(Open):
+    today: str
+    warn_days: int
+    overdue: int
+    due_soon: int
+    cases: list[dict[str, Any]]
+
+
+class UnitPushed(Open):
+    unit_no: str
+    result: str
+
+
+class UnitImport(Open):
+    units: int
+    created: int
+    updated: int
+    unchanged: int
+    stale: int
+    errors: list[dict[str, Any]]
+
+
+class ArchiveResult(Open):
+    count: int
+    units: list[dict[str, Any]]
+
+
+class CallbackDraw(Open):
+    month: str
+    seed: str
+    share_percent: str
+    population: int
+    population_hash: str
+    sample_size: int
+    drawn_at: str | None
+    drawn_by: str
+
+
+class CallbackSummary(Open):
+    month: str
+    population: int
+    share_percent: str
+    by_window: list[dict[str, Any]]
+    by_staff: list[dict[str, Any]]
+
+
+class CallbackVerify(Open):
+    month: str
+    ok: bool
+    problems: list[Any]
+
+
+class CallbackRecorded(Open):
+    month: str
+    ticket_id: str
+    attempts: int
+    outcome: dict[str, Any]
+
+
+# -- listings of stored rows ----------------------------------------------------------------
+
+class EvaluationRow(Open):
+    id: str
+    ticket_id: str
+    number: str
+    day: str
+    window: int
+    staff: str | None
+    business: str
+    case_no: str | None
+    channel: str
+    rating: int
+    efficiency: int | None
+    competence: int | None
+    attitude: int | None
+    reason: str | None
+    comment: str
+    at: str
+
+
+class WorkOrder(Open):
+    """差评整改 a work order opened by a bad rating."""
+
+    id: str
+    evaluation_id: str
+    ticket_id: str
+    ticket: str
+    number: str
+    window: int
+    staff: str | None
+    business: str
+    rating: int
+    rating_name: str
+    status: str
+    status_name: str
+    opened_at: str
+    due_date: str
+    due_provisional: bool
+    replied_at: str | None
+    closed_at: str | None
+    urgency: str | None
+    urgency_name: str | None
+    in_time: bool | None
+
+
+class WorkOrderDetail(WorkOrder):
+    steps: list[dict[str, Any]]
+    evaluation: dict[str, Any] | None
+
+
+class Reveal(Open):
+    seq: int
+    month: str
+    ticket_id: str
+    actor: str
+    token_id: str
+    role: str
+    at: str
+
+
+class OutboxRow(Open):
+    status: str
+    status_name: str
+    created_at: str | None
+    sent_at: str | None
+    next_attempt_at: str | None
+
+
+# -- 预约 booking (api/routes/booking.py, queue_server/bookings.py) ------------------------
+
+
+class BookingBusinesses(Open):
+    businesses: list[dict[str, Any]]
+
+
+class BookingDay(Open):
+    business: str
+    day: str
+    open: bool
+    slots: list[dict[str, Any]]
+
+
+class SmsCodeSent(Open):
+    phone_masked: str
+    expires_in_seconds: int
+
+
+class PhonePass(Open):
+    # "pass" is a Python keyword: the field keeps its JSON name through the alias.
+    pass_: str = Field(alias="pass")
+    expires_at: str
+    phone_masked: str
+
+
+class BookingSlip(Open):
+    code: str
+    business: str
+    business_name: str
+    business_name_en: str
+    slot_start: str
+    slot_end: str
+    when: str
+    when_en: str
+    status: str
+    status_zh: str
+    status_en: str
+    slip: str
+
+
+class Booking(BookingSlip):
+    id: str
+    id_masked: str | None
+    phone_masked: str | None
+    channel: str
+    slip_url: str
+    rebooked_from: str | None
+    checked_in_at: str | None

@@ -1,0 +1,158 @@
+"""预约 on the applicant's phone (`/m/book`), 390×844 in real headless Chromium: a business
+with its materials list, a day and a slot with places left, ID and phone, the SMS code
+read from the outbox, the QR slip shown (and checked in at the kiosk's API), rebook and
+cancel from the same page. Screenshots in test-artifacts/pages/book-*.png."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pyzbar import pyzbar
+from sqlalchemy import select
+
+from queue_server.store.tables import notify_outbox
+from tests.cases.helpers import PHONE_ZHANG, ZHANG
+from tests.conftest import FIXTURES, REPO, Clock
+from tests.pages.conftest import HallServer
+
+pytestmark = pytest.mark.browser
+PHONE = (390, 844)
+KEY = "page-test-slip-key-0123456789"
+
+
+@pytest.fixture
+def booking_hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
+    server = HallServer(tmp_path, clock, layout=FIXTURES / "booking.toml")
+    server.settings = dataclasses.replace(server.settings, slip_key=KEY,
+                                          catalogue_path=REPO / "layouts" / "catalogue.toml")
+    server.start()
+    yield server
+    server.stop()
+
+
+def sms_code(hall: HallServer) -> str:
+    with hall.app.state.store.engine.connect() as conn:
+        body = conn.execute(select(notify_outbox.c.body).where(
+            notify_outbox.c.kind == "booking_code")
+            .order_by(notify_outbox.c.created_at.desc(), notify_outbox.c.id.desc())
+        ).first()[0]
+    return re.search(r"验证码 (\d{6})", body).group(1)
+
+
+def text(page: Any, selector: str) -> str:
+    return " ".join(page.inner_text(selector).split())
+
+
+def test_book_see_the_slip_rebook_and_cancel(booking_hall: HallServer, open_page: Any,
+                                             pages_dir: Path):
+    hall = booking_hall
+    page = open_page(f"{hall.url}/m/book", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    assert text(page, "#businesses").startswith("转移登记 Transfer 抵押登记 Mortgage")
+    page.screenshot(path=str(pages_dir / "book-1-business.png"))
+
+    page.click("[data-business='mortgage']")
+    page.wait_for_function("document.body.dataset.step === 'materials'")
+    materials = text(page, "#materials")
+    assert "不动产权证书" in materials  # the catalogue's one-time list, before booking
+    page.screenshot(path=str(pages_dir / "book-2-materials.png"))
+
+    page.click("#materials-ok")
+    page.wait_for_function("document.getElementById('slots').children.length > 0")
+    # Monday 09:00: mortgage closes two hours before its 10:00 slot, so today offers none.
+    assert "这一天没有可预约的时段" in text(page, "#slots")
+    page.click("[data-day='2026-11-24']")
+    page.wait_for_selector("[data-slot='2026-11-24T10:00:00+08:00']")
+    assert "余 1 个" in text(page, "[data-slot='2026-11-24T10:00:00+08:00']")
+    page.screenshot(path=str(pages_dir / "book-3-slot.png"))
+
+    page.click("[data-slot='2026-11-24T10:00:00+08:00']")
+    page.wait_for_function("document.body.dataset.step === 'who'")
+    page.fill("#id-number", ZHANG)
+    page.fill("#phone", PHONE_ZHANG)
+    page.click("#send-code")
+    page.wait_for_selector("#code-field:not([hidden])")
+    assert "138****5678" in text(page, "#send-code")
+    page.fill("#code", "000000" if sms_code(hall) != "000000" else "111111")
+    page.click("#confirm")
+    page.wait_for_selector("#error:not([hidden])")
+    assert text(page, "#error").startswith("验证码不对")
+    page.screenshot(path=str(pages_dir / "book-4-wrong-code.png"))
+    page.fill("#code", sms_code(hall))
+    page.click("#confirm")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    assert text(page, "#when").startswith("2026年11月24日 周二 10:00–11:00")
+    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.screenshot(path=str(pages_dir / "book-5-slip.png"))
+    # The QR on the screen is what a kiosk's scanner reads.
+    shot = pages_dir / "book-5-qr.png"
+    page.locator("#qr").screenshot(path=str(shot))
+    [read] = pyzbar.decode(Image.open(shot))
+    code = page.inner_text("#booking-code")
+    slip = read.data.decode("ascii")
+    assert slip.startswith("HQ1:A:20261124-1000-1100-MORTGAGE-" + code)
+    # The slot is now full for anyone else.
+    slots = hall.ok("GET", "/booking/slots", params={"business": "mortgage", "day": "2026-11-24"})
+    assert slots["slots"][0]["remaining"] == 0
+
+    # Rebook to Thursday (Wednesday's mortgage slot is open too, but the applicant picks).
+    page.click("#rebook")
+    page.wait_for_function("document.body.dataset.step === 'slot'")
+    page.click("[data-day='2026-11-26']")
+    page.wait_for_selector("[data-slot='2026-11-26T10:00:00+08:00']")
+    page.click("[data-slot='2026-11-26T10:00:00+08:00']")
+    page.wait_for_function("document.getElementById('when').innerText.includes('11月26日')")
+    assert text(page, "#done-title").startswith("改约成功")
+    new_code = page.inner_text("#booking-code")
+    assert new_code != code
+
+    page.click("#cancel")
+    page.wait_for_selector("#confirm-cancel:not([hidden])")
+    page.screenshot(path=str(pages_dir / "book-6-cancel-confirm.png"))
+    page.click("#cancel-yes")
+    page.wait_for_function("document.body.dataset.booking === 'cancelled'")
+    assert "已取消" in text(page, "#what")
+    assert text(page, "#done-hint").startswith("此预约已取消，二维码不能再签到")
+    page.screenshot(path=str(pages_dir / "book-7-cancelled.png"))
+    listed = hall.ok("GET", "/bookings", role="portal", params={"id_number": ZHANG})
+    assert [(b["code"], b["status"]) for b in listed] == [(code, "cancelled"),
+                                                         (new_code, "cancelled")]
+
+
+def test_the_sms_link_shows_the_slip_and_the_kiosk_checks_it_in(booking_hall: HallServer,
+                                                                open_page: Any,
+                                                                pages_dir: Path):
+    hall = booking_hall
+    b = hall.ok("POST", "/bookings", role="portal", json={
+        "business": "transfer", "slot_start": "2026-11-24T09:30:00+08:00",
+        "id_number": ZHANG, "phone": PHONE_ZHANG})
+    page = open_page(f"{hall.url}{b['slip_url']}", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    assert text(page, "#when").startswith("2026年11月24日 周二 09:30–10:00")
+    assert page.is_hidden("#cancel")  # the link alone proves no phone: an SMS code first
+    assert text(page, "#prove").startswith("取消或改约（需短信验证）")
+    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.screenshot(path=str(pages_dir / "book-8-sms-link.png"))
+    hall.clock.advance(hours=24, minutes=20)  # Tuesday 09:20
+    t = hall.issue("transfer", appointment={"slip": b["slip"]})
+    assert t["priority"] == "appointment"
+    page.reload()
+    page.wait_for_function("document.body.dataset.booking === 'checked_in'")
+    assert "已签到" in text(page, "#what")
+    # "My bookings" after the SMS code lists it too.
+    page.click("#again")
+    page.click("#to-mine")
+    page.fill("#mine-phone", PHONE_ZHANG)
+    page.click("#mine-send")
+    page.wait_for_selector("#mine-code-field:not([hidden])")
+    page.fill("#mine-code", sms_code(hall))
+    page.click("#mine-show")
+    page.wait_for_selector(f"[data-code='{b['code']}']")
+    assert "已签到" in text(page, "#mine-list")
+    page.screenshot(path=str(pages_dir / "book-9-mine.png"))
