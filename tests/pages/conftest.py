@@ -21,6 +21,23 @@ HENGYANG = REPO / "layouts" / "hengyang.toml"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# A browser that refuses sound until the page is touched, as a screen PC without `hallq
+# screen` does. Headless Chromium does not always hold to its autoplay flag (a context
+# sometimes starts running a moment later), so the refusal is pinned: until a press on the
+# page the context reads suspended and resume() is refused; after one, it is real. A press,
+# not navigator.userActivation: Playwright's evaluate() itself counts as a user gesture.
+REFUSES_SOUND = """(() => {
+  const Real = window.AudioContext;
+  let touched = false;
+  window.addEventListener('pointerdown', () => { touched = true; }, true);
+  window.AudioContext = class extends Real {
+    get state() { return touched ? super.state : 'suspended'; }
+    resume() {
+      return touched ? super.resume()
+        : Promise.reject(new DOMException('not allowed', 'NotAllowedError'));
+    }
+  };
+})()"""
 
 
 class HallServer:

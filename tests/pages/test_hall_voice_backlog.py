@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Clock
-from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, HallServer, wait_live
+from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, REFUSES_SOUND, HallServer, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +156,7 @@ def test_a_silent_screen_shows_a_banner_and_the_guide_sees_it(
     request.addfinalizer(strict.close)
     page = strict.new_context(viewport={"width": 1920, "height": 1080},
                               reduced_motion="reduce").new_page()
+    page.add_init_script(REFUSES_SOUND)
     page.add_init_script(HELD_RECORDER)
     page.goto(f"{hall.url}/display/hall?token={hall.token('display')}")
     wait_live(page)
@@ -187,7 +188,8 @@ def test_a_silent_screen_shows_a_banner_and_the_guide_sees_it(
     row = guide.locator("#screens li[data-screen='hall']")
     assert row.get_attribute("data-state") == "silent"
     assert "未开启" in row.inner_text() and "2" in row.inner_text()
-    assert "hall" in guide.inner_text("#alerts")  # in the alert bar too, like a broken kiosk
+    # In the alert bar too, like a broken kiosk (drawn on the bar's own refresh).
+    guide.wait_for_function("document.querySelector('#alerts').textContent.includes('hall')")
     guide.screenshot(path=str(pages_dir / "guide-silent-screen-1920x1080.png"))
 
     page.click("#sound-gate")

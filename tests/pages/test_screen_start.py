@@ -14,7 +14,7 @@ import pytest
 from hallq.cli import main
 from queue_server.screen_cli import KIOSK_FLAGS, chromium_args, screen_url
 from tests.conftest import Clock
-from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, HallServer, wait_live
+from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, REFUSES_SOUND, HallServer, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -92,16 +92,7 @@ def test_a_browser_without_the_flag_shows_the_silent_banner(voice_hall_server: H
     plain = launch(browser, ["--autoplay-policy=document-user-activation-required"])
     try:
         page = plain.new_context(viewport={"width": 1920, "height": 1080}).new_page()
-        # Headless Chromium does not always hold to the autoplay flag (a context sometimes
-        # starts running a moment later): what a browser that refuses sound does, pinned,
-        # so the test shows the page's answer to it every time.
-        page.add_init_script("""(() => {
-          const Real = window.AudioContext;
-          window.AudioContext = class extends Real {
-            get state() { return 'suspended'; }
-            resume() { return Promise.reject(new DOMException('not allowed', 'NotAllowedError')); }
-          };
-        })()""")
+        page.add_init_script(REFUSES_SOUND)
         page.goto(f"{hall.url}/display/hall?token={hall.token('display')}")
         wait_live(page)
         page.wait_for_function("window.hallqVoice && window.hallqVoice.ctx")

@@ -13,11 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import bearer, principal_of, require
 from queue_server.api.errors import ApiError
+from queue_server.api.schemas import RATE_LIMITED
 from queue_server.bookings import Bookings
 from queue_server.domain.slips import check_appointment
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["booking"])
+# Every booking route first needs the hall to take bookings (404 booking_unavailable), and a
+# slip or code may name a booking since cancelled (409): refusals of GETs too.
+router = APIRouter(tags=["booking"], responses={
+    404: {"description": "本大厅未开通预约，或所指预约不存在 / this hall takes no bookings, or "
+                         "no such booking"},
+    409: {"description": "预约规则不允许（已取消、已满、不可预约） / the booking rules refuse "
+                         "this (cancelled, full, not bookable)"}})
 
 
 class Strict(BaseModel):
@@ -99,13 +106,13 @@ def slots(svc: BookingsDep, business: Annotated[str, Query(min_length=1, max_len
     return svc.slots(business, day)
 
 
-@router.post("/booking/sms-code", status_code=201)
+@router.post("/booking/sms-code", status_code=201, responses=RATE_LIMITED)
 def send_code(body: CodeIn, request: Request, svc: BookingsDep) -> dict[str, Any]:
     """A one-time code by SMS (through the outbox), rate limited per phone and address."""
     return svc.send_code(body.phone, address(request))
 
 
-@router.post("/booking/verify")
+@router.post("/booking/verify", responses=RATE_LIMITED)
 def verify(body: VerifyIn, svc: BookingsDep) -> dict[str, Any]:
     """The code proves the phone: a pass for the next half hour's requests."""
     return svc.verify(body.phone, body.code)
