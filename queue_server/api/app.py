@@ -151,9 +151,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.calendar = records.config.calendar
     _settle_work_orders(app.state.quality, app.state.calendar, layout)
     app.state.catalogue_view = catalogue_view(settings, layout)
-    app.state.kiosks = kiosks.KioskBoard(clock)
+    app.state.kiosks = kiosks.kiosk_board(clock)
     app.state.offers = Offers()  # what each kiosk offered to rate (domain/scope.py)
-    app.state.screens = screens.ScreenBoard(clock)
+    app.state.screens = screens.screen_board(clock)
     app.state.slip_key = key
     errors.install(app)
     app.state.records = records

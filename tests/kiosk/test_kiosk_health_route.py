@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from queue_server.api.routes.kiosks import STALE_SECONDS
+from queue_server.api.boards import STALE_SECONDS
 from queue_server.security import issue_token
 from tests.server.conftest import AppHandle
 

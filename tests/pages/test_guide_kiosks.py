@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from queue_server.api.routes.kiosks import STALE_SECONDS
+from queue_server.api.boards import STALE_SECONDS
 from tests.pages.conftest import HallServer, wait_live
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,6 @@ go and look at.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -16,13 +15,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api.boards import DeviceBoard
 from queue_server.api.deps import Guide, require
 from queue_server.api.errors import ApiError
 from queue_server.security import Principal, Role
 
 router = APIRouter(tags=["kiosks"])
 
-STALE_SECONDS = 120.0  # kiosks report every 30 s; four missed reports make one stale
 MAX_KIOSKS = 500  # a hall has a handful; the bound keeps a misbehaving client from growing memory
 
 KioskRole = Annotated[Principal, Depends(require(Role.KIOSK))]
@@ -48,40 +47,19 @@ class KioskHealthIn(Strict):
                                                                        max_length=20)
 
 
-class KioskBoard:
-    """The latest report of every kiosk, with the time it came in.
-
-    On the hall's clock, the one its day and its tickets run on: a test that moves the
-    hall's time moves the kiosks' ages with it.
-    """
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
-        self.lock = threading.Lock()
-        self.reports: dict[str, tuple[datetime, dict[str, Any]]] = {}
-
-    def put(self, name: str, report: dict[str, Any]) -> None:
-        with self.lock:
-            if name not in self.reports and len(self.reports) >= MAX_KIOSKS:
-                raise ApiError(409, "too_many_kiosks", "自助机数量超过上限 / too many kiosks")
-            self.reports[name] = (self.clock(), report)
-
-    def view(self) -> list[dict[str, Any]]:
-        now = self.clock()
-        with self.lock:
-            items = sorted(self.reports.items())
-        out = []
-        for name, (at, report) in items:
-            age = max(0.0, (now - at).total_seconds())  # a clock set back is not a negative age
-            states = [d["state"] for d in report["devices"]]
-            worst = ("failed" if "failed" in states or report["faults"] else
-                     "degraded" if "degraded" in states else "ok")
-            out.append({"name": name, **report, "state": "stale" if age > STALE_SECONDS else worst,
-                        "age_seconds": round(age, 1), "stale": age > STALE_SECONDS})
-        return out
+def kiosk_state(report: dict[str, Any]) -> str:
+    states = [d["state"] for d in report["devices"]]
+    return ("failed" if "failed" in states or report["faults"] else
+            "degraded" if "degraded" in states else "ok")
 
 
-def board(request: Request) -> KioskBoard:
+def kiosk_board(clock: Callable[[], datetime]) -> DeviceBoard:
+    """The latest report of every kiosk."""
+    return DeviceBoard(clock, limit=MAX_KIOSKS, code="too_many_kiosks",
+                       message="自助机数量超过上限 / too many kiosks", state_of=kiosk_state)
+
+
+def board(request: Request) -> DeviceBoard:
     return request.app.state.kiosks  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,6 @@ screens like it lists kiosks, silent or gone-quiet ones first. Live status in me
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -17,13 +16,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api.boards import DeviceBoard
 from queue_server.api.deps import Guide, require
-from queue_server.api.errors import ApiError
 from queue_server.security import Principal, Role
 
 router = APIRouter(tags=["screens"])
 
-STALE_SECONDS = 120.0  # screens report every 30 s; four missed reports make one stale
 MAX_SCREENS = 200  # a hall has a few; the bound keeps a misbehaving client from growing memory
 
 ScreenRole = Annotated[Principal, Depends(require(Role.DISPLAY, Role.GUIDE, Role.ADMIN))]
@@ -39,36 +37,17 @@ class ScreenAudioIn(BaseModel):
     zone: str = Field(default="", max_length=40)  # "" for the main hall screen
 
 
-class ScreenBoard:
-    """The latest report of every hall screen, on the hall's clock (see KioskBoard)."""
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
-        self.lock = threading.Lock()
-        self.reports: dict[str, tuple[datetime, dict[str, Any]]] = {}
-
-    def put(self, name: str, report: dict[str, Any]) -> None:
-        with self.lock:
-            if name not in self.reports and len(self.reports) >= MAX_SCREENS:
-                raise ApiError(409, "too_many_screens", "叫号屏数量超过上限 / too many screens")
-            self.reports[name] = (self.clock(), report)
-
-    def view(self) -> list[dict[str, Any]]:
-        now = self.clock()
-        with self.lock:
-            items = sorted(self.reports.items())
-        out = []
-        for name, (at, report) in items:
-            age = max(0.0, (now - at).total_seconds())
-            stale = age > STALE_SECONDS
-            state = ("stale" if stale else "off" if report["mode"] == "off"
-                     else "ok" if report["audible"] else "silent")
-            out.append({"name": name, **report, "state": state, "stale": stale,
-                        "age_seconds": round(age, 1)})
-        return out
+def screen_state(report: dict[str, Any]) -> str:
+    return "off" if report["mode"] == "off" else "ok" if report["audible"] else "silent"
 
 
-def board(request: Request) -> ScreenBoard:
+def screen_board(clock: Callable[[], datetime]) -> DeviceBoard:
+    """The latest report of every hall screen."""
+    return DeviceBoard(clock, limit=MAX_SCREENS, code="too_many_screens",
+                       message="叫号屏数量超过上限 / too many screens", state_of=screen_state)
+
+
+def board(request: Request) -> DeviceBoard:
     return request.app.state.screens  # type: ignore[no-any-return]
 
 
