@@ -240,6 +240,7 @@ class HallqEnv(BaseSettings):
     notify_claim_timeout_seconds: _at_least(1) = 300.0  # type: ignore[valid-type]
     notify_ready_max_age_hours: _at_least(0) = 72.0  # type: ignore[valid-type]
     notify_places: _count(1) = 3  # type: ignore[valid-type]
+    webhooks: Path | None = None
     # -- hallq led-bridge and hallq screen --
     token: str = ""
     display_token: str = ""

@@ -123,6 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
     from queue_server.domain.layout import LayoutError, load_layout
     from queue_server.domain.slips import SlipKeyError
     from queue_server.logs import LEVELS, configure
+    from queue_server.notify.webhooks import WebhooksFileError
     from queue_server.store.db import HallMismatch
     from queue_server.store.writer_lock import HeldElsewhere, WriterLock
     from queue_server.workcalendar import HolidaysFileError
@@ -166,6 +167,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     except SlipKeyError as exc:
         print(f"HALLQ_SLIP_KEY: {exc}; 服务器未启动 / the server did not start", file=sys.stderr)
+        return 1
+    except WebhooksFileError as exc:
+        print(f"{exc}；服务器未启动 / the server did not start", file=sys.stderr)
         return 1
     base = f"http://{settings.host}:{settings.port}"
     print(f"hallq: {settings.layout_path} · {base}/api/docs", file=sys.stderr)

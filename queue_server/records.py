@@ -24,6 +24,7 @@ from queue_server.notify.config import NotifyConfig
 from queue_server.notify.reseal import reseal_all
 from queue_server.notify.service import Composer, Notifier, build_gateways
 from queue_server.notify.templates import Templates
+from queue_server.notify.webhooks import WebhookFeed, WebhookGateway, load_webhooks
 from queue_server.notify.worker import Dispatcher
 from queue_server.ratelimit import Limiter
 from queue_server.secrecy import SecretBox
@@ -56,6 +57,13 @@ class Records:
         box = SecretBox(hall.secret)
         reseal_all(engine, box)  # values sealed the old way become AES-GCM once
         gateways = build_gateways(ncfg)
+        hooks = load_webhooks(ncfg.webhooks)
+        feed = None
+        if hooks:
+            gateways["webhook"] = WebhookGateway(engine, hall.layout.hall.code, hooks,
+                                                 timeout=ncfg.sms_timeout)
+            feed = WebhookFeed(engine, box, hall.layout.hall.code, hooks)
+            feed.prime()
         templates = Templates.load(ncfg.sign or hall.layout.hall.name, ncfg.templates_path)
         composer = Composer(box, templates, ncfg, gateways)
         dispatcher = Dispatcher(engine, box, gateways, clock=hall.clock,
@@ -64,7 +72,7 @@ class Records:
                                 backoff_max_seconds=ncfg.backoff_max_seconds,
                                 claim_timeout_seconds=ncfg.claim_timeout_seconds,
                                 batch=ncfg.batch)
-        notifier = Notifier(engine, hall, composer, dispatcher, ncfg, hall.clock)
+        notifier = Notifier(engine, hall, composer, dispatcher, ncfg, hall.clock, webhooks=feed)
         # The hall's clock, not the wall's: tests move time by hand, and so do the buckets.
         limiter = Limiter(config.rates(),
                           lambda: hall.clock().timestamp())

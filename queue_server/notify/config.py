@@ -37,6 +37,7 @@ class NotifyConfig:
     claim_timeout_seconds: float = 300.0
     ready_max_age_hours: float = 72.0  # an older "ready" step (a bulk load) sends nothing
     default_places: int = 3
+    webhooks: Path = Path("var/webhooks.toml")  # signed webhooks' subscriptions, if present
 
     @property
     def wechat_enabled(self) -> bool:
@@ -59,4 +60,5 @@ class NotifyConfig:
             claim_timeout_seconds=e.notify_claim_timeout_seconds,
             ready_max_age_hours=e.notify_ready_max_age_hours,
             default_places=e.notify_places,
+            webhooks=e.webhooks or data_dir / "webhooks.toml",
         )

@@ -91,12 +91,11 @@ class FileGateway:
         return msg.key
 
 
-def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float
-               ) -> tuple[int, bytes]:
-    """POST and classify transport failures; returns (status, body) for any HTTP answer."""
-    req = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                                 headers={"Content-Type": "application/json; charset=utf-8",
-                                          **headers}, method="POST")
+def post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+    """POST JSON bytes and classify transport failures; returns (status, body) for any
+    HTTP answer."""
+    req = urllib.request.Request(url, data=data, headers={
+        "Content-Type": "application/json; charset=utf-8", **headers}, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
@@ -108,6 +107,11 @@ def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str], timeo
     except (TimeoutError, OSError) as exc:
         # Raised while waiting for the answer: the gateway may have acted on it.
         raise Uncertain(f"网关无应答 / no answer from the gateway: {type(exc).__name__}") from None
+
+
+def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float
+               ) -> tuple[int, bytes]:
+    return post(url, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers, timeout)
 
 
 class HttpSmsGateway:

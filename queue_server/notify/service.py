@@ -29,6 +29,7 @@ from queue_server.notify.gateways import (
 )
 from queue_server.notify.outbox import Draft
 from queue_server.notify.templates import CASE_READY, Templates
+from queue_server.notify.webhooks import WebhookFeed
 from queue_server.notify.worker import Dispatcher, RoundReport
 from queue_server.secrecy import SecretBox
 
@@ -98,8 +99,10 @@ class Composer:
 
 class Notifier:
     def __init__(self, engine: Engine, hall: Hall, composer: Composer, dispatcher: Dispatcher,
-                 config: NotifyConfig, clock: Callable[[], datetime]) -> None:
+                 config: NotifyConfig, clock: Callable[[], datetime],
+                 webhooks: WebhookFeed | None = None) -> None:
         self.engine = engine
+        self.webhooks = webhooks
         self.hall = hall
         self.composer = composer
         self.dispatcher = dispatcher
@@ -135,9 +138,12 @@ class Notifier:
             loop.call_soon_threadsafe(wake.set)
 
     def run_once(self) -> RoundReport:
-        """One round: queue earned silent-calling messages, then send what is due."""
+        """One round: queue earned silent-calling messages and the webhooks' events, then
+        send what is due."""
         watch.check(self.engine, self.hall, self.composer.box, self.composer.templates,
                     self.clock())
+        if self.webhooks is not None:
+            self.webhooks.run_round(self.clock())
         return self.dispatcher.run_round()
 
     def start(self) -> None:

@@ -10,9 +10,9 @@ import httpx
 
 from tests.conftest import REPO
 from tests.demo.test_traffic_serve import _start, _until
+from tests.pages.conftest import launch_chromium
 
 SCREENS = REPO / "var" / "screens" / "demo"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_hall_screen_and_manager_page_are_busy(tmp_path: Path):
@@ -31,8 +31,7 @@ def test_hall_screen_and_manager_page_are_busy(tmp_path: Path):
             return statuses.count("done") >= 15 and statuses.count("waiting") >= 5
         _until(enough, "15 tickets done and 5 waiting", seconds=120)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu"])
+            browser = launch_chromium(p.chromium)
             ctx = browser.new_context(viewport={"width": 1920, "height": 1080},
                                       reduced_motion="reduce")
             errors: list[str] = []

@@ -25,6 +25,7 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: dict[str, Any] | None
+    raw: bytes = b""
 
 
 class FakeServer:
@@ -45,7 +46,7 @@ class FakeServer:
                 with outer._lock:
                     outer.seen.append(Seen(self.command, parts.path, parse_qs(parts.query),
                                            {k.lower(): v for k, v in self.headers.items()},
-                                           json.loads(raw) if raw else None))
+                                           json.loads(raw) if raw else None, raw))
                     script = outer.scripts.get(parts.path, [])
                     answer = script.pop(0) if script else outer.defaults.get(parts.path, Answer())
                 if answer.delay:

@@ -153,9 +153,16 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = launch_chromium(p.chromium)
         yield b
         b.close()
+
+
+def launch_chromium(browser_type: Any, flags: tuple[str, ...] | list[str] = ()) -> Any:
+    """A headless Chromium, the suite's flags plus these (a screen PC's, say)."""
+    # --kiosk only makes a headed window full screen; headless, every other flag counts.
+    return browser_type.launch(executable_path=CHROMIUM, headless=True,
+                               args=[*CHROMIUM_ARGS, *(f for f in flags if f != "--kiosk")])
 
 
 @pytest.fixture

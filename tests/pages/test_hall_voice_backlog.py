@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Clock
-from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, REFUSES_SOUND, HallServer, wait_live
+from tests.pages.conftest import REFUSES_SOUND, HallServer, launch_chromium, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -150,9 +150,8 @@ def test_a_silent_screen_shows_a_banner_and_the_guide_sees_it(
     for _ in range(3):
         hall.issue("transfer")
     # A browser as a screen PC has it without `hallq screen`: sound only after a tap.
-    strict = browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, "--autoplay-policy=document-user-activation-required"])
+    strict = launch_chromium(browser.browser_type,
+                             ["--autoplay-policy=document-user-activation-required"])
     request.addfinalizer(strict.close)
     page = strict.new_context(viewport={"width": 1920, "height": 1080},
                               reduced_motion="reduce").new_page()

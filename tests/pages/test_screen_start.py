@@ -14,7 +14,7 @@ import pytest
 from hallq.cli import main
 from queue_server.screen_cli import KIOSK_FLAGS, chromium_args, screen_url
 from tests.conftest import Clock
-from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, REFUSES_SOUND, HallServer, wait_live
+from tests.pages.conftest import REFUSES_SOUND, HallServer, launch_chromium, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +31,7 @@ def voice_hall_server(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
 
 def launch(session_browser: Any, flags: list[str]) -> Any:
     """A Chromium of its own with these flags, from the session's Playwright."""
-    # --kiosk only makes a headed window full screen; headless, every other flag counts.
-    return session_browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, *(f for f in flags if f != "--kiosk")])
+    return launch_chromium(session_browser.browser_type, flags)
 
 
 def test_the_command_line_names_the_flags_and_the_screen(capsys: pytest.CaptureFixture[str]
