@@ -192,6 +192,9 @@ class HallqEnv(BaseSettings):
     data: Path | None = None
     db: str | None = None
     centre_db: str | None = None  # hallq centre: the city centre's PostgreSQL
+    host: str | None = None
+    port: Annotated[int | None, BeforeValidator(
+        lambda v: None if v is None else int(_number(1, maximum=65535)(v)))] = None
     secret: str | None = None
     slip_key: str | None = None
     public_url: Url = ""

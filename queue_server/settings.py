@@ -69,7 +69,7 @@ class Settings:
         e = HallqEnv.read(env)
         values: dict[str, object] = {
             "layout_path": e.layout, "catalogue_path": e.catalogue, "data_dir": e.data,
-            "db_url": e.db, "centre_db_url": e.centre_db, "slip_key": e.slip_key, "public_url": e.public_url,
+            "db_url": e.db, "centre_db_url": e.centre_db, "host": e.host, "port": e.port, "slip_key": e.slip_key, "public_url": e.public_url,
             "header_timeout": e.header_timeout, "idle_timeout": e.idle_timeout,
             "ws_send_timeout": e.ws_send_timeout, "shutdown_timeout": e.shutdown_timeout,
             "ws_max_backlog": e.ws_max_backlog, "log_level": e.log_level,

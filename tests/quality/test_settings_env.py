@@ -65,6 +65,10 @@ def test_values_reach_the_server_settings_and_empty_counts_as_unset():
     assert s.database_url.startswith("sqlite:///")
     # A command-line option still wins over the variable.
     assert Settings.from_env({"HALLQ_DATA": "/x"}, data_dir=Path("/y")).data_dir == Path("/y")
+    served = Settings.from_env({"HALLQ_PORT": "8080", "HALLQ_HOST": "0.0.0.0"})
+    assert (served.host, served.port) == ("0.0.0.0", 8080)
+    assert Settings.from_env({"HALLQ_PORT": "8080"}, port=9000).port == 9000
+    assert Settings.from_env({}).port == 8000
 
 
 @pytest.mark.parametrize(("name", "value", "words"), [
@@ -75,6 +79,7 @@ def test_values_reach_the_server_settings_and_empty_counts_as_unset():
     ("HALLQ_HOLIDAYS", "2026-13-01", "应为逗号分隔的日期"),
     ("HALLQ_LOG_FORMAT", "xml", "应为 text、json / must be one of text, json"),
     ("HALLQ_SMS_DEDUPES", "maybe", "应为 true/false"),
+    ("HALLQ_PORT", "70000", "不能大于 65535 / must be at most 65535"),
 ])
 def test_a_bad_value_names_its_variable_chinese_first(name: str, value: str, words: str):
     with pytest.raises(EnvError) as caught:
