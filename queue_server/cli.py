@@ -234,6 +234,11 @@ async def _serve_with_traffic(server, traffic) -> None:  # type: ignore[no-untyp
         await traffic.run()
 
     task = asyncio.create_task(drive())
+
+    async def traffic_ends() -> None:  # should_exit is set: the traffic sees it and ends
+        await asyncio.gather(task, return_exceptions=True)
+
+    server.before_shutdown.append(traffic_ends)
     try:
         await server.serve()
     finally:

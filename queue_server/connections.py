@@ -27,6 +27,7 @@ import json
 import socket
 import struct
 import termios
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
@@ -290,9 +291,26 @@ def _headers_too_large(limit: int) -> bytes:
                           f"请求头过大（上限 {limit} 字节）/ request headers over {limit} bytes")
 
 
+class HallServer(uvicorn.Server):
+    """uvicorn's server, with work to finish before it stops serving: the demo traffic
+    talks to the server over HTTP, so it must end while the server still answers. (uvicorn
+    re-raises the SIGTERM it caught once serve() returns, so anything left for after that
+    never runs.)"""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.before_shutdown: list[Callable[[], Awaitable[None]]] = []
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for step in self.before_shutdown:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(step(), self.config.timeout_graceful_shutdown)
+        await super().shutdown(sockets)
+
+
 def make_server(app: Any, *, host: str, port: int, header_timeout: float,
                 idle_timeout: float, max_header_bytes: int, max_headers: int,
-                shutdown_timeout: float, ws_max_backlog: int) -> uvicorn.Server:
+                shutdown_timeout: float, ws_max_backlog: int) -> HallServer:
     # Closing connections get half the shutdown's time to leave, so a shutdown resets the
     # ones that would not, instead of leaving them to the kernel as the process exits.
     grace = min(CLOSE_GRACE, shutdown_timeout / 2)
@@ -301,7 +319,7 @@ def make_server(app: Any, *, host: str, port: int, header_timeout: float,
         "max_header_bytes": max_header_bytes, "max_headers": max_headers})
     ws = type("HallWebSocketConfigured", (HallWebSocket,), {"close_grace": grace,
                                                              "max_backlog": ws_max_backlog})
-    return uvicorn.Server(uvicorn.Config(
+    return HallServer(uvicorn.Config(
         app, host=host, port=port, log_level="warning",
         log_config=None,  # our logging, set up before
         http=http, ws=ws, ws_max_size=64 * 1024,

@@ -72,14 +72,14 @@ def serve(data: Path, *, db: str | None = None, layout: Path = SMALL) -> Served:
 def refused(data: Path, *, db: str | None = None, layout: Path = SMALL
             ) -> subprocess.CompletedProcess[str]:
     proc = _start(data, db=db, layout=layout)
-    started = time.monotonic()
+    # A refused start exits once its imports are done; a server that started never does.
+    # Generous, not a speed claim: on a loaded 2-core machine the imports alone take 10 s+.
     try:
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
         raise AssertionError("the second server started") from None
-    assert time.monotonic() - started < 15, "a refusal should come within seconds"
     return subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
 
 
