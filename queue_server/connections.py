@@ -90,7 +90,7 @@ class _Closing:
             try:
                 buf = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
                 pending += struct.unpack("i", buf)[0]
-            except OSError:  # not Linux, or already closed
+            except (OSError, ValueError):  # not Linux, or closed (fileno -1 while stopping)
                 pass
         return pending
 
