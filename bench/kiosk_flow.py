@@ -49,7 +49,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 HALLQ = [sys.executable, "-m", "hallq"]
 WARMUP = 20
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂"
 
@@ -71,7 +70,9 @@ def free_port() -> int:
 def id_number(rng: random.Random, born: date, serial: int) -> str:
     """A valid resident ID number (GB 11643 check digit) for an invented Hengyang person."""
     body = f"430405{born:%Y%m%d}{serial % 1000:03d}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    from hallrules.id_number import check_digit
+
+    return body + check_digit(body)
 
 
 def applicants(rng: random.Random, n: int, today: date) -> list[object]:

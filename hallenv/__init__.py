@@ -209,6 +209,7 @@ class HallqEnv(BaseSettings):
         _number(0, above=True, maximum=24 * 60))] = 10.0
     lookup_proof: Annotated[str, BeforeValidator(lambda v: str(v).strip().lower())] = "card"
     displays: Path | None = None
+    printers: Path | None = None  # hallq serve: the windows' notice printers (TOML)
     # the working-day calendar
     holidays_file: Path | None = None
     holidays: Dates = frozenset()

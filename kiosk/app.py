@@ -11,7 +11,8 @@ do it): importing Kivy reads KIVY_* and SDL_* once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).with_name("screens")
 KV_FILES = ("common.kv", "home.kv", "card.kv", "choose.kv", "materials.kv", "ticket.kv",
-            "case.kv", "archive.kv", "rate.kv", "message.kv")
+            "case.kv", "archive.kv", "images.kv", "rate.kv", "message.kv")
 
 # Per screen: is "back" offered (it differs from "home"), and what the home button says.
 NAV: dict[Screen, tuple[bool, str] | None] = {
@@ -51,7 +52,8 @@ NAV: dict[Screen, tuple[bool, str] | None] = {
     Screen.ITEMS: (True, "nav.home"), Screen.MATERIALS: (True, "nav.home"),
     Screen.TICKET: (False, "nav.done"), Screen.SCAN: (False, "nav.home"),
     Screen.CASE_ENTRY: (False, "nav.home"), Screen.CASE: (False, "nav.done"),
-    Screen.ARCHIVE: (False, "nav.done"), Screen.RATE: (False, "nav.home"),
+    Screen.ARCHIVE: (False, "nav.done"), Screen.IMAGES: (True, "nav.done"),
+    Screen.RATE: (False, "nav.home"),
     Screen.RATE_DIMS: (True, "nav.home"), Screen.RATE_REASON: (True, "nav.home"),
     Screen.RATE_THANKS: (False, "nav.done"),
     Screen.MESSAGE: (False, "nav.home"),
@@ -75,6 +77,10 @@ class KioskApp(App):
         self.demo = demo
         self.font_path = register_font(font)
         self.shown: State | None = None  # the state on screen now (tests read it)
+        # The time demo slips are booked around: the wall clock, as a `--demo` server's
+        # is; a test whose server runs on a fixed clock sets that clock here, or its slip
+        # would never fall in the slot.
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._redraw = Clock.create_trigger(self._render_latest)
 
     # --- building ---------------------------------------------------------------------
@@ -254,7 +260,7 @@ class KioskApp(App):
         items = state_hall.common_items
         if not items:
             return
-        now = datetime.now(ZoneInfo(hall.timezone))
+        now = self.now().astimezone(ZoneInfo(hall.timezone))
         start = (now - timedelta(minutes=10)).replace(second=0, microsecond=0)
         end = start + timedelta(minutes=30)
         value = appointment_value(start.date(), start.time(), end.time(), items[0].business,

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--no-voice", action="store_true", help="no spoken prompts")
     p.add_argument("--follow-url", default="",
-                   help="QR printed on tickets, with {id} and {number}, e.g. https://h/t/{id}")
+                   help="QR printed on tickets, with {id} and {number}, e.g. https://h/t/{id}; "
+                        "default: the server's follow link (HALLQ_PUBLIC_URL, else the "
+                        "--server address unless it is a loopback one)")
     p.set_defaults(func=_run)
 
 

@@ -60,8 +60,11 @@ API = "/api/v1"
 # being an applicant travels only in request bodies, never in a URL.
 #   POST /cases/lookup    {"case_no", "id_number"} | {"case_no", "receipt_token"}
 #   POST /archive/lookup  {"id_number"} → {"count", "units": [...]}
+#   POST /archive/image   {"id_number", "card", "unit_no", "kind", "page"} → a JPEG
 CASE_LOOKUP = API + "/cases/lookup"
 ARCHIVE_LOOKUP = API + "/archive/lookup"
+ARCHIVE_IMAGE = API + "/archive/image"
+MAX_IMAGE_BYTES = 8 * 1024 * 1024  # a watermarked page is well under 1 MB
 KIOSK_HEALTH = API + "/kiosks/{name}/health"
 # 好差评 (queue_server/api/routes/evaluations.py). The ID number, again, only in a body.
 #   POST /evaluations/pending      {"id_number"} → today's services not yet rated
@@ -135,6 +138,11 @@ class HallClient:
         self._routes: dict[str, bool] = {}
         self._levels: tuple[tuple[Reason, ...], tuple[Dimension, ...]] | None = None
 
+    @property
+    def base_url(self) -> str:
+        """The server's address as this kiosk reaches it (the fallback for follow links)."""
+        return str(self.http.base_url)
+
     def close(self) -> None:
         self.http.close()
 
@@ -150,6 +158,16 @@ class HallClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         with self._transport():
             response = self.http.request(method, path, **kwargs)
+        self._request_failed(response, method, path)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as e:
+            raise ServerUnreachable(f"{method} {path}: the answer is not JSON") from e
+
+    def _request_failed(self, response: httpx.Response, method: str, path: str) -> None:
+        """Raise the typed error of a 4xx or 5xx answer; return on anything else."""
         if response.status_code >= 500:
             raise ServerUnreachable(f"server error {response.status_code} on {method} {path}")
         if response.status_code >= 400:
@@ -160,12 +178,6 @@ class HallClient:
                 raise Refused(str(err["code"]), str(err.get("message", "")), response.status_code)
             except (ValueError, KeyError, TypeError):
                 raise Refused("error", response.text[:200], response.status_code) from None
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as e:
-            raise ServerUnreachable(f"{method} {path}: the answer is not JSON") from e
 
     def _parse(self, parser: Any, data: Any, *args: Any) -> Any:
         try:
@@ -307,6 +319,23 @@ class HallClient:
         data = self._request("POST", ARCHIVE_LOOKUP, json={"id_number": id_number,
                                                            "card": card})
         return self._parse(parse_archive, data)  # type: ignore[no-any-return]
+
+    def archive_image(self, id_number: str, *, card: dict[str, Any] | None, unit_no: str,
+                      kind: str, page: int = 1) -> bytes:
+        """One page of a unit's originals (`original`) or its photo (`photo`), as the
+        server watermarked it for this kiosk and this card holder. Kept in memory only:
+        the caller holds it in the session's state, which going home wipes."""
+        body = {"id_number": id_number, "card": card, "unit_no": unit_no, "kind": kind,
+                "page": page}
+        with self._transport():
+            response = self.http.request("POST", ARCHIVE_IMAGE, json=body)
+        if response.status_code == 200:
+            if not response.headers.get("content-type", "").startswith("image/") or (
+                    len(response.content) > MAX_IMAGE_BYTES):
+                raise ServerUnreachable("archive image: the answer is not an image")
+            return response.content
+        self._request_failed(response, "POST", ARCHIVE_IMAGE)
+        raise ServerUnreachable(f"archive image: status {response.status_code}")
 
     # --- 好差评 ------------------------------------------------------------------------
 

@@ -89,6 +89,20 @@ class CaseProgress:
     next_text: str = ""  # what happens next, when the server says so in words
     next_text_en: str = ""
     expected: str = ""  # promised completion date, as written
+    overdue: bool | None = None  # the server's word (urgency); None: it did not say
+
+    def past_due(self, today: date | None) -> bool:
+        """Past its promised date and not finished: the server says so, or, where it does
+        not, the date read against the hall's business day."""
+        if self.overdue is not None:
+            return self.overdue
+        if today is None or not self.expected or (
+                self.steps and all(s.state == "done" for s in self.steps)):
+            return False
+        try:
+            return date.fromisoformat(self.expected[:10]) < today
+        except ValueError:
+            return False
 
     @property
     def current(self) -> int | None:
@@ -126,6 +140,10 @@ class Property:
     rights_status_en: str = ""
     mortgages: tuple[Encumbrance, ...] = field(default_factory=tuple)
     seizures: tuple[Encumbrance, ...] = field(default_factory=tuple)
+    unit_no: str = ""
+    # 档案原貌 / 房屋现貌 the server holds for this unit: pages of originals, a photo.
+    originals: int = 0
+    photo: bool = False
 
 
 @dataclass(frozen=True)
@@ -319,7 +337,8 @@ def parse_case(data: Any, case_no: str) -> CaseProgress:
         title_en=_str(d, "item_name_en", "business_name_en", "title_en", "name_en"),
         status=_str(d, "status_name", "status_zh", "status"), steps=tuple(steps),
         next_text=next_zh, next_text_en=_str(d, "hint_en", "next_en") or next_en,
-        expected=_str(d, "due_date", "expected_finish", "expected_at", "due", "deadline"))
+        expected=_str(d, "due_date", "expected_finish", "expected_at", "due", "deadline"),
+        overdue=(d["urgency"] == "overdue") if "urgency" in d else None)
 
 
 def _encumbrances(raw: Any, holder_keys: tuple[str, ...], detail_keys: tuple[str, ...]
@@ -395,6 +414,8 @@ def parse_archive(data: Any) -> tuple[Property, ...]:
         else:
             status = _str(p, "rights_status_zh", "rights_status", "status_name", "status")
             status_en = _str(p, "rights_status_en")
+        images = p.get("images") if isinstance(p.get("images"), dict) else {}
+        originals = images.get("originals")
         out.append(Property(
             address=_str(p, "location", "address", "seat"),
             certificate_no=_str(p, "certificate_no", "certificate", "cert_no"),
@@ -403,7 +424,9 @@ def parse_archive(data: Any) -> tuple[Property, ...]:
             right_type=_str(p, "your_right", "right_type", "rights", "right", "kind"),
             rights_status=status, rights_status_en=status_en,
             share=_str(p, "share", "ownership", "co_ownership") or _holders(p.get("holders")),
-            mortgages=m, seizures=z,
+            mortgages=m, seizures=z, unit_no=_str(p, "unit_no"),
+            originals=originals if isinstance(originals, int) and originals > 0 else 0,
+            photo=images.get("photo") is True,
         ))
     return tuple(out)
 

@@ -13,7 +13,9 @@ class KioskSettings:
     ticket_show_seconds: float = 5.0  # an unprinted ticket not shown by then is cancelled
     voice: bool = True  # speak a prompt on each screen (when a [voice] device exists)
     demo: bool = False  # technician buttons to lay a demo card, present a demo slip
-    follow_url: str = ""  # QR on the ticket, e.g. "https://hall.example/t/{id}"; "" = none
+    # QR on the ticket, e.g. "https://hall.example/t/{id}"; "": the server's follow link
+    # (kiosk/ticketing.py qr_link)
+    follow_url: str = ""
     health_check_seconds: float = 5.0  # how often devices are asked for their health
     report_seconds: float = 30.0  # a health report at least this often (and on change)
     server_retry_seconds: float = 3.0  # while the server is away, ask /health this often

@@ -11,6 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from devices.idcard import CardIdentity, Identity
+from hallrules.people import Applicant
 from kiosk.models import (
     CaseProgress,
     Category,
@@ -38,6 +39,7 @@ class Screen(StrEnum):
     CASE_ENTRY = "case_entry"  # type a case number, or scan the receipt
     CASE = "case"  # the case's steps as a timeline
     ARCHIVE = "archive"  # the card holder's properties
+    IMAGES = "images"  # 档案原貌 / 房屋现貌: one page of a property's originals, or its photo
     RATE = "rate"  # 好差评: five levels for the newest service not yet rated
     RATE_DIMS = "rate_dims"  # after a rating of 3–5: 办事效率 / 业务水平 / 服务态度 (optional)
     RATE_REASON = "rate_reason"  # after a bad rating: why (optional)
@@ -53,36 +55,26 @@ class Purpose(StrEnum):
     RATE = "rate"
 
 
+def applicant_from_card(card: CardIdentity) -> Applicant:
+    """The applicant on the reader; a foreigner's card gives no number the server takes."""
+    if isinstance(card, Identity):
+        evidence = {"authority": card.authority, "valid_from": card.valid_from.isoformat(),
+                    "valid_to": card.valid_to.isoformat() if card.valid_to else None}
+        return Applicant(card.name, card.id_number, card.birth_date, evidence)
+    return Applicant(card.display_name, None, card.birth_date)
+
+
 @dataclass(frozen=True)
-class Applicant:
-    name: str
-    id_number: str | None  # None: a card whose number the server cannot take (foreigner's)
-    birth_date: date
-    # What the chip holds besides the number (签发机关, validity), sent with archive and
-    # case lookups as evidence that the card is on the reader; never shown, never kept.
-    card: dict[str, str | None] | None = None
+class Viewer:
+    """The image on the viewer: the server's watermarked JPEG, in memory only (the
+    session's state holds it; going home drops it, and the screen its texture)."""
 
-    @classmethod
-    def from_card(cls, card: CardIdentity) -> Applicant:
-        if isinstance(card, Identity):
-            evidence = {"authority": card.authority, "valid_from": card.valid_from.isoformat(),
-                        "valid_to": card.valid_to.isoformat() if card.valid_to else None}
-            return cls(card.name, card.id_number, card.birth_date, evidence)
-        return cls(card.display_name, None, card.birth_date)
-
-    @property
-    def masked_name(self) -> str:
-        """What the screen shows: people queue behind the applicant and can read it."""
-        n = self.name
-        if len(n) <= 1:
-            return n
-        if len(n) == 2:
-            return n[0] + "*"
-        return n[0] + "*" * (len(n) - 2) + n[-1]
-
-    def age_on(self, day: date) -> int:
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+    unit_no: str
+    address: str
+    kind: str  # original | photo
+    page: int  # from 1
+    pages: int  # of this kind: originals' page count, 1 for the photo
+    image: bytes
 
 
 @dataclass(frozen=True)
@@ -102,6 +94,9 @@ class TicketResult:
     green: bool
     window_hint: tuple[str, str] = ("", "")  # zh, en: "12–37号窗口"
     appointment: str | None = None  # "in_slot" | "outside_slot" for a check-in
+    # Steps of the journey the ticket starts (0: none). Only a journey of two or more
+    # steps is a visit to several windows, worth a "first step" line.
+    journey_steps: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +110,7 @@ class HallView:
     categories: tuple[Category, ...]
     offers: frozenset[Purpose]  # what the home screen offers on this kiosk and server
     timezone: str = "Asia/Shanghai"  # times on screen are the hall's local time
+    day: date | None = None  # the server's business day, as last loaded
 
     def item(self, code: str) -> Item | None:
         return next((i for c in self.categories for i in c.items if i.code == code), None)
@@ -154,6 +150,7 @@ class State:
     case_input: str = ""
     case: CaseProgress | None = None
     properties: tuple[Property, ...] | None = None
+    viewer: Viewer | None = None
     message: Message | None = None
     # 好差评: the services still to rate (the first is on screen), the overall rating
     # waiting for its reason or its dimensions, the reasons and dimensions offered, the

@@ -85,6 +85,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "materials.title": ("办理「{item}」需要带齐以下材料", "For “{item}” please bring"),
     "materials.limit": ("承诺办结时限：{days}个工作日", "Promised time: {days} working days"),
     "materials.limit0": ("当场或当日办结", "Done on the spot or the same day"),
+    "materials.more": ("下面还有更多材料，请用手指向上滑动查看",
+                       "More below: slide the list up with your finger"),
+    "materials.printed_short.ok": ("✓ 已打印，请取走", "✓ Printed: take it"),
+    "materials.printed_short.paper_out": ("缺纸未打印，可拍照", "No paper: take a photo"),
+    "materials.printed_short.offline": ("未能打印，可拍照", "Not printed: take a photo"),
+    "materials.printed_short.failed": ("未能打印，可拍照", "Not printed: take a photo"),
     "materials.print": ("打印材料清单", "Print this list"),
     "materials.confirm": ("确认取号", "Take the ticket"),
     "materials.printed.ok": ("清单已打印，请在出纸口取走", "Printed: please take the list from the slot"),
@@ -96,6 +102,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                                  "The list could not be printed; you may photograph it"),
     # the ticket
     "ticket.title": ("取号成功", "Here is your ticket"),
+    "ticket.title_not_printed": ("号票没有打印出来，\n请记下您的号码",
+                                 "Your ticket did not print:\nplease note your number"),
     "ticket.number_label": ("您的号码", "Your number"),
     "ticket.ahead": ("您前面还有 {n} 人", "{n} people ahead of you"),
     "ticket.ahead0": ("您前面没有人在等候", "Nobody is ahead of you"),
@@ -136,6 +144,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case.pending": ("待办理", "To come"),
     "case.next": ("下一步：{step}", "Next: {step}"),
     "case.finished": ("全部办结，可按通知领取证书", "All done: collect your certificate when notified"),
+    # Short lines: what happened, by when it was due, what to do (a narrow panel in
+    # landscape broke "应于 … 办结" inside 办结 when it was one sentence).
+    "case.overdue": ("已超期\n应于 {date} 办结\n请到咨询台询问进度",
+                     "Overdue\nDue by {date}\nPlease ask at the consultation desk"),
     "case.expected": ("预计办结：{date}", "Expected by {date}"),
     # the archive
     "archive.title": ("本人名下不动产（共 {n} 处）", "Properties in your name ({n})"),
@@ -156,6 +168,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "archive.no_mortgage": ("抵押：无", "Mortgages: none"),
     "archive.seizures": ("查封：{n} 项", "Seizures: {n}"),
     "archive.no_seizure": ("查封：无", "Seizures: none"),
+    "archive.originals": ("查看档案原貌\n共 {n} 页", "Register originals\n{n} pages"),
+    "archive.photo": ("查看房屋照片", "See the photo of the property"),
+    "images.original": ("档案原貌　第 {page} / {pages} 页", "Register originals: page {page} of {pages}"),
+    "images.photo": ("房屋现貌照片", "Photo of the property"),
+    "images.prev": ("◀ 上一页", "◀ Previous"),
+    "images.next": ("下一页 ▶", "Next ▶"),
+    "images.zoom_in": ("放大 ＋", "Zoom in +"),
+    "images.zoom_out": ("缩小 －", "Zoom out −"),
+    "images.reset": ("还原", "Fit"),
+    "images.hint": ("两指张开可放大，按住拖动可移动；图像带有查看时间和本机水印，离开时会清除",
+                    "Spread two fingers to zoom, drag to move; the image carries this kiosk's "
+                    "watermark and is cleared when you leave"),
     "archive.privacy": ("离开前请点“完成”，屏幕内容会清除", "Press Done before leaving: the screen will be cleared"),
     # 好差评: rating a service of today's visit
     "rate.title": ("请您为这次服务评价", "How was this service?"),
@@ -218,6 +242,13 @@ DESK = ("请到咨询台，工作人员会帮您办理", "Please go to the consu
 MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "daily_cap_reached": ("这项业务今天的号已经取完", "No tickets are left today for this service",
                           "请到咨询台咨询，或改日再来办理", "Please ask at the consultation desk, or come another day."),
+    # A journey whose later window has given out today's numbers: the first step's ticket
+    # would lead to a window that cannot take the applicant, so none was issued.
+    "journey_step_full": ("这项业务的后续环节今天的号已经取完",
+                          "A later step of this service has no tickets left today",
+                          "今天无法办完全程，所以没有出号。请到咨询台咨询，或改日再来办理",
+                          "It cannot be finished today, so no ticket was issued. Please ask at "
+                          "the consultation desk, or come another day."),
     "id_limit_reached": ("这张身份证今天取号次数已满", "This ID card has taken today's maximum of tickets",
                          *DESK),
     "already_waiting": ("您已经取过这项业务的号", "You already hold a ticket for this service",
@@ -258,6 +289,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
                      *DESK),
     "invalid_qr": ("回执二维码无法识别", "The receipt's QR code could not be read", *DESK),
     "proof_required": ("需要身份证或受理回执", "An ID card or the receipt is needed", *DESK),
+    "image_refused": ("暂时无法显示这张影像", "This image cannot be shown now", *DESK),
     "archive_refused": ("暂时无法查询档案", "The records cannot be shown now", *DESK),
     # The server could not match the card's chip data with the registry's copy.
     "card_not_verified": ("这张身份证无法核验", "This ID card could not be verified",
@@ -307,6 +339,7 @@ VOICE: dict[str, str] = {
     "case_entry": "请输入受理号，或者扫描受理回执上的二维码",
     "case": "这是您的办件进度",
     "archive": "这是您名下的不动产，看完请点击完成",
+    "images": "两指张开可以放大，看完请点击返回或完成",
     "rate": "请为刚才的服务评价，点击屏幕上的一个按钮",
     "rate_dims": "还可以为办事效率、业务水平、服务态度评价，也可以直接提交",
     "rate_reason": "很抱歉，请选择不满意的原因，也可以直接提交",
@@ -344,11 +377,13 @@ def voice_prompt(state: State) -> str:
     screen = state.screen.value
     if screen == "ticket" and state.result is not None:
         r = state.result
-        said = f"取号成功，您的号码是{read_ticket_digits(r.ticket.number)}号"
+        number = read_ticket_digits(r.ticket.number)
+        said = (f"取号成功，您的号码是{number}号" if r.printed
+                else f"号票没有打印出来，请记下您的号码：{number}号")
         ahead = r.ticket.waiting_ahead
         if ahead:
             said += f"，前面还有{count_to_chinese(ahead)}人"
-        return said + ("，请取走号票" if r.printed else "，号票没有打印出来，请记下号码")
+        return said + ("，请取走号票" if r.printed else "，需要帮助请到咨询台")
     if screen == "rate_thanks" and state.to_rate:
         return "谢谢您的评价，这次办事还有一项服务可以评价"
     if screen == "rate_thanks" and state.applicant is None:

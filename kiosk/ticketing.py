@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from devices.printer import MaterialsPrint, TicketPrint
 from devices.printer.ticket import DEFAULT_NOTICE
@@ -37,16 +39,43 @@ def window_hint(windows: list[dict[str, Any]], business: str) -> tuple[str, str]
     return f"{text}号窗口", f"window{'s' if plural else ''} {en}"
 
 
-def qr_link(ticket: Ticket, template: str) -> str:
-    """The ticket's QR: the server's follow link when it knows its public address (a
-    phone cannot open a bare path), else the kiosk's own template, else none."""
-    if ticket.follow_url.startswith(("https://", "http://")):
-        return ticket.follow_url
-    return template.format(id=ticket.id, number=ticket.number) if template else ""
+def public_base(base_url: str) -> tuple[str, str]:
+    """The server's address as this kiosk reaches it, when a phone in the hall could reach
+    it too: (base, "") or ("", why not). A loopback or unspecified host (127.0.0.1,
+    localhost, ::1, 0.0.0.0) is the kiosk's own machine, never the applicant's phone."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return "", f"the server address {base_url!r} is not an http(s) URL"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    else:
+        local = ip.is_loopback or ip.is_unspecified
+    if local:
+        return "", (f"the kiosk reaches the server at {host}, which a phone cannot open: "
+                    "set HALLQ_PUBLIC_URL on the server or --follow-url on the kiosk")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", "")), ""
+
+
+def qr_link(ticket: Ticket, template: str, base: str = "") -> str:
+    """The ticket's QR, by default the server's follow link: as the server gives it when
+    it knows its public address; else the kiosk's own template; else the server's path
+    joined to the address this kiosk reaches the server at (`base`, from public_base);
+    else none (a phone cannot open a bare path)."""
+    link = ticket.follow_url
+    if link.startswith(("https://", "http://")):
+        return link
+    if template:
+        return template.format(id=ticket.id, number=ticket.number)
+    if base and link.startswith("/"):
+        return base + link
+    return ""
 
 
 def ticket_print(ticket: Ticket, *, hall_name: str, window: str, green: bool,
-                 follow_url: str) -> TicketPrint:
+                 follow_url: str, server_base: str = "") -> TicketPrint:
     return TicketPrint(
         hall_name=hall_name,
         business_zh=ticket.business_name,
@@ -55,7 +84,7 @@ def ticket_print(ticket: Ticket, *, hall_name: str, window: str, green: bool,
         people_ahead=ticket.waiting_ahead or 0,
         expected_wait=ticket.wait_range,
         issued_at=ticket.issued_at,
-        follow_url=qr_link(ticket, follow_url),
+        follow_url=qr_link(ticket, follow_url, server_base),
         notice=GREEN_NOTICE if green else DEFAULT_NOTICE,
         window_hint=window or None,
     )

@@ -8,7 +8,7 @@ applicant can linger once the flow has wiped its session.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kivy.properties import StringProperty
@@ -31,6 +31,7 @@ from kiosk.widgets import (
     Panel,
     RateButton,
     WrapLabel,
+    ZoomView,  # noqa: F401 (the kv rule of ImagesScreen names it)
 )
 
 if TYPE_CHECKING:
@@ -148,10 +149,24 @@ class BusinessScreen(KScreen):
             more = ("business:more", _two_lines(app, app.t("business.more") + " ▶",
                                                 app.t("business.more.sub")),
                     lambda: app.do("show_categories"))
-        self.ids.choices.set_choices(
+        grid = self.ids.choices
+        grid.cols, grid.rows = business_grid(len(items) + (more is not None), app.portrait)
+        grid.set_choices(
             "item", [(i.code, choice_label(app, texts.pick(s.lang, i.name, i.name_en)))
                      for i in items],
             lambda code: app.do("choose_item", code), extra=more)
+
+
+# The first screen's grid: (columns, at least and at most so many rows). The common items
+# and "其他业务" belong on one page: an elderly applicant does not think of paging on to
+# find 领取不动产权证书 or the way to everything else. At most 6 rows in portrait and 4 in
+# landscape keep each button well above the 120 px touch target.
+BUSINESS_GRID = {True: (2, 4, 6), False: (3, 3, 4)}
+
+
+def business_grid(cells: int, portrait: bool) -> tuple[int, int]:
+    cols, least, most = BUSINESS_GRID[portrait]
+    return cols, max(least, min(most, -(-cells // cols)))
 
 
 class CategoriesScreen(KScreen):
@@ -187,8 +202,8 @@ class MaterialsScreen(KScreen):
         box.clear_widgets()
         if item is None:
             return
-        self.ids.title.text = app.t("materials.title",
-                                    item=texts.pick(s.lang, item.name, item.name_en))
+        self.ids.title.source = app.t("materials.title",
+                                      item=texts.pick(s.lang, item.name, item.name_en))
         self.ids.limit.text = (app.t("materials.limit", days=item.time_limit_days)
                                if item.time_limit_days else app.t("materials.limit0"))
         english = s.lang == "en" and len(item.materials_en) == len(item.materials)
@@ -198,7 +213,14 @@ class MaterialsScreen(KScreen):
         if note:
             box.add_widget(KLabel(text=note, role="small", color=COLORS["muted"]))
         notice = self.ids.printed
-        if s.materials_printed:
+        button = self.ids.print_button
+        button.text = app.t("materials.print")
+        if s.materials_printed and not app.portrait:
+            # Landscape is short of height: a notice line would cost the list an item;
+            # the button that printed says how it went (touching it again prints again).
+            button.text = app.t(f"materials.printed_short.{s.materials_printed}")
+            notice.text = ""
+        elif s.materials_printed:
             notice.text = app.t(f"materials.printed.{s.materials_printed}")
             notice.fill = COLORS["info_bg"] if s.materials_printed == "ok" else COLORS["warn_bg"]
         elif "printer" in s.faults:
@@ -218,8 +240,9 @@ class TicketScreen(KScreen):
         t = r.ticket
         item = texts.pick(s.lang, r.item_name, r.item_name_en)
         queue = texts.pick(s.lang, t.business_name, t.business_name_en)
-        if queue and queue != item:
+        if r.journey_steps > 1 and queue and queue != item:
             # A journey: the ticket queues for its first step, somewhere else than the item.
+            # A single item served under another business's name is one window, no "step".
             item += "\n" + app.t("ticket.first_step", business=queue)
         self.ids.item.text = item
         badge = ""
@@ -235,9 +258,14 @@ class TicketScreen(KScreen):
         hint = r.window_hint[1] if s.lang == "en" else r.window_hint[0]
         self.ids.windows.text = app.t("ticket.windows", windows=hint) if hint else ""
         notice = self.ids.printed
+        title = self.ids.title
         if r.printed:
+            title.text, title.color = app.t("ticket.title"), COLORS["text"]
             notice.text, notice.fill = app.t("ticket.printed"), COLORS["info_bg"]
         else:
+            # Not "取号成功": no paper came out, and the applicant must know to note the
+            # number before walking away.
+            title.text, title.color = app.t("ticket.title_not_printed"), COLORS["error"]
             notice.text = app.t(f"ticket.not_printed.{r.print_problem or 'failed'}")
             notice.fill = COLORS["warn_bg"]
 
@@ -268,6 +296,11 @@ class CaseEntryScreen(KScreen):
     session_ids = ("typed", "notice")
 
     mode = StringProperty("digits")
+    _actions_place: tuple[Any, Any, int] | None = None  # the actions row, its parent, place
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.mode = "digits"  # the next applicant starts on the digits, as case numbers do
 
     def update(self, s: State, app: KioskApp) -> None:
         self.ids.notice.text = texts.notice(s.notice, s.lang)
@@ -282,11 +315,31 @@ class CaseEntryScreen(KScreen):
         self.mode = mode
         self._keys(app)
 
+    def _actions_row(self, *, shown: bool) -> None:
+        """Take the row of 删除 / 清空 / 确定 out of the screen, or put it back where it was.
+        Out, not hidden: a hidden row keeps its kv height (bound to the scale, so set
+        again on every turn of the window), and its disabled buttons, laid over the
+        keypad, swallowed the touches of the keys' own 确定 (a disabled widget keeps
+        the touches that land on it)."""
+        if self._actions_place is None:
+            # ids hold weak proxies: the row out of the tree is kept alive from here.
+            row = self.ids.actions.__self__
+            self._actions_place = (row, row.parent, row.parent.children.index(row))
+        row, parent, index = self._actions_place
+        if shown and row.parent is None:
+            parent.add_widget(row, index=index)
+        elif not shown and row.parent is not None:
+            parent.remove_widget(row)
+
     def _keys(self, app: KioskApp) -> None:
         grid = self.ids.keypad
         grid.clear_widgets()
         letters = self.mode == "letters"
         grid.cols = (7 if app.portrait else 10) if letters else (3 if app.portrait else 6)
+        # Landscape letters: 27 keys in three rows of ten leave three cells, which take
+        # 删除 / 清空 / 确定; the row of them goes, and the title stays on screen.
+        inline = letters and not app.portrait
+        self._actions_row(shown=not inline)
         for key in LETTER_KEYS if letters else DIGIT_KEYS:
             if key in ("ABC", "123"):
                 label = app.t("case_entry.letters" if key == "ABC" else "case_entry.digits")
@@ -298,6 +351,13 @@ class CaseEntryScreen(KScreen):
                 b = KButton(text=key, name=f"key:{key}", kind="key", font_px=60, size_hint_y=1)
                 b.bind(on_release=lambda _b, k=key: app.do("case_key", k))
             grid.add_widget(b)
+        if inline:
+            for action, kind in (("delete", "secondary"), ("clear", "secondary"),
+                                 ("submit", "primary")):
+                b = KButton(text=app.t(f"case_entry.{action}"), name=f"case:{action}",
+                            kind=kind, font_px=44, size_hint_y=1)
+                b.bind(on_release=lambda _b, a=action: app.do(f"case_{a}"))
+                grid.add_widget(b)
 
 
 class CaseScreen(KScreen):
@@ -348,8 +408,14 @@ class CaseScreen(KScreen):
             self.ids.next.source = app.t("case.finished")
         else:
             self.ids.next.source = ""
-        self.ids.expected.source = (app.t("case.expected", date=local_time(case.expected, tz))
-                                    if case.expected else "")
+        expected = self.ids.expected
+        if case.expected and case.past_due(s.hall.day if s.hall else None):
+            expected.source = app.t("case.overdue", date=local_time(case.expected, tz))
+            expected.color, expected.strong = COLORS["error"], True
+        else:
+            expected.source = (app.t("case.expected", date=local_time(case.expected, tz))
+                               if case.expected else "")
+            expected.color, expected.strong = COLORS["text"], False
 
 
 class ArchiveScreen(KScreen):
@@ -394,7 +460,50 @@ class ArchiveScreen(KScreen):
                             else e.status)
                     line = "   ".join(x for x in (e.holder, e.detail, e.period, word) if x)
                     panel.add_widget(KLabel(text=f"  · {line}", role="small"))
+            if p.unit_no and (p.originals or p.photo):
+                row = BoxLayout(orientation="horizontal", spacing=app.s * 24,
+                                size_hint_y=None, height=app.s * 150)
+                if p.originals:
+                    b = KButton(name=f"images:original:{p.unit_no}", kind="primary",
+                                text=app.t("archive.originals", n=p.originals), font_px=44)
+                    b.bind(on_release=lambda _b, u=p.unit_no: app.do("open_images", u,
+                                                                     "original"))
+                    row.add_widget(b)
+                if p.photo:
+                    b = KButton(name=f"images:photo:{p.unit_no}", kind="primary",
+                                text=app.t("archive.photo"), font_px=44)
+                    b.bind(on_release=lambda _b, u=p.unit_no: app.do("open_images", u, "photo"))
+                    row.add_widget(b)
+                panel.add_widget(row)
             box.add_widget(panel)
+
+
+class ImagesScreen(KScreen):
+    """档案原貌 / 房屋现貌: one image, large, zoomed by two fingers or the buttons. The
+    texture is made from the bytes in the state and dropped with it: nothing is written
+    to disk, nothing is kept once the session ends."""
+
+    session_ids = ("title",)
+
+    def update(self, s: State, app: KioskApp) -> None:
+        v = s.viewer
+        zoom = self.ids.zoom
+        if v is None:
+            zoom.show(None)
+            return
+        title = (app.t("images.original", page=v.page, pages=v.pages) if v.kind == "original"
+                 else app.t("images.photo"))
+        self.ids.title.text = f"{title}\n[size={int(app.s * 34)}]{escape_markup(v.address)}[/size]"
+        zoom.show(v.image)
+        many = v.kind == "original" and v.pages > 1
+        for key, enabled in (("prev", many and v.page > 1), ("next", many and v.page < v.pages)):
+            button = self.ids[key]
+            button.opacity = 1 if many else 0
+            button.disabled = not enabled
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.ids.zoom.show(None)
 
 
 class MessageScreen(KScreen):
@@ -547,7 +656,7 @@ SCREENS: dict[str, type[KScreen]] = {
     "card": CardScreen, "green": GreenScreen, "business": BusinessScreen,
     "categories": CategoriesScreen, "items": ItemsScreen, "materials": MaterialsScreen,
     "ticket": TicketScreen, "scan": ScanScreen, "case_entry": CaseEntryScreen,
-    "case": CaseScreen, "archive": ArchiveScreen, "rate": RateScreen,
+    "case": CaseScreen, "archive": ArchiveScreen, "images": ImagesScreen, "rate": RateScreen,
     "rate_dims": RateDimsScreen, "rate_reason": RateReasonScreen, "rate_thanks": RateThanksScreen,
     "message": MessageScreen,
 }

@@ -8,10 +8,13 @@ body text is 44 px (about 7 mm), titles 64 px. Colours are dark on light, at lea
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from io import BytesIO
 
 from kivy.app import App
+from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Ellipse, Line
+from kivy.graphics.transformation import Matrix
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -22,7 +25,10 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.image import Image as KImage
 from kivy.uix.label import Label
+from kivy.uix.scatter import Scatter
+from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 
 from kiosk import paging
@@ -323,3 +329,55 @@ class ChoiceGrid(BoxLayout):
 
 class Root(FloatLayout):
     """The whole screen: top bar, fault banner, the current screen, navigation, demo bar."""
+
+
+class ZoomView(StencilView):
+    """An image as large as fits, zoomed and moved by touch (Kivy's Scatter: two fingers
+    spread, one finger drags) or by the buttons under it, never past the view's edge
+    when fitted. `show(data)` takes JPEG bytes (from memory) or None to drop the texture."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.scatter = Scatter(do_rotation=False, scale_min=1.0, scale_max=6.0,
+                               auto_bring_to_front=False, size_hint=(None, None))
+        self.picture = KImage(fit_mode="contain", size_hint=(None, None))
+        self.scatter.add_widget(self.picture)
+        self.add_widget(self.scatter)
+        self._data: bytes | None = None
+        self.bind(size=self._fit, pos=self._fit)
+
+    def show(self, data: bytes | None) -> None:
+        if data is self._data:
+            return
+        self._data = data
+        if data is None:
+            self.picture.texture = None
+        else:
+            self.picture.texture = CoreImage(BytesIO(data), ext="jpg").texture
+        self._fit()
+
+    @property
+    def scale(self) -> float:
+        return float(self.scatter.scale)
+
+    def _fit(self, *_: object) -> None:
+        """The whole image in view, centred, at scale 1."""
+        self.scatter.transform = Matrix()
+        self.scatter.size = self.size
+        self.picture.size = self.size
+        self.scatter.pos = self.pos
+
+    def zoom(self, factor: float) -> None:
+        """Zoom about the view's centre, within the scatter's limits."""
+        target = min(self.scatter.scale_max, max(self.scatter.scale_min,
+                                                 self.scatter.scale * factor))
+        if target == self.scatter.scale:
+            return
+        step = target / self.scatter.scale
+        self.scatter.apply_transform(Matrix().scale(step, step, step),
+                                     anchor=self.center)
+        if target == 1.0:
+            self._fit()
+
+    def reset(self) -> None:
+        self._fit()

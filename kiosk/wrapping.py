@@ -31,8 +31,13 @@ def wrap_measured(text: str, width: float, measure: Callable[[str], float]) -> l
         if not line or measure(line + tok) <= width:
             line += tok
         elif tok in NO_LINE_START and len(line) > 1:
-            lines.append(line[:-1])
-            line = line[-1] + tok
+            # Carry the last character down with it, and more while that one may not
+            # start a line either: "登记）」" breaks before 记, never before ）.
+            cut = len(line) - 1
+            while cut > 1 and line[cut] in NO_LINE_START:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:] + tok
         else:
             lines.append(line.rstrip())
             line = tok.lstrip()

@@ -9,31 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from devices.scanner.appointment import appointment_value
-from devices.scanner.slip import SlipKind, make_slip
+from hallrules.appointment import appointment_value
+from hallrules.slips import SlipKind, make_slip
 from queue_server.domain import booking as rules
 from queue_server.domain.booking import BookingRefused, Slot
-from queue_server.domain.errors import DomainError, InvalidInput, NotFound
+from queue_server.domain.errors import DomainError, InvalidInput, LimitReached, NotFound
 from queue_server.domain.identity import id_hash, mask_id_number, normalise_id_number
 from queue_server.domain.layout import Layout
-from queue_server.domain.phone_pass import check_pass, make_pass
+from queue_server.domain.state import Appointment
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.notify import outbox
 from queue_server.notify.outbox import Draft
 from queue_server.notify.phone import mask_phone, normalise_phone
 from queue_server.notify.service import Notifier
-from queue_server.notify.templates import BOOKING_CODE, BOOKING_MADE
-from queue_server.ratelimit import Limiter, RateLimited
+from queue_server.notify.templates import BOOKING_CODE, BOOKING_MADE, BOOKING_REMIND
+from queue_server.phone_codes import PhoneCodes
+from queue_server.ratelimit import Limiter
 from queue_server.store.booking import BookingStore, NewBooking
 
-CODE_MINUTES = 5  # an SMS code's life
-CODE_TRIES = 5  # wrong codes before the phone must ask for a new one
+log = logging.getLogger("hallq.booking")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
 STATUS_ZH = {"booked": "已预约", "cancelled": "已取消", "checked_in": "已签到",
              "no_show": "未到（爽约）"}
@@ -41,16 +42,12 @@ STATUS_EN = {"booked": "booked", "cancelled": "cancelled", "checked_in": "checke
              "no_show": "missed"}
 
 
-class CodeLocked(RateLimited):
-    """Too many wrong codes: the phone asks for a new one (the old one is dead)."""
-
-    code = "sms_code_tries"
-
-    def __init__(self) -> None:
-        super().__init__("booking_phone", 60)
-        self.message_zh = "验证码输错次数过多，请重新获取验证码"
-        self.message_en = "too many wrong codes; ask for a new code"
-        self.args = (f"{self.message_zh} / {self.message_en}",)
+def _in_range(year: int) -> None:
+    """Days the hall's figures and bookings can be about; outside them date arithmetic
+    (a day's end, a time zone) could overflow."""
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("日期超出范围（2000–2100 年）", "the date is out of range (years "
+                           "2000 to 2100)", code="date_out_of_range")
 
 
 @dataclass
@@ -64,6 +61,12 @@ class Bookings:
     slip_key: str | None
     clock: Callable[[], datetime]
     public_url: str = ""
+    codes: PhoneCodes | None = None  # shared with the kiosk's SMS proof (records.py)
+    phone_codes: bool = False  # the SMS code proves phones for home visits too (上门服务)
+
+    def __post_init__(self) -> None:
+        if self.codes is None:
+            self.codes = PhoneCodes(self.notifier, self.limiter, self.secret, self.clock)
 
     @property
     def rules(self) -> rules.BookingRules:
@@ -85,6 +88,11 @@ class Bookings:
             raise NotFound("本大厅未设置二维码密钥，暂不能预约",
                            "this hall has no slip key, so it cannot issue booking slips",
                            code="slips_unavailable")
+
+    def _require_codes(self) -> None:
+        """SMS codes serve booking and home-visit requests: either one opens them."""
+        if not self.phone_codes:
+            self._require()
 
     # --- what can be booked --------------------------------------------------------------
 
@@ -122,52 +130,20 @@ class Bookings:
 
     # --- proving the phone ---------------------------------------------------------------
 
-    def _code_hash(self, ref: str, code: str) -> str:
-        return hmac.new(self.secret, f"hallq-booking-code\0{ref}\0{code}".encode(),
-                        hashlib.sha256).hexdigest()
-
     def send_code(self, raw_phone: str, address: str) -> dict[str, Any]:
-        self._require()
-        if "sms" not in self.notifier.composer.channels:
+        self._require_codes()
+        if not self.codes.enabled:
             raise NotFound("本厅未开通短信，不能网上预约", "this hall sends no SMS, so it "
                            "cannot take online bookings", code="sms_disabled")
-        phone = normalise_phone(raw_phone)
-        box = self.notifier.composer.box
-        ref = box.ref(phone)
-        self.limiter.take([("booking_phone", ref), ("booking_addr", address)])
-        code = f"{secrets.randbelow(10**6):06d}"
-        now = self.clock()
-        self.store.put_code(ref, self._code_hash(ref, code), now,
-                            now + timedelta(minutes=CODE_MINUTES))
-        body = self.notifier.composer.templates.render(BOOKING_CODE, code=code,
-                                                       minutes=CODE_MINUTES)
-        with self.store.engine.begin() as conn:
-            outbox.enqueue(conn, box, Draft(
-                key=f"booking-code:{ref}:{int(now.timestamp() * 1000)}", kind=BOOKING_CODE,
-                channel="sms", recipient=phone, recipient_masked=mask_phone(phone), body=body,
-                params={"minutes": CODE_MINUTES}), now)
-        self.notifier.poke()
-        return {"phone_masked": mask_phone(phone), "expires_in_seconds": CODE_MINUTES * 60}
+        return self.codes.send(normalise_phone(raw_phone), kind=BOOKING_CODE,
+                               limits=[("booking_addr", address)])
 
     def verify(self, raw_phone: str, code: str) -> dict[str, Any]:
-        self._require()
+        self._require_codes()
         phone = normalise_phone(raw_phone)
-        ref = self.notifier.composer.box.ref(phone)
-        # No address limit here: each code was rate limited when sent, and dies after
-        # CODE_TRIES wrong tries, so guessing costs sends.
-        result = self.store.try_code(ref, self._code_hash(ref, code.strip()), self.clock(),
-                                     CODE_TRIES)
-        if result == "locked":
-            raise CodeLocked()
-        if result == "expired":
-            raise InvalidInput("验证码已过期或已使用，请重新获取",
-                               "this code has expired or was used; ask for a new one",
-                               code="sms_code_expired")
-        if result == "wrong":
-            raise InvalidInput("验证码不对，请核对短信后重新输入",
-                               "the code is not right; check the SMS and type it again",
-                               code="wrong_sms_code")
-        token, expires = make_pass(ref, self.clock(), self.secret)
+        ref = self.codes.ref(phone)
+        self.codes.check(ref, code)
+        token, expires = self.codes.grant(ref)
         return {"pass": token, "expires_at": expires.isoformat(),
                 "phone_masked": mask_phone(phone)}
 
@@ -175,7 +151,7 @@ class Bookings:
         phone = normalise_phone(raw_phone)
         ref = self.notifier.composer.box.ref(phone)
         if not portal:  # the portal proved the applicant on its own side
-            check_pass(proof, ref, self.clock(), self.secret)
+            self.codes.check_pass(proof, ref)
         return phone, ref
 
     # --- booking -------------------------------------------------------------------------
@@ -188,9 +164,8 @@ class Bookings:
         rules.check_open(self.rules, slot, now)
         rules.check_ahead(self.rules, slot, now.date())
         since = now - timedelta(days=self.rules.no_show_days)
-        rules.check_not_blocked(
-            self.rules, self.store.unkept(id_h, since, now, self.rules.grace_minutes * 60),
-            now, self.tz)
+        self.sweep()  # the block counts stored no-shows: the periodic job's may be behind
+        rules.check_not_blocked(self.rules, self.store.unkept(id_h, since), now, self.tz)
         monday = datetime.combine(rules.week_of(slot.start.date())[0], datetime.min.time(),
                                   self.tz)
         rules.check_person(self.rules, slot, self.store.held(id_h, monday), ignore=ignore)
@@ -303,6 +278,107 @@ class Bookings:
         self._confirm(view, phone)
         return view
 
+    # --- the day's figures (guide console, manager's page) ---------------------------------
+
+    def day_figures(self, day: date | None = None) -> dict[str, Any]:
+        """预约 of one day (today by default): booked, checked in (by hand among them),
+        no-shows, still to come, cancelled; in total and per business."""
+        self._require()
+        day = day or self.now().date()
+        _in_range(day.year)
+        start = datetime.combine(day, datetime.min.time(), self.tz)
+        rows = self.store.day_rows(start, start + timedelta(days=1))
+
+        def count(rs: list[dict[str, Any]]) -> dict[str, Any]:
+            status = [self.status_of(r) for r in rs]
+            came = status.count("checked_in")
+            missed = status.count("no_show")
+            return {"booked": len(rs) - status.count("cancelled"), "checked_in": came,
+                    "by_hand": sum(1 for r, st in zip(rs, status, strict=True)
+                                   if st == "checked_in" and (r["checked_in_by"] or "kiosk")
+                                   != "kiosk"),
+                    "no_show": missed, "to_come": status.count("booked"),
+                    "cancelled": status.count("cancelled"),
+                    "enterprise": sum(1 for r, st in zip(rs, status, strict=True)
+                                      if r["channel"] == "enterprise" and st != "cancelled"),
+                    "show_rate": round(came / (came + missed), 3) if came + missed else None}
+        per = []
+        for code in self.rules.businesses:
+            biz = self.layout.businesses[code]
+            per.append({"code": code, "name": biz.name, "name_en": biz.name_en,
+                        **count([r for r in rows if r["business"] == code])})
+        return {"day": day.isoformat(), **count(rows), "businesses": per}
+
+    # --- 批量预约 an enterprise's batch of cases ------------------------------------------
+
+    def _account(self, name: str) -> tuple[str, str]:
+        """The enterprise account as bookings keep it: a keyed hash (what the per-account
+        rules would count) and its name, shortened to the masked column."""
+        h = hmac.new(self.secret, f"hallq-enterprise\0{name}".encode(),
+                     hashlib.sha256).hexdigest()
+        return h, name[:24]
+
+    def book_batch(self, business: str, start_from: datetime, start_to: datetime,
+                   case_nos: list[str], raw_phone: str, account: str) -> dict[str, Any]:
+        """Many cases of one developer's bulk business over one slot range, all or none."""
+        self._require()
+        if start_from.tzinfo is None or start_to.tzinfo is None:
+            raise InvalidInput("时间段须带时区", "the range needs time zone offsets")
+        _in_range(start_from.year)  # before any arithmetic: year 1 or 9999 would overflow
+        _in_range(start_to.year)
+        if start_to <= start_from:
+            raise InvalidInput("时间段的结束须晚于开始", "the range must end after it starts",
+                               code="batch_bad_range")
+        if (start_to - start_from).days > 31:
+            raise InvalidInput("时间段最长 31 天", "a range covers at most 31 days",
+                               code="batch_bad_range")
+        cases = [" ".join(c.split()).upper() for c in case_nos]
+        rules.check_batch(self.rules, business, cases)
+        phone = normalise_phone(raw_phone)
+        now = self.now()
+        first = start_from.astimezone(self.tz).date()
+        last = start_to.astimezone(self.tz).date()
+        slots = [s for n in range((last - first).days + 1)
+                 for s in rules.slots_on(self.rules, business, first + timedelta(days=n),
+                                         self.calendar, self.tz)
+                 if start_from <= s.start < start_to]
+        taken = self.store.taken(business, [s.start for s in slots])
+        plan = rules.plan_batch(self.rules, slots, taken, len(cases), now, now.date())
+        already = self.store.live_cases(business, cases)
+        if already:
+            raise LimitReached(
+                f"以下案件已有预约：{'、'.join(already[:5])}",
+                f"these cases are already booked: {', '.join(already[:5])}",
+                code="case_already_booked")
+        account_hash, account_name = self._account(account)
+        batch = "E" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(9))
+        box = self.notifier.composer.box
+        sealed, masked, ref = box.seal(phone), mask_phone(phone), box.ref(phone)
+        news = [NewBooking(
+            code="B" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(9)), slot=slot,
+            id_hash=account_hash, id_masked=account_name, phone_sealed=sealed,
+            phone_masked=masked, phone_ref=ref, channel="enterprise",
+            actor=f"enterprise:{account}"[:80], batch=batch, case_no=case)
+            for case, slot in zip(cases, plan, strict=True)]
+        rows = self.store.create_batch(news, self.clock())
+        return self._batch_view(batch, rows)
+
+    def _batch_view(self, batch: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        views = [self.view(r) for r in rows]
+        return {"batch": batch, "business": rows[0]["business"] if rows else "",
+                "account": rows[0]["id_masked"] if rows else "", "count": len(views),
+                "first_slot": views[0]["slot_start"] if views else None,
+                "last_slot": views[-1]["slot_start"] if views else None,
+                "bookings": views}
+
+    def batch_of(self, batch: str, account: str) -> dict[str, Any]:
+        """An enterprise's own batch; another account's is as unknown as none."""
+        self._require()
+        rows = self.store.batch_rows(batch.strip().upper())
+        if not rows or rows[0]["actor"] != f"enterprise:{account}"[:80]:
+            raise NotFound("没有这个批量预约", "no such batch booking", code="batch_unknown")
+        return self._batch_view(rows[0]["batch"], rows)
+
     # --- the kiosk's check-in ------------------------------------------------------------
 
     def check_in_allowed(self, slip_value: str) -> str | None:
@@ -319,14 +395,113 @@ class Bookings:
         if row["status"] == "cancelled":
             raise BookingRefused("该预约已取消，请现场取号", "this booking was cancelled; take a "
                                  "ticket", code="booking_cancelled")
+        if row["status"] in ("booked", "no_show"):
+            # Released at start + grace (stored by the sweep, or due and not yet swept):
+            # its place went back, so it no longer checks in.
+            rules.check_in_window(self.rules, row["slot_start"], self.clock())
         return row["code"]
 
-    def checked_in(self, code: str, ticket_id: str) -> None:
-        self.store.check_in(code, ticket_id, self.clock())
+    def checked_in(self, code: str, ticket_id: str, by: str = "kiosk") -> None:
+        self.store.check_in(code, ticket_id, self.clock(), by=by)
+
+    def hand_check_in(self, code: str) -> tuple[dict[str, Any], Appointment]:
+        """A guide checks a booking in by hand (no slip: the applicant's phone is flat, the
+        slip lost): the same refusals as at the kiosk, plus a booking of another day. The
+        appointment carries the slip's own value, so a later scan of the same slip is the
+        same check-in (409 appointment_used), not a second ticket."""
+        self._require()
+        row = self.store.get(code.strip().upper())
+        if row is None:
+            raise NotFound("查不到这个预约，请核对预约号", "this booking is not on record; check "
+                           "the booking code", code="booking_unknown")
+        if row["status"] == "cancelled":
+            raise BookingRefused("该预约已取消，请现场取号", "this booking was cancelled; take a "
+                                 "ticket", code="booking_cancelled")
+        if row["status"] == "checked_in":
+            raise BookingRefused("该预约已签到取号，请留意叫号", "this booking has already "
+                                 "checked in", code="booking_checked_in")
+        rules.check_in_window(self.rules, row["slot_start"], self.clock())
+        start = row["slot_start"].astimezone(self.tz)
+        end = row["slot_end"].astimezone(self.tz)
+        if start.date() != self.now().date():
+            raise BookingRefused(f"该预约是 {start:%m月%d日} 的，不是今天",
+                                 f"this booking is for {start:%Y-%m-%d}, not today",
+                                 code="booking_not_today")
+        value = appointment_value(start.date(), start.time(), end.time(), row["business"],
+                                  row["code"])
+        return row, Appointment(value, start, end)
+
+    def stored_code(self, appointment_code: str) -> str | None:
+        """The stored booking a guide's by-hand appointment names (its code, or a slip's
+        value ending with it), so the check-in is recorded on it; None for another
+        booking system's appointment."""
+        if not self.rules.enabled:
+            return None
+        row = self.store.get(appointment_code.rsplit("-", 1)[-1].strip().upper())
+        return None if row is None or row["status"] not in ("booked",) else row["code"]
+
+    # --- the periodic job (api/app.py runs it like the daily clear) -----------------------
+
+    def sweep(self) -> list[str]:
+        """爽约 every booking not checked in by its slot's start + grace is stored as
+        `no_show` and its place given back; idempotent (a second run finds none)."""
+        if not self.rules.enabled:
+            return []
+        now = self.clock()
+        swept = self.store.sweep_no_shows(now - timedelta(minutes=self.rules.grace_minutes),
+                                          now)
+        if swept:
+            log.info("%d bookings not checked in by start + %d min stored as no-shows",
+                     len(swept), self.rules.grace_minutes)
+        return swept
+
+    def tick(self) -> dict[str, int]:
+        """One round of the periodic job: the no-show sweep, then the day-before reminders."""
+        return {"no_shows": len(self.sweep()), "reminded": self.remind()}
+
+    def remind(self) -> int:
+        """提醒 the day before, from the layout's `reminder_time`: one SMS per live booking
+        of tomorrow, through the outbox. Idempotent: the booking's `reminded_at` is claimed
+        in the same commit as the message (keyed by the booking), so a second tick, or a
+        second server, sends nothing more; cancelled bookings are never reminded. One made
+        after today's reminder time has just had its confirmation and gets none."""
+        if not self.rules.enabled or "sms" not in self.notifier.composer.channels:
+            return 0
+        now = self.now()
+        send_from = datetime.combine(now.date(), self.rules.reminder_time, self.tz)
+        if now < send_from:
+            return 0
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(),
+                                    self.tz)
+        box = self.notifier.composer.box
+        sent = 0
+        for row in self.store.to_remind(tomorrow, tomorrow + timedelta(days=1)):
+            if row["created_at"] >= send_from:
+                continue
+            view = self.view(row)
+            start = row["slot_start"].astimezone(self.tz)
+            end = row["slot_end"].astimezone(self.tz)
+            body = self.notifier.composer.templates.render(
+                BOOKING_REMIND, business_name=view["business_name"],
+                when=f"{start:%H:%M}–{end:%H:%M}", booking=view["code"],
+                link=view["slip_url"])
+            with self.store.engine.begin() as conn:
+                if not self.store.mark_reminded(conn, row["code"], self.clock()):
+                    continue  # cancelled or reminded meanwhile
+                sent += outbox.enqueue(conn, box, Draft(
+                    key=f"booking-remind:{row['code']}", kind=BOOKING_REMIND, channel="sms",
+                    recipient=box.open(row["phone_sealed"]),
+                    recipient_masked=row["phone_masked"], body=body,
+                    params={"booking": row["code"]}), self.clock())
+        if sent:
+            self.notifier.poke()
+            log.info("%d booking reminders queued for tomorrow", sent)
+        return sent
 
     # --- what people see -----------------------------------------------------------------
 
     def status_of(self, row: dict[str, Any]) -> str:
+        # Stored by the sweep; one due and not swept yet already shows as missed.
         if row["status"] == "booked" and rules.is_no_show(self.rules, row["slot_start"],
                                                           self.clock()):
             return "no_show"
@@ -360,6 +535,10 @@ class Bookings:
             "slip_url": f"{self.public_url}/m/book?slip={slip}",
             "rebooked_from": row.get("rebooked_from"),
             "checked_in_at": row["checked_in_at"].isoformat() if row["checked_in_at"] else None,
+            "checked_in_by": row.get("checked_in_by"),
+            "no_show_at": row["no_show_at"].isoformat() if row.get("no_show_at") else None,
+            "reminded_at": row["reminded_at"].isoformat() if row.get("reminded_at") else None,
+            "batch": row.get("batch"), "case_no": row.get("case_no"),
         }
 
     def by_slip(self, text: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     issue = tsub.add_parser("issue", help="issue one token; prints it on stdout")
     issue.add_argument("--role", required=True,
                        help="kiosk, window, guide, admin, display, registry, judicial, manager, "
-                       "pad, portal")
+                       "pad, portal, enterprise (a developer's batch bookings; --name names it)")
     issue.add_argument("--window", type=int, default=None)
     issue.add_argument("--name", default="")
     issue.add_argument("--expires", default=None, metavar="SPAN",
@@ -99,7 +99,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if getattr(args, "demo", False) and settings.slip_key is None:
         from dataclasses import replace
 
-        from devices.scanner.slip import DEMO_KEY
+        from hallrules.slips import DEMO_KEY
         settings = replace(settings, slip_key=DEMO_KEY)
     return settings
 
@@ -477,5 +477,6 @@ def demo_links(store, base: str, layout, hand: set[int] | None = None  # type: i
         f"  引导员工作台 guide console {base}/console/guide?token={tokens['guide']}",
         f"  管理驾驶舱 manager page  {base}/manager?token={tokens['manager']}",
         f"  自助机 kiosk            hallq kiosk --server {base} --token {tokens['kiosk']}",
+        *([f"  手机预约 phone booking   {base}/m/book"] if layout.booking.enabled else []),
         f"  管理员 admin token      {tokens['admin']}",
     ]

@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from queue_server.domain.catalogue import Catalogue
 from queue_server.domain.events import CALL_EVENTS
-from queue_server.domain.identity import Applicant
+from queue_server.domain.identity import KeptApplicant
 from queue_server.domain.layout import Layout, Priority
+from queue_server.domain.notices import Notice, notice_number
 from queue_server.domain.staff import StaffMember
 from queue_server.domain.state import Appointment, Change, HallState
 from queue_server.domain.tickets import Ticket, business_day
 from queue_server.domain.windows import WindowStatus
+from queue_server.store.notices import NoticeStore
 from queue_server.store.repository import ChangeBatch, Store, StoredEvent
 from queue_server.views import iso, ticket_view, window_view
 
@@ -47,6 +50,7 @@ class Hall:
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
         self.layout = layout
         self.store = store
+        self.notices = NoticeStore(store.engine)
         self.secret = secret
         self.clock = clock
         self.new_id = new_id
@@ -315,14 +319,15 @@ class Hall:
               priority_reason: str | None = None, journey: str | None = None,
               appointment: Appointment | None = None, channel: str = "kiosk",
               request_key: str | None = None, issued_by: str | None = None,
-              override_reason: str | None = None) -> Ticket:
-        applicant = Applicant.from_id(id_number, name, self.secret) if id_number else None
+              override_reason: str | None = None, precheck_item: str | None = None) -> Ticket:
+        applicant = KeptApplicant.from_id(id_number, name, self.secret) if id_number else None
         ticket_id = self.new_id()
         return _result(self.run(lambda s, now: s.issue(
             business, now, ticket_id=ticket_id, actor=actor, applicant=applicant,
             priority=priority, priority_reason=priority_reason, journey=journey,
             appointment=appointment, channel=channel, request_key=request_key,
-            issued_by=issued_by, override_reason=override_reason)))
+            issued_by=issued_by, override_reason=override_reason,
+            precheck_item=precheck_item)))
 
     def call_next(self, window: int, *, actor: str, acting_window: int | None) -> Ticket | None:
         return self.run(lambda s, now: s.call_next(window, now, actor=actor,
@@ -335,6 +340,23 @@ class Hall:
             raise ValueError(f"unknown ticket action {action!r}")
         return _result(self.run(lambda s, now: getattr(s, action)(
             ticket_id, now, actor=actor, acting_window=acting_window)))
+
+    def refuse(self, ticket_id: str, *, catalogue: Catalogue | None, item: str,
+               ticked: Sequence[int], note: str, actor: str, acting_window: int | None
+               ) -> tuple[Ticket, Notice]:
+        """不予受理 with its written notice; the notice's number is the day's next."""
+        def decide(s: HallState, now: datetime) -> Change:
+            no = notice_number(self.layout.hall.code, s.day, self._next_notice_seq(s.day))
+            return s.refuse(ticket_id, now, catalogue=catalogue, item=item, ticked=ticked,
+                            note=note, notice_no=no, actor=actor, acting_window=acting_window)
+        change = self.run(decide)
+        return _result(change), change.notices[0]
+
+    def _next_notice_seq(self, day: date) -> int:
+        # The stored day's last, or a notice earlier in this same uncommitted batch.
+        pending = [r["seq"] for r in self._batch.changes.notices if r["day"] == day] \
+            if self._batch is not None else []
+        return max([self.notices.last_seq(day), *pending]) + 1
 
     def call_ticket(self, window: int, ticket_id: str, *, actor: str,
                     acting_window: int | None) -> Ticket:

@@ -40,6 +40,7 @@ class RateLimited(DomainError):
                           "sms": ("短信验证码发送", "verification texts for this ID number"),
                           "booking_phone": ("向该手机发送验证码", "this phone"),
                           "booking_addr": ("本网络的验证码请求", "this address"),
+                          "image": ("本机查看档案影像", "archive images at this kiosk"),
                           }.get(scope, ("查询", "lookups"))
         super().__init__(f"{who_zh}过于频繁，请 {retry_after} 秒后再试",
                          f"too many requests from {who_en}; try again in {retry_after} s")

@@ -26,6 +26,7 @@ from queue_server.notify.service import Composer, Notifier, build_gateways
 from queue_server.notify.templates import Templates
 from queue_server.notify.webhooks import WebhookFeed, WebhookGateway, load_webhooks
 from queue_server.notify.worker import Dispatcher
+from queue_server.phone_codes import PhoneCodes
 from queue_server.ratelimit import Limiter
 from queue_server.secrecy import SecretBox
 
@@ -47,6 +48,7 @@ class Records:
     cards: CardRegistry
     config: RecordsConfig
     notify_config: NotifyConfig
+    codes: PhoneCodes
 
     @classmethod
     def build(cls, hall: Hall, engine: Engine, *, data_dir: Path, catalogue_path: Path | None,
@@ -57,6 +59,9 @@ class Records:
         box = SecretBox(hall.secret)
         reseal_all(engine, box)  # values sealed the old way become AES-GCM once
         gateways = build_gateways(ncfg)
+        if "sms" in lookup_proof.split("+") and "sms" not in gateways:
+            raise ValueError(f"HALLQ_LOOKUP_PROOF={lookup_proof} 须配置短信网关 "
+                             "(HALLQ_SMS_GATEWAY) / needs an SMS gateway (HALLQ_SMS_GATEWAY)")
         hooks = load_webhooks(ncfg.webhooks)
         feed = None
         if hooks:
@@ -76,16 +81,18 @@ class Records:
         # The hall's clock, not the wall's: tests move time by hand, and so do the buckets.
         limiter = Limiter(config.rates(),
                           lambda: hall.clock().timestamp())
-        cards = CardRegistry(engine, key=hall.secret, clock=hall.clock, level=lookup_proof)
+        codes = PhoneCodes(notifier, limiter, hall.secret, hall.clock)  # booking's too
+        cards = CardRegistry(engine, key=hall.secret, clock=hall.clock, level=lookup_proof,
+                             codes=codes, box=box)
         cases = CaseService(engine, key=hall.secret, box=box, composer=composer,
                             calendar=config.calendar, tz=hall.layout.hall.tz,
                             catalogue=catalogue_limits(catalogue_path), clock=hall.clock,
                             limiter=limiter, cards=cards, warn_days=config.warn_days,
                             on_queued=notifier.poke)
         archive = ArchiveService(engine, key=hall.secret, clock=hall.clock, limiter=limiter,
-                                 cards=cards)
+                                 cards=cards, tz=hall.layout.hall.tz)
         hall.listeners.append(notifier.on_hall_messages)
-        return cls(cases, archive, notifier, limiter, cards, config, ncfg)
+        return cls(cases, archive, notifier, limiter, cards, config, ncfg, codes)
 
     def start(self) -> None:
         self.notifier.start()

@@ -26,6 +26,7 @@ class Role(StrEnum):
     MANAGER = "manager"  # reports, work orders, call-backs
     PAD = "pad"  # the evaluation pad facing the applicant at one window
     PORTAL = "portal"  # the online service portal, booking on applicants' behalf
+    ENTERPRISE = "enterprise"  # a developer's account: batch bookings of bulk businesses
 
 
 # Roles whose token belongs to one window.
@@ -98,6 +99,9 @@ def issue_token(store: Store, role: str, window: int | None = None, name: str = 
     if r not in WINDOW_BOUND and window is not None:
         raise TokenError("只有 window、pad 角色绑定窗口 / only the window and pad roles take "
                          "--window")
+    if r is Role.ENTERPRISE and not name.strip():
+        raise TokenError("enterprise 角色需要 --name（企业名称或统一社会信用代码）/ the enterprise "
+                         "role needs --name: the enterprise's name or credit code")
     token = "hq_" + secrets.token_urlsafe(32)
     at = now or datetime.now(UTC)
     token_id = secrets.token_hex(6)

@@ -58,6 +58,10 @@ class Settings:
     # card (the card's data the registry holds), sms (a one-time code to the phone the
     # registry holds) or card+sms. See queue_server/evidence.py.
     lookup_proof: str = "card"
+    # The windows' printers for 不予受理告知单 (HALLQ_PRINTERS): a TOML file whose
+    # `[window.N]` tables are printer sections as in devices/example.toml. None: windows
+    # print the notice's A4 page from the browser instead.
+    printers_path: Path | None = None
 
     @property
     def database_url(self) -> str:
@@ -74,7 +78,7 @@ class Settings:
             "ws_send_timeout": e.ws_send_timeout, "shutdown_timeout": e.shutdown_timeout,
             "ws_max_backlog": e.ws_max_backlog, "log_level": e.log_level,
             "log_format": e.log_format, "kiosk_ticket_minutes": e.kiosk_ticket_minutes,
-            "lookup_proof": e.lookup_proof}
+            "lookup_proof": e.lookup_proof, "printers_path": e.printers}
         values.update(overrides)
         return cls(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
 

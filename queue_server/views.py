@@ -43,6 +43,10 @@ def ticket_view(t: Ticket, state: HallState, ahead: int | None = None) -> dict[s
         "finished_at": iso(t.finished_at),
         "closed_reason": t.closed_reason,
         "override_reason": t.override_reason,
+        # 不予受理 closes a ticket as done with its own outcome; the figures count it apart.
+        "outcome": _outcome(t),
+        "prechecked": t.precheck_item is not None,  # 已预审 at the desk before issuing
+        "precheck_item": t.precheck_item,
         "journey": t.journey,
         "journey_step": t.journey_step,
         "journey_next": next_step,
@@ -61,6 +65,14 @@ def ticket_view(t: Ticket, state: HallState, ahead: int | None = None) -> dict[s
             view["estimated_wait_minutes"] = round(est.minutes)
             view["estimated_wait_range"] = [est.low, est.high]
     return view
+
+
+def _outcome(t: Ticket) -> str | None:
+    if t.status is Status.DONE:
+        return "refused" if t.closed_reason == "refused" else "served"
+    if t.status in (Status.NO_SHOW, Status.CANCELLED):
+        return t.closed_reason if t.closed_reason == "abandoned" else t.status.value
+    return None
 
 
 def window_view(w: WindowState, state: HallState) -> dict[str, Any]:

@@ -120,3 +120,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole run. Only one: Playwright's sync API refuses to
+    start a second while the first runs, so every directory's browser tests share this."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.pages.conftest import launch_chromium
+
+    with sync_playwright() as p:
+        b = launch_chromium(p.chromium)
+        yield b
+        b.close()

@@ -3,7 +3,7 @@
 Layers: codec (frames, pure) → identity (text block, pure) → reader (serial I/O);
 simulator answers from the device side of a pty; factory builds from configuration.
 
-Names are imported on first use, so `from devices.idcard.id_number import ...` (the
+Names are imported on first use, so `from hallrules.id_number import ...` (the
 queue server) does not pull in pyserial and the reader.
 """
 
@@ -31,7 +31,7 @@ _EXPORTS = {
         "parse_config",
         "simulated_reader",
     ],
-    "devices.idcard.id_number": ["InvalidIdNumber", "birth_date_of", "validate_id_number"],
+    "hallrules.id_number": ["InvalidIdNumber", "birth_date_of", "validate_id_number"],
     "devices.idcard.identity": [
         "CardIdentity",
         "CardType",
@@ -106,7 +106,6 @@ if TYPE_CHECKING:
         parse_config,
         simulated_reader,
     )
-    from devices.idcard.id_number import InvalidIdNumber, birth_date_of, validate_id_number
     from devices.idcard.identity import (
         CardIdentity,
         CardType,
@@ -119,3 +118,4 @@ if TYPE_CHECKING:
     )
     from devices.idcard.reader import IdCardReader, ReaderSettings
     from devices.idcard.simulator import Fault, SamSimulator
+    from hallrules.id_number import InvalidIdNumber, birth_date_of, validate_id_number

@@ -15,8 +15,9 @@ from enum import StrEnum
 from typing import ClassVar
 
 from devices.idcard.errors import CardDataError, UnsupportedCardType
-from devices.idcard.id_number import InvalidIdNumber, validate_id_number
 from devices.idcard.nations import NATIONS
+from hallrules.id_number import InvalidIdNumber, validate_id_number
+from hallrules.people import age_on
 
 TEXT_BLOCK_SIZE = 256
 PHOTO_SIZE = 1024  # WLT, compressed with a proprietary codec; kept raw
@@ -106,7 +107,7 @@ class Identity:
         return self.name
 
     def age_on(self, day: date) -> int:
-        return _age(self.birth_date, day)
+        return age_on(self.birth_date, day)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class ForeignerIdentity:
         return self.chinese_name or self.english_name
 
     def age_on(self, day: date) -> int:
-        return _age(self.birth_date, day)
+        return age_on(self.birth_date, day)
 
 
 CardIdentity = Identity | ForeignerIdentity
@@ -345,5 +346,3 @@ def _check_biometrics(photo: bytes, fingerprint: bytes | None) -> None:
         raise CardDataError("指纹数据为空", "fingerprint present but empty")
 
 
-def _age(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

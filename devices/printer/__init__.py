@@ -32,10 +32,12 @@ from devices.printer.device import (
     TicketPrinter,
 )
 from devices.printer.escpos_render import ENCODINGS, PAPER_COLUMNS, RenderOptions
-from devices.printer.ticket import MaterialsPrint, TicketPrint
+from devices.printer.ticket import MaterialsPrint, NoticeMaterialPrint, NoticePrint, TicketPrint
 
 __all__ = [
     "MaterialsPrint",
+    "NoticeMaterialPrint",
+    "NoticePrint",
     "PaperOut",
     "PrinterConfigError",
     "PrinterOffline",

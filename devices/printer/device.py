@@ -28,9 +28,14 @@ from escpos.printer import Serial as EscposSerial
 from devices.config import DeviceConfigError
 from devices.errors import DeviceError, DeviceUnavailable
 from devices.health import Health, HealthState
-from devices.printer.escpos_render import RenderOptions, render_materials, render_ticket
-from devices.printer.preview import materials_preview, ticket_preview, to_png
-from devices.printer.ticket import MaterialsPrint, TicketPrint
+from devices.printer.escpos_render import (
+    RenderOptions,
+    render_materials,
+    render_notice,
+    render_ticket,
+)
+from devices.printer.preview import materials_preview, notice_preview, ticket_preview, to_png
+from devices.printer.ticket import MaterialsPrint, NoticePrint, TicketPrint
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +185,19 @@ class TicketPrinter:
             lambda buf: render_materials(buf, slip, self.options),
             lambda: self.preview_materials(slip),
         )
+
+    def print_notice(self, notice: NoticePrint) -> None:
+        """不予受理告知单 at a window; raises PrinterOffline / PaperOut like a ticket."""
+        self._print(
+            lambda buf: render_notice(buf, notice, self.options, self.tz),
+            lambda: self.preview_notice(notice),
+        )
+
+    def notice_bytes(self, notice: NoticePrint) -> bytes:
+        return self._render(lambda buf: render_notice(buf, notice, self.options, self.tz))
+
+    def preview_notice(self, notice: NoticePrint) -> bytes:
+        return to_png(notice_preview(notice, self.options, self.tz, self.preview_font))
 
     def ticket_bytes(self, ticket: TicketPrint) -> bytes:
         """The exact job `print_ticket` would send."""

@@ -25,8 +25,10 @@ from escpos.escpos import Escpos
 from devices.printer.ticket import (
     Block,
     MaterialsPrint,
+    NoticePrint,
     TicketPrint,
     materials_blocks,
+    notice_blocks,
     text_width,
     ticket_blocks,
     wrap,
@@ -216,6 +218,13 @@ def render_ticket(printer: Escpos, ticket: TicketPrint, options: RenderOptions, 
     """Write a whole ticket, init to cut, to `printer` (a Dummy buffer or a live transport)."""
     _begin(printer, options)
     _blocks(printer, ticket_blocks(ticket, tz), options)
+    printer.cut()
+
+
+def render_notice(printer: Escpos, notice: NoticePrint, options: RenderOptions, tz: tzinfo) -> None:
+    """不予受理告知单, init to cut."""
+    _begin(printer, options)
+    _blocks(printer, notice_blocks(notice, tz), options)
     printer.cut()
 
 

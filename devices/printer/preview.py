@@ -20,9 +20,11 @@ from devices.printer.escpos_render import RenderOptions, printable
 from devices.printer.ticket import (
     Block,
     MaterialsPrint,
+    NoticePrint,
     TicketPrint,
     cell_width,
     materials_blocks,
+    notice_blocks,
     text_width,
     ticket_blocks,
     wrap,
@@ -161,6 +163,12 @@ def materials_preview(
     slip: MaterialsPrint, options: RenderOptions, font_path: str | None = None
 ) -> Image.Image:
     return _draw_blocks(materials_blocks(slip), options, font_path)
+
+
+def notice_preview(
+    notice: NoticePrint, options: RenderOptions, tz: tzinfo, font_path: str | None = None
+) -> Image.Image:
+    return _draw_blocks(notice_blocks(notice, tz), options, font_path)
 
 
 def to_png(img: Image.Image) -> bytes:

@@ -140,6 +140,68 @@ def materials_blocks(slip: MaterialsPrint) -> list[Block]:
     return blocks
 
 
+NOTICE_HEADING = "不予受理告知单"
+
+
+@dataclass(frozen=True)
+class NoticeMaterialPrint:
+    text: str  # with its requirements, as the catalogue words it
+    where: str = ""  # where to get it; nothing is printed when empty
+
+
+@dataclass(frozen=True)
+class NoticePrint:
+    """不予受理告知单: everything the applicant must bring next time, once, in writing."""
+
+    hall_name: str
+    no: str
+    item_name: str
+    ticket_number: str
+    missing: tuple[NoticeMaterialPrint, ...]
+    issued_at: datetime  # aware; printed in the hall's local time
+    staff: str | None  # 工号; None prints 未签到
+    note: str = ""
+    window: int | None = None
+    page_url: str = ""  # the QR: the notice's own page, to find it again
+
+    def __post_init__(self) -> None:
+        if not self.missing:
+            raise ValueError("a notice of non-acceptance names at least one material")
+        if self.issued_at.tzinfo is None:
+            raise ValueError("issued_at must be timezone-aware")
+
+
+def notice_blocks(notice: NoticePrint, tz: tzinfo) -> list[Block]:
+    local = notice.issued_at.astimezone(tz)
+    blocks = [
+        Block("title", notice.hall_name),
+        Block("heading", NOTICE_HEADING),
+        Block("caption", "Notice of non-acceptance"),
+        Block("text", f"编号：{notice.no}"),
+        Block("rule"),
+        Block("text", f"办理事项：{notice.item_name}"),
+        Block("text", f"排队号：{notice.ticket_number}"),
+        Block("key", "经审查，您的申请材料缺少或不符合要求，暂不予受理。请补齐以下材料后再来办理："),
+    ]
+    for i, m in enumerate(notice.missing, start=1):
+        blocks.append(Block("item", f"{i}. {m.text}"))
+        if m.where:
+            blocks.append(Block("item", f"   获取途径：{m.where}"))
+    if notice.note:
+        blocks.append(Block("text", f"备注：{notice.note}"))
+    blocks.append(Block("rule"))
+    if notice.window is not None:
+        blocks.append(Block("text", f"窗口：{notice.window}号"))
+    blocks += [
+        Block("text", f"经办人工号：{notice.staff or '未签到'}"),
+        Block("text", f"日期：{local:%Y-%m-%d %H:%M}"),
+    ]
+    if notice.page_url:
+        blocks += [Block("qr", notice.page_url), Block("caption", "再次办理时出示本单编号")]
+    blocks.append(Block("notice", "本单一次性告知所需补正材料，请妥善保存。"))
+    return blocks
+
+
 def cell_width(ch: str) -> int:
     """Columns a character takes on a thermal printer: ASCII one, everything else (sent as a
     GBK/GB18030 double-byte or four-byte character) two."""

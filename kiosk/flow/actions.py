@@ -34,7 +34,9 @@ class ScreenActions(FlowCore):
             Screen.RATE_REASON: Screen.RATE,
             Screen.RATE_DIMS: Screen.RATE,
         }.get(s.screen)
-        if target is None:
+        if s.screen is Screen.IMAGES:
+            self.close_images()
+        elif target is None:
             self.home()
         elif target is Screen.RATE:
             self._go(target, rating=None, scores=(), notice="")

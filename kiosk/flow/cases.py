@@ -5,7 +5,7 @@ from __future__ import annotations
 from kiosk import texts
 from kiosk.client import Refused
 from kiosk.flow.core import FlowCore
-from kiosk.state import Applicant, Purpose, Screen
+from kiosk.state import Applicant, Purpose, Screen, Viewer
 
 CASE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-")  # as case numbers are written
 CASE_MAX = 40
@@ -78,3 +78,52 @@ class CaseLookups(FlowCore):
         self.counters["archives_shown"] += 1
         self._go(Screen.ARCHIVE, properties=properties, busy=False)
 
+
+    # --- 档案原貌 and 房屋现貌 ------------------------------------------------------------
+
+    def open_images(self, unit_no: str, kind: str) -> None:
+        """From the property list: the first page of its originals, or its photo."""
+        self._touch()
+        s = self.state
+        if s.screen is not Screen.ARCHIVE:
+            return
+        prop = next((p for p in s.properties or () if p.unit_no == unit_no), None)
+        if prop is None:
+            return
+        pages = prop.originals if kind == "original" else int(prop.photo)
+        if pages < 1:
+            return
+        self._show_image(unit_no, prop.address, kind, 1, pages)
+
+    def image_page(self, delta: int) -> None:
+        self._touch()
+        s = self.state
+        v = s.viewer
+        if s.screen is not Screen.IMAGES or v is None:
+            return
+        page = v.page + delta
+        if 1 <= page <= v.pages and page != v.page:
+            self._show_image(v.unit_no, v.address, v.kind, page, v.pages)
+
+    def close_images(self) -> None:
+        """Back to the property list; the image leaves memory with the viewer."""
+        self._touch()
+        if self.state.screen is Screen.IMAGES:
+            self._go(Screen.ARCHIVE, viewer=None, notice="")
+
+    def _show_image(self, unit_no: str, address: str, kind: str, page: int,
+                    pages: int) -> None:
+        applicant = self.state.applicant
+        if applicant is None or applicant.id_number is None:
+            return
+        id_number = applicant.id_number
+        data = self._ask(lambda: self.client.archive_image(
+            id_number, card=applicant.card, unit_no=unit_no, kind=kind, page=page),
+            lambda e: self._message(
+                e.code if e.code in texts.MESSAGES else "image_refused", e.message_zh,
+                e.message_en))
+        if data is None:
+            return
+        self.counters["archive_images_shown"] += 1
+        self._go(Screen.IMAGES, viewer=Viewer(unit_no, address, kind, page, pages, data),
+                 busy=False)

@@ -54,6 +54,7 @@ class FlowCore:
         self._unsettled: list[str] = []
         self._spoken: tuple[Screen, str] | None = None
         self._pending_appointment: Booking | None = None  # waiting for the ID card
+        self._told_no_qr = False  # "tickets go without their QR" is logged once
         self.rating = RatingSteps(self)
 
     # === helpers ==========================================================================

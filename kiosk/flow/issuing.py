@@ -10,7 +10,7 @@ from kiosk.flow.core import FlowCore
 from kiosk.hardware import PrinterProblem
 from kiosk.models import Booking, Item, Ticket
 from kiosk.state import Screen, TicketResult
-from kiosk.ticketing import ticket_print, window_hint
+from kiosk.ticketing import public_base, qr_link, ticket_print, window_hint
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ class Issuing(FlowCore):
             return
         # From here the ticket exists on the server: it must be printed or shown.
         self.counters["issued"] += 1
+        steps = len(self.journeys.get(journey or "", ())) if journey else 0
         try:
-            self._hand_out(ticket, appointment, names)
+            self._hand_out(ticket, appointment, names, steps)
         except BaseException:
             # A fault (or the kiosk shutting down) between issuing the ticket and showing
             # it: the applicant never got it.
@@ -64,7 +65,7 @@ class Issuing(FlowCore):
             raise
 
     def _hand_out(self, ticket: Ticket, appointment: Booking | None,
-                  names: tuple[str, str]) -> None:
+                  names: tuple[str, str], journey_steps: int = 0) -> None:
         """Print the ticket, or, when the printer fails, keep it on screen to be noted."""
         assert self.hall is not None
         try:
@@ -73,9 +74,11 @@ class Issuing(FlowCore):
             hint = ("", "")
         green = ticket.priority == "green"
         printed, problem = True, None
+        base = self._follow_base(ticket)
         try:
             self.hw.print_ticket(ticket_print(ticket, hall_name=self.hall.name, window=hint[0],
-                                              green=green, follow_url=self.settings.follow_url))
+                                              green=green, follow_url=self.settings.follow_url,
+                                              server_base=base))
             self.counters["printed"] += 1
         except (PrinterProblem, ValueError) as e:
             printed = False
@@ -89,8 +92,20 @@ class Issuing(FlowCore):
             check_in = "in_slot" if ticket.priority == "appointment" else "outside_slot"
         result = TicketResult(ticket, names[0] or ticket.business_name,
                               names[1] or ticket.business_name_en, printed, problem, green,
-                              hint, check_in)
+                              hint, check_in, journey_steps)
         self._go(Screen.TICKET, result=result, busy=False)
+
+    def _follow_base(self, ticket: Ticket) -> str:
+        """Where a ticket's follow path (`/t/…`) is opened from, when neither the server
+        (HALLQ_PUBLIC_URL) nor this kiosk (--follow-url) names a public address: the
+        server's address as this kiosk reaches it, unless that is this machine itself.
+        Why a ticket then goes without its QR is logged once, not on every ticket."""
+        base, why = public_base(self.client.base_url)
+        if not qr_link(ticket, self.settings.follow_url, base) and not self._told_no_qr:
+            self._told_no_qr = True
+            log.warning("tickets are printed without their follow-link QR: %s",
+                        why or f"the server gave no follow link ({ticket.follow_url!r})")
+        return base
 
     def _check_in(self, appt: Booking) -> None:
         self._pending_appointment = None

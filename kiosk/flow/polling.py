@@ -12,7 +12,7 @@ from kiosk.codes import Code, FollowLink, Receipt
 from kiosk.flow.core import FlowCore
 from kiosk.hardware import CardProblem, ReaderDown, ScannerDown, SlipProblem
 from kiosk.models import CheckedSlip
-from kiosk.state import Applicant, Purpose, Screen
+from kiosk.state import Purpose, Screen, State, applicant_from_card
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +21,12 @@ class Polling(FlowCore):
     """Each tick reads the devices the screen listens to and acts on what they give."""
 
     def _poll_devices(self) -> None:
-        screen = self.state.screen
         if self.state.busy:
             return
-        if screen in (Screen.HOME, Screen.CARD):
-            self._poll_card()
+        # Every screen: a card laid while the last applicant's ticket (or anything else of
+        # theirs) is on the glass is the next applicant. Only polling sees the old card
+        # lifted; a reader left unpolled would ignore the new one until laid a second time.
+        self._poll_card()
         if self._scanning() and self.hw.has("scanner"):
             self._poll_scanner()
 
@@ -51,6 +52,7 @@ class Polling(FlowCore):
         except CardProblem as e:
             log.info("card not readable: %s", e)
             self._touch()
+            self._new_card_ends_session()
             if self.state.screen is Screen.CARD:
                 self._set(notice="card_unreadable")
             else:
@@ -62,7 +64,22 @@ class Polling(FlowCore):
         if card is not None:
             self._touch()
             self.counters["cards_read"] += 1
+            self._new_card_ends_session()
             self._on_card(card)
+
+    def _new_card_ends_session(self) -> None:
+        """A card laid anywhere but the start and the card screen is someone new: the
+        session on screen ends at once (a rating left on its optional questions is sent,
+        as on the idle time-out), and the card is read as on the start screen."""
+        if self.state.screen in (Screen.HOME, Screen.CARD, Screen.OFFLINE, Screen.STARTING):
+            return
+        log.info("a new card on %s: the session there ends", self.state.screen)
+        self.counters["sessions_ended_by_card"] += 1
+        self.rating.walked_away()
+        # Not committed: the card's own screen follows at once, with no flash of home.
+        self._pending_appointment = None
+        self.state = State(screen=Screen.HOME, hall=self.state.hall,
+                           faults=self.state.faults)
 
     def _poll_scanner(self) -> None:
         try:
@@ -88,7 +105,7 @@ class Polling(FlowCore):
 
     def _on_card(self, card: CardIdentity) -> None:
         s = self.state
-        applicant = Applicant.from_card(card)
+        applicant = applicant_from_card(card)
         purpose = s.purpose if s.screen is Screen.CARD and s.purpose else Purpose.TICKET
         if self.server_problem is not None:
             return

@@ -56,7 +56,7 @@ class ServerLink(FlowCore):
         self.server_problem = None
         self._faults.discard("server")
         view = HallView(hall.name, hall.name_en, hall.allow_anonymous, hall.green_age,
-                        categories, frozenset(offers), hall.timezone)
+                        categories, frozenset(offers), hall.timezone, hall.day)
         if was_down:
             log.info("server reachable: %s", hall.name)
         if was_down and self.state.screen in (Screen.OFFLINE, Screen.STARTING):

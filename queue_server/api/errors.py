@@ -56,7 +56,8 @@ def _describe(err: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, str(exc)), status_code=exc.status)
+        return JSONResponse(error_body(exc.code, str(exc), **getattr(exc, "extra", {})),
+                            status_code=exc.status)
 
     @app.exception_handler(RateLimited)
     async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:

@@ -74,6 +74,10 @@ class Ticket(Shut):
     finished_at: str | None
     closed_reason: str | None
     override_reason: str | None
+    outcome: Literal["served", "refused", "no_show", "cancelled", "abandoned"] | None = Field(
+        description="how a closed ticket ended: `refused` is 不予受理 with a written notice")
+    prechecked: bool = Field(description="已预审: a guide checked the materials before issuing")
+    precheck_item: str | None
     journey: str | None
     journey_step: int
     journey_next: str | None
@@ -481,6 +485,29 @@ class UnitImport(Open):
     errors: list[dict[str, Any]]
 
 
+class StoredImage(Shut):
+    page: int
+    sha256: str = Field(description="SHA-256 of the JPEG the hall keeps")
+    source_sha256: str = Field(description="SHA-256 of the file pushed")
+    width: int
+    height: int
+    size_bytes: int
+
+
+class ImagesPushed(Shut):
+    unit_no: str
+    kind: str = Field(description="original | photo")
+    result: str = Field(description="stored | unchanged (the same file again)")
+    pages: int
+    images: list[StoredImage]
+
+
+class UnitImages(Shut):
+    unit_no: str
+    originals: list[StoredImage]
+    photo: StoredImage | None
+
+
 class ArchiveResult(Open):
     count: int
     units: list[dict[str, Any]]
@@ -636,3 +663,197 @@ class Booking(BookingSlip):
     slip_url: str
     rebooked_from: str | None
     checked_in_at: str | None
+    checked_in_by: str | None  # "kiosk", or the guide who checked it in by hand
+    no_show_at: str | None  # when the sweep stored it as a no-show
+    reminded_at: str | None  # when the day-before reminder was queued
+    batch: str | None  # the enterprise batch it belongs to
+    case_no: str | None  # the case an enterprise batch booked it for
+
+
+class BookingFigures(Open):
+    booked: int  # not cancelled
+    checked_in: int
+    by_hand: int  # checked in by a guide, not at a kiosk
+    no_show: int
+    to_come: int
+    cancelled: int
+    enterprise: int  # of the booked, from enterprise batches
+    show_rate: float | None  # checked in ÷ (checked in + no-shows); None before any is due
+
+
+class BookingBusinessFigures(BookingFigures):
+    code: str
+    name: str
+    name_en: str
+
+
+class BookingDayFigures(BookingFigures):
+    day: str
+    businesses: list[BookingBusinessFigures]
+
+
+class BookingBatch(Open):
+    batch: str
+    business: str
+    account: str
+    count: int
+    first_slot: str | None
+    last_slot: str | None
+    bookings: list[Booking]
+
+
+class BookingCheckIn(Open):
+    booking: Booking
+    ticket: IssuedTicket
+
+
+# -- 不予受理告知单 notices of non-acceptance (routes/notices.py) ---------------------------
+
+class MissingMaterial(Shut):
+    index: int = Field(description="1-based, as the catalogue item lists it")
+    text: str = Field(description="the material with its requirements, Chinese")
+    text_en: str
+    where: str = Field(description="where to get it; empty when the catalogue does not say")
+
+
+class NoticeVisit(Shut):
+    id: str
+    number: str
+    day: str
+    status: str
+    closed_reason: str | None
+    issued_at: str
+
+
+class Notice(Shut):
+    no: str = Field(description="unique across halls: the hall's code, the day, a sequence")
+    hall: str
+    hall_name: str
+    hall_name_en: str
+    day: str
+    ticket_id: str
+    ticket_number: str
+    business: str
+    item: str
+    item_name: str
+    item_name_en: str
+    missing: list[MissingMaterial]
+    note: str
+    window: int | None
+    staff: str | None = Field(description="工号 of who was on duty at the window")
+    staff_name: str
+    prechecked: bool
+    issued_at: str
+    printed: int = Field(description="how many slips were printed at a window")
+    later_visits: list[NoticeVisit] = Field(
+        description="the same applicant's later tickets for the same business (their next "
+                    "visit); empty when no ID card was read")
+    page_url: str = Field(description="the A4 page a browser prints")
+
+
+class Refused(Shut):
+    ticket: Ticket
+    notice: Notice
+
+
+class NoticePrinted(Shut):
+    no: str
+    window: int
+    printed: int
+
+
+# --- 上门服务 home visits ----------------------------------------------------------------
+
+
+class VisitChoice(Open):
+    code: str
+    name: str
+    name_en: str
+
+
+class VisitTeam(Open):
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    kind_name: str
+    per_window: int
+    districts: list[str]
+
+
+class HomeVisitOptions(Open):
+    businesses: list[VisitChoice]
+    reasons: list[VisitChoice]
+    districts: list[str]
+    windows: list[str]
+    teams: list[VisitTeam]
+    days: list[str]
+    max_days: int
+
+
+class HomeVisit(Open):
+    """A request as guides and the applicant's phone see it: name, address and phone
+    masked."""
+
+    code: str
+    status: str
+    status_zh: str
+    status_en: str
+    business: str
+    business_name: str
+    reason: str
+    reason_zh: str
+    reason_note: str
+    name_masked: str
+    district: str
+    address_masked: str
+    phone_masked: str
+    preferred_days: list[str]
+    channel: str
+    created_at: str
+    team: str | None
+    team_name: str | None
+    visit_day: str | None
+    window_start: str | None
+    window_end: str | None
+    when: str | None
+    attempts: int
+    outcome_note: str | None
+
+
+class CrewVisit(HomeVisit):
+    """On the crew's day list: the door to find and the number to call."""
+
+    stop: int
+    name: str
+    address: str
+    phone: str
+
+
+class CrewDay(Open):
+    day: str
+    team: str | None
+    visits: list[CrewVisit]
+    left: int
+
+
+class VisitCounts(Open):
+    scheduled: int
+    done: int
+    rescheduled: int
+    refused: int
+    nobody_home: int
+    cancelled: int
+
+
+class VisitTeamRow(VisitCounts):
+    team: str
+    name: str
+    kind: str
+
+
+class HomeVisitSummary(Open):
+    requested: int
+    waiting: int
+    visits: VisitCounts
+    teams: list[VisitTeamRow]

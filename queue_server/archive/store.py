@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
+from queue_server.archive.images import ORIGINAL, PHOTO, Page
 from queue_server.archive.model import UnitRecord
 from queue_server.domain.errors import VersionConflict
 from queue_server.store.sqlutil import insert_ignore
-from queue_server.store.tables import archive_audit, unit_holders, units
+from queue_server.store.tables import archive_audit, unit_holders, unit_images, units
 
 
 def _header(rec: UnitRecord, now: datetime) -> dict[str, Any]:
@@ -81,6 +82,71 @@ def units_by_no(conn: Connection, unit_nos: Sequence[str]
                           .order_by(unit_holders.c.unit_no, unit_holders.c.idx)).all():
         holders[r.unit_no].append(dict(r._mapping))
     return [(found[u], holders[u]) for u in unit_nos if u in found]
+
+
+# --- 档案原貌 and 房屋现貌 ----------------------------------------------------------------
+
+def unit_exists(conn: Connection, unit_no: str) -> bool:
+    return conn.execute(select(units.c.unit_no).where(units.c.unit_no == unit_no)
+                        ).first() is not None
+
+
+def image_sources(conn: Connection, unit_no: str, kind: str) -> list[str]:
+    """The source hash of each stored page of this kind, in page order."""
+    return [r[0] for r in conn.execute(
+        select(unit_images.c.source_sha256).where(unit_images.c.unit_no == unit_no,
+                                                  unit_images.c.kind == kind)
+        .order_by(unit_images.c.page)).all()]
+
+
+def put_images(conn: Connection, unit_no: str, kind: str, pages: Sequence[Page],
+               source: str, now: datetime, *, first_page: int) -> None:
+    """Pages `first_page`… of this kind become `pages`; any after them go (a shorter
+    replacement leaves no page of the old set behind)."""
+    conn.execute(delete(unit_images).where(unit_images.c.unit_no == unit_no,
+                                           unit_images.c.kind == kind,
+                                           unit_images.c.page >= first_page))
+    conn.execute(unit_images.insert(), [
+        {"unit_no": unit_no, "kind": kind, "page": first_page + i, "sha256": p.sha256,
+         "source_sha256": source, "media_type": "image/jpeg", "width": p.width,
+         "height": p.height, "size_bytes": len(p.data), "data": p.data, "stored_at": now}
+        for i, p in enumerate(pages)])
+
+
+def image_list(conn: Connection, unit_no: str) -> list[dict[str, Any]]:
+    cols = [c for c in unit_images.c if c.name not in ("data", "hall")]
+    return [dict(r._mapping) for r in conn.execute(
+        select(*cols).where(unit_images.c.unit_no == unit_no)
+        .order_by(unit_images.c.kind, unit_images.c.page)).all()]
+
+
+def image_counts(conn: Connection, unit_nos: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per unit: how many pages of originals, and whether there is a photo."""
+    counts = {u: {"originals": 0, "photo": False} for u in unit_nos}
+    if not unit_nos:
+        return counts
+    for r in conn.execute(select(unit_images.c.unit_no, unit_images.c.kind, func.count())
+                          .where(unit_images.c.unit_no.in_(list(unit_nos)))
+                          .group_by(unit_images.c.unit_no, unit_images.c.kind)).all():
+        if r[1] == ORIGINAL:
+            counts[r[0]]["originals"] = int(r[2])
+        elif r[1] == PHOTO:
+            counts[r[0]]["photo"] = True
+    return counts
+
+
+def image_data(conn: Connection, unit_no: str, kind: str, page: int) -> bytes | None:
+    return conn.execute(select(unit_images.c.data).where(
+        unit_images.c.unit_no == unit_no, unit_images.c.kind == kind,
+        unit_images.c.page == page)).scalar()
+
+
+def owner_name(conn: Connection, unit_no: str, id_hash: str) -> str | None:
+    """The masked name of the unit's rights holder (权利人) with this ID hash, or None
+    when the person is not one (a pre-notice holder is not an owner)."""
+    return conn.execute(select(unit_holders.c.name_masked).where(
+        unit_holders.c.unit_no == unit_no, unit_holders.c.id_hash == id_hash,
+        unit_holders.c.kind == "owner").limit(1)).scalar()
 
 
 # --- the audit log ------------------------------------------------------------------------

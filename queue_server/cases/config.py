@@ -29,12 +29,16 @@ class RecordsConfig:
     # per client address (a stolen portal of guesses would run into these).
     booking_phone_rate: Rate = Rate(3, 900)
     booking_addr_rate: Rate = Rate(10, 900)
+    # 档案原貌: images shown per kiosk token. An owner pages through a 40-page register
+    # and back; a copied token fetching every unit's scans runs into this.
+    image_rate: Rate = Rate(120, 600)
 
     def rates(self) -> dict[str, Rate]:
         """The limiter's buckets by scope (ratelimit.py)."""
         return {"kiosk": self.kiosk_rate, "id": self.id_rate, "issue": self.issue_rate,
                 "anonymous": self.anonymous_rate, "sms": self.sms_rate,
-                "booking_phone": self.booking_phone_rate, "booking_addr": self.booking_addr_rate}
+                "booking_phone": self.booking_phone_rate, "booking_addr": self.booking_addr_rate,
+                "image": self.image_rate}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,

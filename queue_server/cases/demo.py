@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert
 
+from hallrules.id_number import check_digit
 from queue_server.archive import store as unit_store
 from queue_server.archive.model import (
     HolderIn,
@@ -63,9 +64,7 @@ ITEMS = [("second_hand_sale", "二手房买卖转移登记", 5, 22), ("second_ha
          ("pre_purchase", "预购商品房预告登记", 3, 5), ("cert_reissue", "不动产权证书补发", 5, 2)]
 REFUSALS = ["申请材料不齐全，缺少完税证明", "申请人身份与登记簿记载不一致", "不动产已被查封，暂停办理",
             "共有人未到场且无有效委托书"]
-CHECK = "10X98765432"
 T = TypeVar("T")
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class DemoSet:
 def id_number(rng: random.Random) -> str:
     birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 62))
     body = f"{rng.choice(list(DISTRICTS))}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    return body + CHECK[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
+    return body + check_digit(body)
 
 
 def person(rng: random.Random) -> Person:

@@ -18,7 +18,7 @@ from queue_server.domain.deadline import Urgency, urgency, warn_horizon
 from queue_server.domain.errors import DomainError, InvalidInput, NotFound
 from queue_server.domain.identity import id_hash, normalise_id_number
 from queue_server.domain.workdays import WorkCalendar
-from queue_server.evidence import CardEvidence, CardRegistry
+from queue_server.evidence import CardEvidence, CardRegistry, SmsProof
 from queue_server.notify.service import Composer, Recipient
 from queue_server.ratelimit import Limiter
 from queue_server.secrecy import SecretBox
@@ -45,6 +45,7 @@ class Proof:
     id_number: str | None = None
     receipt_token: str | None = None
     card: CardEvidence | None = None
+    sms: SmsProof | None = None  # the SMS code or pass, when the hall asks for one
 
 
 class CaseService:
@@ -123,21 +124,23 @@ class CaseService:
 
     # --- for the applicant ---------------------------------------------------------------
 
-    def _digest(self, who: Principal, p: Proof) -> proof.ProofDigest:
+    def _digest(self, who: Principal, p: Proof) -> tuple[proof.ProofDigest, str | None]:
+        """The proof's digest, and the SMS pass when the hall's level asks for a code."""
         if p.id_number:
             digest = id_hash(normalise_id_number(p.id_number), self.key)
             self.limiter.take([("kiosk", who.token_id), ("id", digest)])
-            # The number alone is no proof: the card must be on the reader (evidence.py).
-            self.cards.verify(digest, p.card)
-            return proof.ProofDigest("id", digest)
+            # The number alone is no proof: the card on the reader, a code texted to the
+            # registry's phone, or both, as the hall decides (evidence.py).
+            sms_pass = self.cards.verify(digest, p.card, p.sms)
+            return proof.ProofDigest("id", digest), sms_pass
         if p.receipt_token:
             self.limiter.take([("kiosk", who.token_id)])
-            return proof.ProofDigest("receipt", proof.receipt_hash(self.key, p.receipt_token))
+            return proof.ProofDigest("receipt", proof.receipt_hash(self.key, p.receipt_token)), None
         raise InvalidInput("请刷身份证或扫描受理回执二维码", "read the ID card or scan the receipt's QR code",
                            code="proof_required")
 
     def lookup(self, who: Principal, case_no: str, p: Proof) -> dict[str, Any]:
-        digest = self._digest(who, p)
+        digest, sms_pass = self._digest(who, p)
         with self.engine.connect() as conn:
             # The same two reads whether or not the case exists; see proof.py.
             case = store.case(conn, case_no)
@@ -146,12 +149,20 @@ class CaseService:
                                case["receipt_hash"] if case else None)
             if not ok or case is None:
                 raise CaseNotFound()
-            return views.kiosk_view(case, applicants, store.steps(conn, case_no))
+            view = views.kiosk_view(case, applicants, store.steps(conn, case_no))
+        # The hall's own working-day reckoning: the kiosk says "已超期" from it.
+        u, left = self._urgency(case)
+        view.update(views.urgency_fields(u, left))
+        if sms_pass:
+            view["sms_pass"] = sms_pass
+        return view
 
     def by_applicant(self, who: Principal, id_number: str, limit: int = 20, *,
-                     card: CardEvidence | None = None) -> list[dict[str, Any]]:
-        """Every case the card holder is an applicant of: for those who lost the receipt."""
-        digest = self._digest(who, Proof(id_number=id_number, card=card))
+                     card: CardEvidence | None = None, sms: SmsProof | None = None
+                     ) -> dict[str, Any]:
+        """Every case the card holder is an applicant of: for those who lost the receipt.
+        `{"cases": [...]}`, with `sms_pass` when the hall asked for a code."""
+        digest, sms_pass = self._digest(who, Proof(id_number=id_number, card=card, sms=sms))
         with self.engine.connect() as conn:
             out = []
             for case_no in store.case_nos_of_applicant(conn, digest.digest, limit):
@@ -159,7 +170,7 @@ class CaseService:
                 if case is not None:
                     out.append(views.kiosk_view(case, store.applicants(conn, case_no),
                                                 store.steps(conn, case_no)))
-            return out
+        return {"cases": out, **({"sms_pass": sms_pass} if sms_pass else {})}
 
     # --- for staff -----------------------------------------------------------------------
 

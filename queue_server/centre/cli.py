@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 TZ = "Asia/Shanghai"
@@ -50,6 +51,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     _day_args(fig)
     fig.set_defaults(func=_figures)
 
+    srv = csub.add_parser("serve", help="serve the city's figures (JSON) and the city page")
+    _centre_arg(srv)
+    _layout_arg(srv)
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8100)
+    srv.add_argument("--export-dir", type=Path, default=None, metavar="DIR",
+                     help="also write the province's daily export here (see export)")
+    srv.set_defaults(func=_serve)
+
+    tok = csub.add_parser("token", help="a manager token for the centre's figures and page")
+    _centre_arg(tok)
+    tok.add_argument("--role", default="manager", choices=["manager", "admin"])
+    tok.add_argument("--name", default="")
+    tok.add_argument("--expires", default=None, metavar="SPAN",
+                     help="有效期 how long it works: 30d, 12h, 90m (default: until revoked)")
+    tok.set_defaults(func=_token)
+
+    exp = csub.add_parser("export", help="write a day's city figures as JSON lines and CSV")
+    _centre_arg(exp)
+    _layout_arg(exp)
+    exp.add_argument("--out", type=Path, required=True, metavar="DIR")
+    exp.add_argument("--day", default=None,
+                     help="YYYY-MM-DD (default: the last business day that has ended)")
+    _day_args(exp)
+    exp.set_defaults(func=_export)
+
     mig = csub.add_parser("migrate", help="after a migration: the centre's schema, then each "
                                           "hall's publication and subscription")
     _centre_arg(mig)
@@ -69,6 +96,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _centre_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--centre-db", "--centre-url", dest="centre_db", default=None,
                    help="the centre's PostgreSQL URL (default HALLQ_CENTRE_DB)")
+
+
+def _layout_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--layout", type=Path, default=None,
+                   help="a layout for the business names, targets, time zone and day end "
+                        "the halls share (default layouts/hengyang.toml)")
+
+
+def _setup(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from queue_server.domain import kpi
+    from queue_server.domain.layout import load_layout
+    from queue_server.settings import Settings
+    path = args.layout or Settings().layout_path
+    try:
+        return kpi.Setup.of(load_layout(path))
+    except Exception as exc:
+        raise _Usage(f"无法读取布局 cannot read the layout {path}: {exc}") from exc
 
 
 def _day_args(p: argparse.ArgumentParser) -> None:
@@ -263,5 +307,87 @@ def _remove(args: argparse.Namespace) -> int:
         if not done.publication_dropped:
             print(f"大厅的发布 hallq_{done.code.lower()} 未删除 / the hall's publication was "
                   "not dropped (hall unreachable)", file=sys.stderr)
+        return 0
+    return _run(args, body)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from queue_server.centre.app import create_centre_app
+    from queue_server.centre.replication import conninfo
+
+    def body() -> int:
+        url = _centre_url(args)
+        conninfo(url)  # PostgreSQL only, with its message
+        app = create_centre_app(url, _setup(args), export_dir=args.export_dir)
+        print(f"市中心 centre: http://{args.host}:{args.port}/city", file=sys.stderr)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    return _run(args, body)
+
+
+def _token(args: argparse.Namespace) -> int:
+    import getpass
+
+    from queue_server.centre.app import bind_centre
+    from queue_server.centre.replication import conninfo, prepare_centre
+    from queue_server.security import TokenError, issue_token, parse_lifetime
+    from queue_server.store.db import make_engine
+    from queue_server.store.repository import Store
+
+    def body() -> int:
+        url = _centre_url(args)
+        conninfo(url)
+        engine = bind_centre(make_engine(url))
+        try:
+            prepare_centre(engine)  # a fresh centre: the schema first
+            try:
+                life = parse_lifetime(args.expires) if args.expires else None
+                print(issue_token(Store(engine), args.role, None, args.name, expires_in=life,
+                                  actor=f"cli:{getpass.getuser()}"))
+            except TokenError as exc:
+                raise _Usage(str(exc)) from exc
+        finally:
+            engine.dispose()
+        return 0
+    return _run(args, body)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from queue_server.centre.export import due_day, export_day
+    from queue_server.centre.replication import status
+    from queue_server.domain.tickets import business_day
+    from queue_server.store.db import make_engine
+
+    def body() -> int:
+        setup = _setup(args)
+        now = _now(args)
+        if args.day:
+            try:
+                day = date.fromisoformat(args.day)
+            except ValueError as exc:
+                raise _Usage(f"--day 应为 YYYY-MM-DD / --day must be YYYY-MM-DD, not "
+                             f"{args.day!r}") from exc
+        else:
+            day = due_day(now, setup)
+        url = _centre_url(args)
+        states = {s.code: s.as_dict() for s in status(
+            url, today=business_day(now, setup.tz, setup.clear_time), now=now)}
+        engine = make_engine(url)
+        try:
+            jl, cs, n = export_day(engine, setup, day, args.out, now=now, links=states)
+        except OSError as exc:
+            raise _Usage(f"无法写入 cannot write to {args.out}: {exc.strerror}") from exc
+        finally:
+            engine.dispose()
+        behind = [c for c, s in states.items() if s["state"] != "streaming"
+                  or not s["hall_reachable"]]
+        print(f"{day}: {n} 行 lines → {jl} , {cs}")
+        if behind:
+            print(f"滞后的大厅 halls behind: {', '.join(behind)} (写入其已到数据 / their figures "
+                  "as far as they arrived; run again once they catch up)", file=sys.stderr)
         return 0
     return _run(args, body)

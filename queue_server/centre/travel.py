@@ -29,6 +29,13 @@ KEPT_AT_HALL: Mapping[str, str] = {
     "bookings": "预约 bookings: ID hashes, masked IDs, sealed phones",
     "booking_slots": "预约名额 places taken per slot: the hall's own booking ledger",
     "booking_sms_codes": "短信验证码 one-time code hashes of phones",
+    # 不予受理告知单 stay at the hall for now: a clerk's note and name are in them; the
+    # city's refusal figures come from the tickets' closed_reason and events, which travel.
+    "notices": "不予受理告知单 notices of non-acceptance: the clerk's note and name",
+    "unit_images": "档案原貌与房屋照片 scans of register originals and property photos: "
+                   "names, ID numbers and signatures on the page",
+    "home_visits": "上门服务 home-visit requests: sealed names, addresses and phones",
+    "home_visit_load": "上门服务 each crew's visits per day and window: the hall's own ledger",
 }
 
 # Published tables: the columns that stay at the hall, and why. The rest travel.

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from devices.idcard.id_number import check_digit
+from hallrules.id_number import check_digit
 from queue_server.domain.layout import Layout
 from queue_server.simulation.demand import Demand, lognormal
 

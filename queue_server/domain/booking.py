@@ -13,10 +13,13 @@ ID number (its bookings, its no-shows) and these functions decide.
     no_show_days = 90       # ... within this many days ...
     block_days = 30         # ... block online booking this long after the last one
     makeup_weekday = 1      # a 调休 working weekend keeps this weekday's slots (1 = Monday)
+    reminder_time = "16:00" # the day-before reminder SMS goes out from this time of day
+    batch_max = 200         # cases in one enterprise batch booking
 
     [[booking.businesses]]
     code = "transfer"
     days_ahead = 5          # optional: the business's own, else the section's
+    batch = true            # optional: an enterprise account may batch book it (bulk business)
     [[booking.businesses.slots]]
     weekdays = [1, 2, 3, 4, 5]
     start = "09:00"
@@ -31,6 +34,7 @@ Closed days come from the one working-day calendar (statutory holidays, 调休).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -72,6 +76,7 @@ class BusinessBooking:
     slots: tuple[SlotRule, ...]
     days_ahead: int
     cutoff_minutes: int
+    batch: bool = False  # developers' bulk business: enterprise accounts batch book it
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class BookingRules:
     no_show_days: int = 90
     block_days: int = 30
     makeup_weekday: int = 1
+    reminder_time: time = time(16, 0)
+    batch_max: int = 200
 
     @property
     def enabled(self) -> bool:
@@ -114,7 +121,8 @@ class Held:
 # --- parsing -----------------------------------------------------------------------------
 
 _SECTION_KEYS = {"days_ahead", "cutoff_minutes", "weekly_limit", "grace_minutes",
-                 "no_show_limit", "no_show_days", "block_days", "makeup_weekday", "businesses"}
+                 "no_show_limit", "no_show_days", "block_days", "makeup_weekday", "businesses",
+                 "reminder_time", "batch_max"}
 
 
 def _clock(t: Table, key: str) -> time | None:
@@ -180,11 +188,14 @@ def parse_booking(raw: Any, p: Problems, business_codes: Iterable[str]) -> Booki
     if makeup > 7:
         p.at(("booking", "makeup_weekday"), "'makeup_weekday' 应为 1 到 7 must be 1 to 7")
         makeup = 1
+    reminder = time(16, 0)
+    if "reminder_time" in raw:
+        reminder = _clock(t, "reminder_time") or reminder
     businesses: dict[str, BusinessBooking] = {}
     for i, b in enumerate(tables(raw.get("businesses", []), ("booking", "businesses"),
                                  "booking.businesses", p)):
         where = ("booking", "businesses", i)
-        bt = Table(b, where, p, {"code", "slots", "days_ahead", "cutoff_minutes"},
+        bt = Table(b, where, p, {"code", "slots", "days_ahead", "cutoff_minutes", "batch"},
                    "[[booking.businesses]]")
         code = bt.str("code", required=True)
         if code and code not in known:
@@ -200,7 +211,7 @@ def parse_booking(raw: Any, p: Problems, business_codes: Iterable[str]) -> Booki
         _check_overlaps(slots, where, p)
         businesses[code] = BusinessBooking(
             code, slots, bt.int("days_ahead", days_ahead, minimum=1),
-            bt.int("cutoff_minutes", cutoff))
+            bt.int("cutoff_minutes", cutoff), bt.bool("batch", False))
     return BookingRules(
         businesses=businesses, days_ahead=days_ahead, cutoff_minutes=cutoff,
         weekly_limit=t.int("weekly_limit", 3, minimum=1),
@@ -208,7 +219,8 @@ def parse_booking(raw: Any, p: Problems, business_codes: Iterable[str]) -> Booki
         no_show_limit=t.int("no_show_limit", 3, minimum=1),
         no_show_days=t.int("no_show_days", 90, minimum=1),
         block_days=t.int("block_days", 30),
-        makeup_weekday=makeup)
+        makeup_weekday=makeup, reminder_time=reminder,
+        batch_max=t.int("batch_max", 200, minimum=1))
 
 
 def _check_overlaps(slots: Sequence[SlotRule], where: tuple[Any, ...], p: Problems) -> None:
@@ -366,3 +378,56 @@ def check_in_window(rules: BookingRules, slot_start: datetime, now: datetime) ->
             f"预约已过时（时段开始后 {rules.grace_minutes} 分钟未签到），请现场取号",
             f"this booking was released {rules.grace_minutes} minutes after its slot began; "
             "take a ticket", code="booking_released")
+
+
+# --- 批量预约 enterprise batch booking ----------------------------------------------------
+
+
+def check_batch(rules: BookingRules, business: str, case_nos: Sequence[str]) -> None:
+    """A developer's bulk business, and a batch the rules take: not empty, not too large,
+    each case once."""
+    b = _business(rules, business)
+    if not b.batch:
+        raise BookingRefused("该业务不接受企业批量预约（仅双预告、期转现、房地首登等批量业务）",
+                             f"business '{business}' takes no enterprise batch bookings (only "
+                             "bulk businesses such as double pre-notice)",
+                             code="batch_not_allowed")
+    if not case_nos:
+        raise InvalidInput("批量预约至少要有一件案件", "a batch needs at least one case",
+                           code="batch_empty")
+    if len(case_nos) > rules.batch_max:
+        raise InvalidInput(f"一次批量预约最多 {rules.batch_max} 件，请分批提交",
+                           f"at most {rules.batch_max} cases in one batch; send several",
+                           code="batch_too_large")
+    twice = sorted(c for c, n in Counter(case_nos).items() if n > 1)
+    if twice:
+        raise InvalidInput(f"案件重复：{'、'.join(twice[:5])}",
+                           f"cases listed twice: {', '.join(twice[:5])}",
+                           code="batch_duplicate_case")
+
+
+def plan_batch(rules: BookingRules, slots: Sequence[Slot], taken: dict[datetime, int],
+               cases: int, now: datetime, today: date) -> list[Slot]:
+    """All or nothing: one slot per case, filling the range's open slots in order (the
+    earliest first, so a developer's cases are served together). Refused when the range
+    has no open slot or too few places for every case."""
+    open_slots: list[Slot] = []
+    for s in sorted(slots, key=lambda s: s.start):
+        check_ahead(rules, s, today)  # a range past the booking horizon is refused whole
+        try:
+            check_open(rules, s, now)
+        except BookingRefused:
+            continue  # past its cut-off: the range's later slots still take cases
+        open_slots.append(s)
+    if not open_slots:
+        raise BookingRefused("所选时间段内没有可预约的时段，请换一个时间段",
+                             "the range has no slot open for booking; choose another range",
+                             code="batch_no_slots")
+    plan: list[Slot] = []
+    for s in open_slots:
+        plan += [s] * s.remaining(taken.get(s.start, 0))
+        if len(plan) >= cases:
+            return plan[:cases]
+    raise LimitReached(f"所选时间段只剩 {len(plan)} 个名额，不够 {cases} 件；请扩大时间段或减少案件",
+                       f"the range has {len(plan)} places left, not enough for {cases} cases; "
+                       "widen the range or send fewer", code="batch_no_room")

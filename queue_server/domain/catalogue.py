@@ -28,7 +28,7 @@ from queue_server.domain.toml_source import (
 _CATALOGUE_KEYS = {"default", "note", "note_en"}
 _CATEGORY_KEYS = {"code", "name", "name_en", "order", "items"}
 _ITEM_KEYS = {"code", "name", "name_en", "business", "journey", "common", "time_limit_days",
-              "materials", "materials_en", "note", "note_en"}
+              "materials", "materials_en", "materials_where", "note", "note_en"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class CatalogueItem:
     note: str = ""
     note_en: str = ""
     line: int = 0  # the line of its `code = "…"` in the source file
+    # Where to get each material (a notice of non-acceptance prints it): empty, or one
+    # line per material, "" for one the applicant already holds.
+    materials_where: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,9 @@ def _parse_item(raw: dict[str, Any], where: Where, category: str, p: Problems,
         p.at((*where, "materials_en"),
              f"英文清单应与中文逐条对应 materials_en of '{code}' has {len(materials_en)} "
              f"entries, materials has {len(materials)}")
+    materials_where = _where_list(raw.get("materials_where"), where, code, len(materials), p)
     return CatalogueItem(
+        materials_where=materials_where,
         code=code,
         name=t.str("name", required=True),
         name_en=t.str("name_en"),
@@ -141,6 +146,22 @@ def _parse_item(raw: dict[str, Any], where: Where, category: str, p: Problems,
         note_en=t.str("note_en"),
         line=line,
     )
+
+
+def _where_list(raw: Any, where: Where, code: str, count: int, p: Problems) -> tuple[str, ...]:
+    """`materials_where`: strings, "" allowed (nothing to say for that one)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        p.at((*where, "materials_where"), f"materials_where of '{code}' 应为字符串列表 should "
+                                          "be a list of strings")
+        return ()
+    if len(raw) != count:
+        p.at((*where, "materials_where"),
+             f"获取途径应与收件清单逐条对应 materials_where of '{code}' has {len(raw)} "
+             f"entries, materials has {count}")
+        return ()
+    return tuple(x.strip() for x in raw)
 
 
 def parse_catalogue(text: str, path: str = "<memory>") -> tuple[Catalogue | None, list[str]]:

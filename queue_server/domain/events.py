@@ -15,6 +15,7 @@ class EventType(StrEnum):
     TICKET_STARTED = "ticket.started"
     TICKET_COMPLETED = "ticket.completed"
     TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_REFUSED = "ticket.refused"  # 不予受理: closed with a written notice
     TICKET_PARKED = "ticket.parked"
     TICKET_CANCELLED = "ticket.cancelled"
     TICKET_TRANSFERRED = "ticket.transferred"

@@ -1,4 +1,4 @@
-"""National ID numbers: check digit (GB 11643), keyed hash, masking, age.
+"""National ID numbers on the server: checked as 4xx input, keyed hash, the kept applicant.
 
 The number itself is never stored: a keyed hash matches the same person across tickets
 and a masked form is shown to staff.
@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 
 # The one check-digit implementation, shared with the card decoder; pure, no serial I/O.
-from devices.idcard.id_number import InvalidIdNumber, normalize_id_number, validate_id_number
-from devices.idcard.id_number import birth_date_of as _birth_date_of
+from hallrules.id_number import InvalidIdNumber, tidy_id_number, validate_id_number
+from hallrules.id_number import birth_date_of as _birth_date_of
+from hallrules.people import Applicant, age_on, mask_id_number, mask_name
 from queue_server.domain.errors import InvalidInput
 
 
 def normalise_id_number(raw: str) -> str:
     """Validate an 18-character resident ID number as a person typed it; return it clean."""
-    value = normalize_id_number(raw)
+    value = tidy_id_number(raw)
     try:
         validate_id_number(value)
     except InvalidIdNumber as exc:
@@ -34,32 +35,18 @@ def birth_date_of(id_number: str) -> date:
         raise InvalidInput(exc.message_zh, exc.message_en, code="invalid_id_number") from None
 
 
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def mask_id_number(id_number: str) -> str:
-    # First 3 (province/city) and last 4, as on Chinese government receipts.
-    return id_number[:3] + "*" * (len(id_number) - 7) + id_number[-4:]
-
-
-def mask_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        return ""
-    if len(name) == 1:
-        return name
-    # Keep the (first) surname character; two-character compound surnames show one.
-    return name[0] + "*" * (len(name) - 1)
-
-
 def id_hash(id_number: str, key: bytes) -> str:
     return hmac.new(key, id_number.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+# The masks and the age are the shared rules (hallrules.people), re-exported for the server.
+__all__ = ["Applicant", "KeptApplicant", "age_on", "birth_date_of", "id_hash", "kept",
+           "mask_id_number", "mask_name", "normalise_id_number"]
+
+
 @dataclass(frozen=True)
-class Applicant:
-    """What hallq keeps of an applicant: never the ID number or full name in clear."""
+class KeptApplicant:
+    """What hallq keeps of an Applicant: never the ID number or full name in clear."""
 
     id_hash: str
     id_masked: str
@@ -67,6 +54,15 @@ class Applicant:
     birth_date: date | None = None
 
     @classmethod
-    def from_id(cls, id_number: str, name: str, key: bytes) -> Applicant:
-        value = normalise_id_number(id_number)
-        return cls(id_hash(value, key), mask_id_number(value), mask_name(name), birth_date_of(value))
+    def from_id(cls, id_number: str, name: str, key: bytes) -> KeptApplicant:
+        """From a number as typed or sent: checked (InvalidInput, 422), then hashed."""
+        return kept(Applicant(name, normalise_id_number(id_number), None), key)
+
+
+def kept(applicant: Applicant, key: bytes) -> KeptApplicant:
+    """The hashed and masked form of an applicant with a valid ID number."""
+    if applicant.id_number is None:
+        raise InvalidInput("缺少身份证号", "an ID number is needed", code="invalid_id_number")
+    value = normalise_id_number(applicant.id_number)
+    return KeptApplicant(id_hash(value, key), mask_id_number(value), applicant.masked_name,
+                         applicant.birth_date or birth_date_of(value))

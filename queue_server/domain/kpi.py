@@ -28,6 +28,10 @@ visit of the period.
   ticket.forwarded: the window's part was done); forwarded = n(ended by ticket.forwarded)
 - no_show = n(ended by ticket.no_show); no_show_rate = no_show / called
 - cancelled, abandoned (closed by the daily clear), transferred = n(ended so)
+- refused = n(ended by ticket.refused: 不予受理 with a written notice); refusal_rate =
+  refused / called; prechecked = n(called visits of tickets a guide pre-checked, 预审);
+  refusal_rate_prechecked = their refused / prechecked; refusal_rate_unchecked = the
+  other called visits' refused / (called − prechecked)
 - open = n(not ended yet: today while it runs, or a day whose clear has not run)
 - wait = last call − queued, over called visits, where the last call is the latest
   ticket.called or ticket.recalled *before the service started* (a recall or a call
@@ -109,10 +113,12 @@ WINDOW_TYPES = ("window.opened", "window.closed", "window.paused", "window.resum
 MOVES = frozenset({"ticket.transferred", "ticket.forwarded"})  # need data["to"]
 _ENDS = {"ticket.completed": "served", "ticket.forwarded": "served",
          "ticket.no_show": "no_show", "ticket.cancelled": "cancelled",
-         "ticket.abandoned": "abandoned", "ticket.transferred": "transferred"}
+         "ticket.abandoned": "abandoned", "ticket.transferred": "transferred",
+         "ticket.refused": "refused"}
 # Transitions after which the window holds nobody (the ticket left it).
 _RELEASES = frozenset({"ticket.completed", "ticket.no_show", "ticket.parked",
-                       "ticket.transferred", "ticket.forwarded", "ticket.abandoned"})
+                       "ticket.transferred", "ticket.forwarded", "ticket.abandoned",
+                       "ticket.refused"})
 _WINDOW_MOVES = _RELEASES | {"ticket.called"}  # what takes or frees a window
 
 
@@ -138,6 +144,7 @@ class TicketRow(NamedTuple):
     origin_business: str
     closed_reason: str | None = None
     finished_at: float | None = None
+    prechecked: bool = False  # 预审 at the desk before issuing
 
 
 class RatingRow(NamedTuple):
@@ -196,6 +203,7 @@ class Visit:
     end_seq: int | None = None
     outcome: str | None = None
     forwarded: bool = False
+    prechecked: bool = False
 
 
 @dataclass(slots=True)
@@ -208,6 +216,9 @@ class _Acc:
     cancelled: int = 0
     abandoned: int = 0
     transferred: int = 0
+    refused: int = 0
+    checked_called: int = 0  # called visits of pre-checked tickets
+    checked_refused: int = 0  # ... of which refused
     open: int = 0
     in_target: int = 0
     waits: list[float] = field(default_factory=list)
@@ -254,7 +265,8 @@ def _ms(values: list[float]) -> list[float]:
 
 
 _COUNTS = ("arrived", "called", "served", "forwarded", "no_show", "cancelled", "abandoned",
-           "transferred", "open", "in_target", "idle", "evaluations", "satisfied", "bad")
+           "transferred", "open", "in_target", "idle", "evaluations", "satisfied", "bad",
+           "refused", "checked_called", "checked_refused")
 Acc = _Acc
 DAY_TOTAL = "*"  # a day's totals in `partials`: no business, window, staff, zone or slot
 
@@ -270,7 +282,8 @@ def build_visits(tickets: Iterable[TicketRow], transitions: Sequence[Transition]
         if kind == "ticket.issued":
             t = info.get(e.ticket_id)  # type: ignore[arg-type]
             if t is not None:
-                cur = current[t.id] = Visit(t.id, t.day, t.origin_business, e.at)
+                cur = current[t.id] = Visit(t.id, t.day, t.origin_business, e.at,
+                                            prechecked=t.prechecked)
                 visits.append(cur)
             continue
         cur = current.get(e.ticket_id)  # type: ignore[arg-type]
@@ -288,7 +301,8 @@ def build_visits(tickets: Iterable[TicketRow], transitions: Sequence[Transition]
             cur.end, cur.end_seq, cur.outcome = e.at, e.seq, _ENDS[kind]
             cur.forwarded = kind == "ticket.forwarded"
             if kind in MOVES and e.to:
-                cur = current[cur.ticket_id] = Visit(cur.ticket_id, cur.day, e.to, e.at)
+                cur = current[cur.ticket_id] = Visit(cur.ticket_id, cur.day, e.to, e.at,
+                                                     prechecked=cur.prechecked)
                 visits.append(cur)
     for tid, cur in current.items():
         t = info[tid]
@@ -550,6 +564,9 @@ def group(by: By, setup: Setup, facts: Facts, days: Iterable[date] = ()) -> Part
                 a.called += 1
                 a.waits.append(wait)
                 a.in_target += wait <= target
+                if v.prechecked:
+                    a.checked_called += 1
+                    a.checked_refused += v.outcome == "refused"
             if walk is not None:
                 a.walks.append(walk)
             if service is not None:
@@ -694,6 +711,11 @@ def _row(key: str, a: _Acc, by: By, setup: Setup) -> dict[str, Any]:
         # extra
         "called": a.called, "transferred": a.transferred, "forwarded": a.forwarded,
         "open": a.open,
+        "refused": a.refused, "refusal_rate": _rate(a.refused, a.called),
+        "prechecked": a.checked_called,
+        "refusal_rate_prechecked": _rate(a.checked_refused, a.checked_called),
+        "refusal_rate_unchecked": _rate(a.refused - a.checked_refused,
+                                        a.called - a.checked_called),
         "p90_service_min": _mins(nearest_rank(a.services, 90)),
         "mean_walk_min": _mins(_mean(a.walks)),
         "idle_min": _mins(a.idle) if a.idle_known else (None if by is By.BUSINESS else 0.0),
@@ -723,4 +745,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("work_orders", "整改单 / work orders"),
     ("replied_in_time", "按期回复 / replied in time"),
     ("in_time_rate", "按期回复率 / in-time rate"),
+    ("refused", "不予受理 / refused"), ("refusal_rate", "不予受理率 / refusal rate"),
+    ("prechecked", "已预审 / pre-checked"),
+    ("refusal_rate_prechecked", "预审后不予受理率 / refusal rate, pre-checked"),
+    ("refusal_rate_unchecked", "未预审不予受理率 / refusal rate, not pre-checked"),
 )

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_server.domain.booking import BookingRules, parse_booking
+from queue_server.domain.homevisit import HomeVisitRules, parse_home_visits
 from queue_server.domain.toml_source import (
     Problems,
     Table,
@@ -145,6 +146,7 @@ class Layout:
     journeys: dict[str, Journey]
     source: str = "<memory>"
     booking: BookingRules = field(default_factory=BookingRules)  # 预约; none by default
+    home_visits: HomeVisitRules = field(default_factory=HomeVisitRules)  # 上门服务; none by default
 
 
 class LayoutError(Exception):
@@ -244,7 +246,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
     p = Problems(path, text)
 
     Table(doc, (), p, {"hall", "routing", "zones", "businesses", "windows", "journeys",
-                       "booking"})
+                       "booking", "home_visits"})
     hall_raw = doc.get("hall")
     if not isinstance(hall_raw, dict):
         p.at((), "缺少 [hall] 表 missing the [hall] table")
@@ -363,6 +365,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
                 p.at(("journeys", i, "steps"),
                       f"没有开放的前台窗口办理流程步骤 no open front window serves journey step '{step}'")
     booking = parse_booking(doc.get("booking"), p, businesses)
+    home_visits = parse_home_visits(doc.get("home_visits"), p, businesses)
     if not windows and not p.items:
         p.at((), "布局没有窗口 the layout has no windows")
 
@@ -370,7 +373,7 @@ def parse_layout(text: str, path: str = "<memory>") -> tuple[Layout | None, list
     if problems:
         return None, problems
     layout = Layout(hall, routing, zones, businesses, dict(sorted(windows.items())), journeys,
-                    source=path, booking=booking)
+                    source=path, booking=booking, home_visits=home_visits)
     return layout, []
 
 

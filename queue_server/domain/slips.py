@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.scanner.appointment import AppointmentSlip, BadAppointment, parse_appointment
-from devices.scanner.slip import InvalidSlip, Slip, SlipKind, check_key, parse_slip
+from hallrules.appointment import AppointmentSlip, BadAppointment, parse_appointment
+from hallrules.slips import InvalidSlip, Slip, SlipKind, check_key, parse_slip
 from queue_server.domain.errors import InvalidInput, NotFound
 
 MAX_SLIP_CHARS = 200  # the longest slip is 96 characters; more is not a slip

@@ -69,6 +69,9 @@ class Ticket:
     issued_by: str | None = None
     # Why a guide issued it past a daily cap or per-ID limit (recorded, shown to guides).
     override_reason: str | None = None
+    # 预审: the catalogue item a guide checked the applicant's materials against before
+    # issuing (the windows see it; the figures compare refusal rates with and without).
+    precheck_item: str | None = None
 
     def moved(self, **changes: object) -> Ticket:
         return replace(self, **changes)

@@ -20,6 +20,10 @@ TICKET_NEAR = "ticket_near"
 TICKET_CALLED = "ticket_called"
 BOOKING_CODE = "booking_code"
 BOOKING_MADE = "booking_made"
+LOOKUP_CODE = "lookup_code"
+BOOKING_REMIND = "booking_remind"
+VISIT_RECEIVED = "visit_received"
+VISIT_SCHEDULED = "visit_scheduled"
 
 BLANKS: dict[str, frozenset[str]] = {
     CASE_READY: frozenset({"sign", "case_no", "item_name"}),
@@ -27,6 +31,10 @@ BLANKS: dict[str, frozenset[str]] = {
     TICKET_CALLED: frozenset({"sign", "number", "window"}),
     BOOKING_CODE: frozenset({"sign", "code", "minutes"}),
     BOOKING_MADE: frozenset({"sign", "business_name", "when", "booking", "link"}),
+    LOOKUP_CODE: frozenset({"sign", "code", "minutes"}),
+    BOOKING_REMIND: frozenset({"sign", "business_name", "when", "booking", "link"}),
+    VISIT_RECEIVED: frozenset({"sign", "business_name", "visit"}),
+    VISIT_SCHEDULED: frozenset({"sign", "business_name", "visit", "when", "team"}),
 }
 
 DEFAULTS: dict[str, str] = {
@@ -42,6 +50,19 @@ DEFAULTS: dict[str, str] = {
     BOOKING_MADE: ("【{sign}】您已预约{business_name}，{when}，预约号{booking}。到厅请在自助机扫预约码"
                    "签到：{link} Booked {when}, booking {booking}; scan the QR at the kiosk: "
                    "{link}"),
+    LOOKUP_CODE: ("【{sign}】您正在大厅自助机查询本人不动产登记信息，验证码 {code}，{minutes} 分钟内有效。"
+                  "如非本人操作，请勿告诉他人。Kiosk lookup code {code}, valid {minutes} min; "
+                  "if this is not you, tell no one."),
+    BOOKING_REMIND: ("【{sign}】温馨提醒：您预约了明天{when}办理{business_name}（预约号{booking}），请带齐"
+                     "身份证和材料，按时到厅在自助机扫码签到；不能来请提前取消：{link} Reminder: "
+                     "booking {booking} is tomorrow, {when}; bring your ID card; cancel if you "
+                     "cannot come: {link}"),
+    VISIT_RECEIVED: ("【{sign}】已收到您的{business_name}上门服务申请（编号{visit}），工作人员安排好后"
+                     "会再发短信告知上门时间。Home-visit request {visit} received; we will text "
+                     "you the visit time."),
+    VISIT_SCHEDULED: ("【{sign}】{team}将于{when}上门为您办理{business_name}（编号{visit}），请"
+                      "备好身份证和材料并保持电话畅通。Home visit {visit}: {when}; please have "
+                      "your ID card ready."),
 }
 
 

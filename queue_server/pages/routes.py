@@ -114,6 +114,24 @@ async def booking_page() -> HTMLResponse:
     return _page("book.html")
 
 
+@router.get("/m/visit")
+async def visit_page() -> HTMLResponse:
+    """上门服务 the applicant's phone: ask for a home visit (the booking's SMS code)."""
+    return _page("visit.html")
+
+
+@router.get("/console/visits")
+async def visits_console() -> HTMLResponse:
+    """上门服务 guides: schedule requests to a crew and a time window, take one at the desk."""
+    return _page("visits.html")
+
+
+@router.get("/crew/visits")
+async def crew_day_list() -> HTMLResponse:
+    """上门服务 the crew's tablet: the day's visits in route order, an outcome per visit."""
+    return _page("crew.html")
+
+
 @router.get("/manager/report")
 async def monthly_report() -> HTMLResponse:
     return _page("report.html")
@@ -122,6 +140,12 @@ async def monthly_report() -> HTMLResponse:
 @router.get("/console/guide")
 async def guide_console() -> HTMLResponse:
     return _page("guide.html")
+
+
+@router.get("/notices/{no}")
+async def notice_page(no: str) -> HTMLResponse:
+    """不予受理告知单 as an A4 sheet: the page reads the notice from the API with its token."""
+    return _page("notice.html")
 
 
 @router.get("/manager")

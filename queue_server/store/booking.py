@@ -1,4 +1,4 @@
-"""预约 storage: bookings, the places taken per slot, one-time SMS codes.
+"""预约 storage: bookings and the places taken per slot (the SMS codes: phone_codes.py).
 
 Every write that could race another (the last place of a slot, a second booking for the
 same ID, business and day, a code tried twice at once) is one conditional statement or a
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from queue_server.domain.booking import Held, Slot
 from queue_server.domain.errors import LimitReached
 from queue_server.store.sqlutil import insert_ignore
-from queue_server.store.tables import booking_slots, booking_sms_codes, bookings
+from queue_server.store.tables import booking_slots, bookings
 
 LIVE = ("booked", "checked_in")
 
@@ -33,6 +33,8 @@ class NewBooking:
     phone_ref: str
     channel: str
     actor: str
+    batch: str | None = None  # an enterprise batch, with the case it books
+    case_no: str | None = None
 
 
 def _full() -> LimitReached:
@@ -96,8 +98,10 @@ class BookingStore:
             slot_end=b.slot.end, id_hash=b.id_hash, id_masked=b.id_masked,
             phone_sealed=b.phone_sealed, phone_masked=b.phone_masked,
             phone_ref=b.phone_ref, status="booked", channel=b.channel, actor=b.actor,
-            live_key=self._live_key(b.id_hash, b.slot.business, day), created_at=now,
-            rebooked_from=rebooked_from))
+            # A batch's case holds one live booking per business, whatever its day.
+            live_key=(f"case:{b.slot.business}:{b.case_no}" if b.case_no is not None
+                      else self._live_key(b.id_hash, b.slot.business, day)),
+            created_at=now, rebooked_from=rebooked_from, batch=b.batch, case_no=b.case_no))
 
     def create(self, b: NewBooking, now: datetime) -> dict[str, Any]:
         try:
@@ -108,6 +112,33 @@ class BookingStore:
         found = self.get(b.code)
         assert found is not None
         return found
+
+    def create_batch(self, news: list[NewBooking], now: datetime) -> list[dict[str, Any]]:
+        """All or nothing, in one commit: a slot filled meanwhile (slot_full) or a case
+        booked meanwhile (case_already_booked) rolls back every place taken."""
+        try:
+            with self.engine.begin() as conn:
+                for b in news:
+                    self._insert(conn, b, now)
+        except IntegrityError:
+            raise LimitReached("批量中有案件已有预约，请核对后重新提交",
+                               "a case of the batch is already booked; check and send again",
+                               code="case_already_booked") from None
+        return self.batch_rows(news[0].batch or "") if news else []
+
+    def batch_rows(self, batch: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(bookings).where(bookings.c.batch == batch)
+                                .order_by(bookings.c.slot_start, bookings.c.case_no)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def live_cases(self, business: str, case_nos: list[str]) -> list[str]:
+        """Which of these cases already hold a live booking of the business."""
+        keys = [f"case:{business}:{c}" for c in case_nos]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(bookings.c.case_no).where(
+                bookings.c.live_key.in_(keys))).all()
+        return sorted(r[0] for r in rows)
 
     def rebook(self, old_code: str, b: NewBooking, now: datetime) -> dict[str, Any] | None:
         """Cancel `old_code` and book `b` in one commit: the old place is kept if the new
@@ -138,14 +169,68 @@ class BookingStore:
         with self.engine.begin() as conn:
             return self._cancel(conn, code, now)
 
-    def check_in(self, code: str, ticket_id: str, now: datetime) -> None:
-        """The kiosk issued a ticket for it: the first check-in's time is kept (a ticket
-        cancelled and issued again keeps the booking's arrival)."""
+    def check_in(self, code: str, ticket_id: str | None, now: datetime, by: str = "kiosk"
+                 ) -> bool:
+        """The kiosk issued a ticket for it, or a guide checked it in by hand: the first
+        check-in's time and who made it are kept (a ticket cancelled and issued again
+        keeps the booking's arrival). False when the booking is not live."""
         with self.engine.begin() as conn:
-            conn.execute(update(bookings).where(bookings.c.code == code,
-                                                bookings.c.status.in_(LIVE)).values(
-                status="checked_in", ticket_id=ticket_id,
-                checked_in_at=func.coalesce(bookings.c.checked_in_at, now)))
+            return conn.execute(update(bookings).where(
+                bookings.c.code == code, bookings.c.status.in_(LIVE)).values(
+                status="checked_in",
+                ticket_id=func.coalesce(ticket_id, bookings.c.ticket_id),
+                checked_in_at=func.coalesce(bookings.c.checked_in_at, now),
+                checked_in_by=func.coalesce(bookings.c.checked_in_by, by))).rowcount == 1
+
+    # --- the periodic job ----------------------------------------------------------------
+
+    def sweep_no_shows(self, before: datetime, now: datetime) -> list[str]:
+        """Every booking still `booked` whose slot began before `before` (its start +
+        grace has passed) becomes `no_show`, its place given back, one commit each.
+        Idempotent: a second sweep finds none; a check-in racing it wins or loses whole."""
+        with self.engine.connect() as conn:
+            due = conn.execute(select(bookings.c.code, bookings.c.business,
+                                      bookings.c.slot_start).where(
+                bookings.c.status == "booked", bookings.c.slot_start <= before)
+                .order_by(bookings.c.slot_start)).all()
+        swept = []
+        for code, business, start in due:
+            with self.engine.begin() as conn:
+                n = conn.execute(update(bookings).where(
+                    bookings.c.code == code, bookings.c.status == "booked").values(
+                    status="no_show", no_show_at=now, live_key=None)).rowcount
+                if n == 1:
+                    self._give_back(conn, business, start)
+                    swept.append(code)
+        return swept
+
+    def to_remind(self, start_from: datetime, start_to: datetime, limit: int = 500
+                  ) -> list[dict[str, Any]]:
+        """Live bookings with a slot in [start_from, start_to) not yet reminded."""
+        with self.engine.connect() as conn:
+            # An enterprise batch's bookings are the developer's list, not one SMS each.
+            rows = conn.execute(select(bookings).where(
+                bookings.c.status == "booked", bookings.c.reminded_at.is_(None),
+                bookings.c.batch.is_(None),
+                bookings.c.slot_start >= start_from, bookings.c.slot_start < start_to)
+                .order_by(bookings.c.slot_start, bookings.c.code).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def mark_reminded(self, conn: Connection, code: str, now: datetime) -> bool:
+        """Claim the reminder: only one caller (of racing servers' ticks) gets True."""
+        return conn.execute(update(bookings).where(
+            bookings.c.code == code, bookings.c.status == "booked",
+            bookings.c.reminded_at.is_(None)).values(reminded_at=now)).rowcount == 1
+
+    def day_rows(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Every booking with a slot in [start, end): the day's figures."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(
+                bookings.c.code, bookings.c.business, bookings.c.slot_start,
+                bookings.c.status, bookings.c.channel, bookings.c.checked_in_at,
+                bookings.c.checked_in_by).where(
+                bookings.c.slot_start >= start, bookings.c.slot_start < end)).all()
+        return [dict(r._mapping) for r in rows]
 
     def get(self, code: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -175,49 +260,10 @@ class BookingStore:
                 bookings.c.slot_start >= since)).all()
         return [Held(r[0], r[1], r[2]) for r in rows]
 
-    def unkept(self, id_hash: str, since: datetime, now: datetime, grace_seconds: float
-               ) -> list[datetime]:
-        """Slot starts of the ID's bookings nobody checked in for within the grace (or at
-        all): its no-shows."""
+    def unkept(self, id_hash: str, since: datetime) -> list[datetime]:
+        """Slot starts of the ID's stored no-shows (the sweep wrote them) since `since`."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(bookings.c.slot_start, bookings.c.checked_in_at).where(
-                bookings.c.id_hash == id_hash, bookings.c.status.in_(LIVE),
-                bookings.c.slot_start >= since, bookings.c.slot_start <= now)).all()
-        out = []
-        for start, arrived in rows:
-            late = (now if arrived is None else arrived) - start
-            if late.total_seconds() >= grace_seconds:
-                out.append(start)
-        return out
-
-    # --- SMS codes -----------------------------------------------------------------------
-
-    def put_code(self, phone_ref: str, code_hash: str, now: datetime, expires: datetime
-                 ) -> None:
-        with self.engine.begin() as conn:
-            values = {"code_hash": code_hash, "created_at": now, "expires_at": expires,
-                      "tries": 0, "used_at": None}
-            if not insert_ignore(conn, booking_sms_codes, {"phone_ref": phone_ref, **values},
-                                 ["phone_ref"]):
-                conn.execute(update(booking_sms_codes).where(
-                    booking_sms_codes.c.phone_ref == phone_ref).values(**values))
-
-    def try_code(self, phone_ref: str, code_hash: str, now: datetime, max_tries: int) -> str:
-        """`ok` (the code is used up), `wrong`, `locked` (too many wrong tries), or
-        `expired` (none, used, or out of time)."""
-        c = booking_sms_codes.c
-        with self.engine.begin() as conn:
-            used = conn.execute(update(booking_sms_codes).where(
-                c.phone_ref == phone_ref, c.code_hash == code_hash, c.used_at.is_(None),
-                c.expires_at > now, c.tries < max_tries).values(used_at=now)).rowcount
-            if used == 1:
-                return "ok"
-            row = conn.execute(select(c.tries, c.used_at, c.expires_at).where(
-                c.phone_ref == phone_ref)).first()
-            if row is None or row[1] is not None or row[2] <= now:
-                return "expired"
-            if row[0] >= max_tries:
-                return "locked"
-            conn.execute(update(booking_sms_codes).where(c.phone_ref == phone_ref)
-                         .values(tries=c.tries + 1))
-            return "locked" if row[0] + 1 >= max_tries else "wrong"
+            rows = conn.execute(select(bookings.c.slot_start).where(
+                bookings.c.id_hash == id_hash, bookings.c.status == "no_show",
+                bookings.c.slot_start >= since)).all()
+        return [r[0] for r in rows]

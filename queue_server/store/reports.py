@@ -52,9 +52,15 @@ class Inputs:
 
 
 class Reports:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, hall: str | None = None) -> None:
+        """`hall`: read only that hall's rows (the city centre holds every hall's); a
+        hall's own database holds only its own, so the hall's server passes none."""
         self.engine = engine
+        self.hall = hall
         self._sqlite = engine.dialect.name == "sqlite"
+
+    def _mine(self, table: Any) -> list[Any]:
+        return [] if self.hall is None else [table.c.hall == self.hall]
 
     def _epoch(self, column: Any) -> Any:
         """Seconds since 1970 as a float, computed by the database: parsing a million
@@ -73,17 +79,20 @@ class Reports:
         with self.engine.connect() as conn:
             trows = conn.execute(
                 select(tickets.c.id, tickets.c.day, tickets.c.origin_business,
-                       tickets.c.closed_reason, self._epoch(tickets.c.finished_at))
-                .where(tickets.c.day >= start, tickets.c.day <= end)).all()
+                       tickets.c.closed_reason, self._epoch(tickets.c.finished_at),
+                       tickets.c.precheck_item.is_not(None))
+                .where(tickets.c.day >= start, tickets.c.day <= end, *self._mine(tickets))
+            ).all()
             erows = conn.execute(
                 select(events.c.seq, self._epoch(events.c.at), events.c.type,
                        events.c.ticket_id, events.c.window, events.c.staff, target)
-                .where(events.c.at >= lo, events.c.at < hi)).all()
+                .where(events.c.at >= lo, events.c.at < hi, *self._mine(events))).all()
             rrows = conn.execute(
                 select(evaluations.c.id, evaluations.c.ticket_id, evaluations.c.service_seq,
                        evaluations.c.rating, evaluations.c.business, evaluations.c.window,
                        evaluations.c.staff, self._epoch(evaluations.c.at), evaluations.c.day)
-                .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
+                .where(evaluations.c.day >= start, evaluations.c.day <= end,
+                       *self._mine(evaluations))).all()
         return Inputs(list(map(TicketRow._make, trows)), list(map(Transition._make, erows)),
                       list(map(RatingRow._make, rrows)), self.orders(start, end))
 
@@ -93,8 +102,10 @@ class Reports:
             rows = conn.execute(
                 select(work_orders.c.evaluation_id, work_orders.c.due_date,
                        self._epoch(work_orders.c.replied_at))
-                .join(evaluations, evaluations.c.id == work_orders.c.evaluation_id)
-                .where(evaluations.c.day >= start, evaluations.c.day <= end)).all()
+                .join(evaluations, (evaluations.c.id == work_orders.c.evaluation_id)
+                      & (evaluations.c.hall == work_orders.c.hall))
+                .where(evaluations.c.day >= start, evaluations.c.day <= end,
+                       *self._mine(evaluations))).all()
         return list(map(OrderRow._make, rows))
 
     def report(self, by: kpi.By, start: date, end: date, setup: Setup, *, today: date,
@@ -152,7 +163,7 @@ class Reports:
             rows = conn.execute(
                 select(report_days.c.day, report_days.c.by).distinct()
                 .where(report_days.c.day >= start, report_days.c.day <= end,
-                       report_days.c.key == kpi.DAY_TOTAL)).all()
+                       report_days.c.key == kpi.DAY_TOTAL, *self._mine(report_days))).all()
         return {(r[0], r[1]) for r in rows}
 
     def rolled_up(self, by: kpi.By, start: date, end: date) -> kpi.Partials:
@@ -163,7 +174,7 @@ class Reports:
             rows = conn.execute(
                 select(report_days.c.day, report_days.c.key, report_days.c.figures)
                 .where(report_days.c.by == by.value, report_days.c.day >= start,
-                       report_days.c.day <= end))
+                       report_days.c.day <= end, *self._mine(report_days)))
             for day, key, figures in rows:
                 out.setdefault(day, {})[key] = kpi.Acc.from_json(figures)
         return out

@@ -15,9 +15,11 @@ from queue_server.domain.layout import Layout, Priority
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import OPEN_STATUSES, Status, Ticket
 from queue_server.domain.windows import WindowState, WindowStatus
+from queue_server.store.notices import notice_row, seq_of
 from queue_server.store.tables import (
     day_reports,
     events,
+    notices,
     tickets,
     token_audit,
     tokens,
@@ -59,7 +61,7 @@ def _ticket_row(t: Ticket) -> dict[str, Any]:
         "name_masked": t.name_masked, "priority_reason": t.priority_reason,
         "closed_reason": t.closed_reason, "channel": t.channel, "request_key": t.request_key,
         "appointment_code": t.appointment_code, "issued_by": t.issued_by,
-        "override_reason": t.override_reason,
+        "override_reason": t.override_reason, "precheck_item": t.precheck_item,
     }
 
 
@@ -80,7 +82,7 @@ def _ticket_from(row: Any) -> Ticket:
         name_masked=m["name_masked"], priority_reason=m["priority_reason"],
         closed_reason=m["closed_reason"], channel=m["channel"], request_key=m["request_key"],
         appointment_code=m["appointment_code"], issued_by=m["issued_by"],
-        override_reason=m["override_reason"],
+        override_reason=m["override_reason"], precheck_item=m["precheck_item"],
     )
 
 
@@ -271,6 +273,7 @@ class ChangeBatch:
         self.windows: dict[int, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []
 
     def add(self, change: Change, previous: Mapping[str, Ticket], day: date, now: datetime
             ) -> list[StoredEvent]:
@@ -301,13 +304,16 @@ class ChangeBatch:
                                 "actor": e.actor, "ticket_id": e.ticket_id, "window": e.window,
                                 "data": e.data, "staff": e.staff})
             out.append(StoredEvent(self.seq, e))
+        for n in change.notices:
+            self.notices.append(notice_row(n, seq_of(n.no)))
         if change.report is not None:
             self.reports.append({"day": day, "closed_at": now, "report": change.report})
         return out
 
     @property
     def empty(self) -> bool:
-        return not (self.inserts or self.updates or self.windows or self.events or self.reports)
+        return not (self.inserts or self.updates or self.windows or self.events or self.reports
+                    or self.notices)
 
     def write_to(self, conn: Connection) -> None:
         if self.inserts:
@@ -326,3 +332,5 @@ class ChangeBatch:
             conn.execute(_INSERT_EVENT, self.events)
         if self.reports:
             conn.execute(insert(day_reports), self.reports)
+        if self.notices:
+            conn.execute(insert(notices), self.notices)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -144,6 +145,8 @@ tickets = Table(
     # The token that issued it (migration 0009): a kiosk sees and acts on its own only.
     Column("issued_by", String(16)),
     Column("override_reason", String(200)),  # a guide's reason for issuing past a cap
+    # 预审 (migration 0011): the catalogue item a guide checked the materials against.
+    Column("precheck_item", String(40)),
     # Numbers are unique per hall per business day, whatever the concurrency.
     PrimaryKeyConstraint("hall", "id", name="pk_tickets"),
     UniqueConstraint("hall", "day", "number", name="uq_tickets_day_number"),
@@ -349,10 +352,34 @@ archive_audit = Table(
     Column("subject_hash", String(64)),  # the ID number searched, keyed hash
     Column("subject_masked", String(24)),
     Column("unit_no", String(40)),  # one row per unit shown; NULL when none was
-    Column("outcome", String(16), nullable=False),  # shown | none | rate_limited
+    Column("outcome", String(16), nullable=False),  # shown | none | rate_limited | card_refused | sms_sent | sms_refused
+    # What image was shown, for a view of an original or the photo (migration 0012):
+    # "original:3", "photo"; NULL for a lookup.
+    Column("image", String(24)),
     PrimaryKeyConstraint("hall", "seq", name="pk_archive_audit"),
     Index("ix_archive_audit_at", "at"),
     Index("ix_archive_audit_unit", "unit_no"),
+)
+
+# 档案原貌 / 房屋现貌 (migration 0012): the scanned pages of a unit's register originals
+# and its photo, as queue_server/archive/images.py re-encoded them (JPEG), with hashes.
+unit_images = Table(
+    "unit_images", metadata,
+    hall_column(),
+    Column("unit_no", String(40), nullable=False),
+    Column("kind", String(8), nullable=False),  # original | photo
+    Column("page", Integer, nullable=False),  # from 1; a photo is page 1
+    Column("sha256", String(64), nullable=False),  # of `data`
+    Column("source_sha256", String(64), nullable=False),  # of the push it came from
+    Column("media_type", String(16), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("hall", "unit_no", "kind", "page", name="pk_unit_images"),
+    ForeignKeyConstraint(["hall", "unit_no"], ["units.hall", "units.unit_no"],
+                         name="fk_unit_images_unit"),
 )
 
 notify_outbox = Table(
@@ -602,8 +629,9 @@ bookings = Table(
     Column("phone_sealed", String(200), nullable=False),
     Column("phone_masked", String(16), nullable=False),
     Column("phone_ref", String(20), nullable=False),
-    Column("status", String(12), nullable=False),  # booked | cancelled | checked_in
-    Column("channel", String(12), nullable=False),  # phone | portal
+    # booked | cancelled | checked_in | no_show (swept at slot start + grace, 0013)
+    Column("status", String(12), nullable=False),
+    Column("channel", String(12), nullable=False),  # phone | portal | enterprise
     Column("actor", String(80), nullable=False),
     Column("live_key", String(120)),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -611,11 +639,20 @@ bookings = Table(
     Column("checked_in_at", UTCDateTime()),
     Column("ticket_id", String(32)),
     Column("rebooked_from", String(16)),
+    # migration 0013: the stored no-show, the reminder sent, who checked it in (the
+    # kiosk, or a guide by hand), an enterprise batch and the case it books.
+    Column("no_show_at", UTCDateTime()),
+    Column("reminded_at", UTCDateTime()),
+    Column("checked_in_by", String(80)),
+    Column("batch", String(16)),
+    Column("case_no", String(40)),
     PrimaryKeyConstraint("hall", "code", name="pk_bookings"),
     UniqueConstraint("hall", "live_key", name="uq_bookings_live"),
     Index("ix_bookings_slot", "hall", "business", "slot_start"),
     Index("ix_bookings_id", "hall", "id_hash"),
     Index("ix_bookings_phone", "hall", "phone_ref"),
+    Index("ix_bookings_status", "hall", "status", "slot_start"),
+    Index("ix_bookings_batch", "hall", "batch"),
 )
 
 # Places taken per slot: a booking takes one with a single conditional UPDATE
@@ -641,4 +678,88 @@ booking_sms_codes = Table(
     Column("tries", Integer, nullable=False, default=0),
     Column("used_at", UTCDateTime()),
     PrimaryKeyConstraint("hall", "phone_ref", name="pk_booking_sms_codes"),
+)
+
+# 不予受理告知单 (migration 0011): one row per notice, written in the transaction that
+# closes its ticket as refused. `no` leads with the hall's code, so it is unique in a
+# city's network; `seq` is the hall's daily sequence in it.
+notices = Table(
+    "notices", metadata,
+    hall_column(),
+    Column("no", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("ticket_id", String(32), nullable=False),
+    Column("ticket_number", String(16), nullable=False),
+    Column("business", String(40), nullable=False),
+    Column("item", String(40), nullable=False),
+    Column("item_name", String(120), nullable=False),
+    Column("item_name_en", String(200), nullable=False, default=""),
+    Column("missing", JSON, nullable=False),  # [{"index", "text", "text_en", "where"}]
+    Column("note", String(300), nullable=False, default=""),
+    Column("window", Integer),
+    Column("staff", String(16)),
+    Column("staff_name", String(40), nullable=False, default=""),
+    Column("prechecked", Boolean, nullable=False, default=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("printed", Integer, nullable=False, default=0),  # slips printed (reprints too)
+    PrimaryKeyConstraint("hall", "no", name="pk_notices"),
+    UniqueConstraint("hall", "day", "seq", name="uq_notices_day_seq"),
+    Index("ix_notices_ticket", "hall", "ticket_id"),
+)
+
+
+# --- 上门服务 home visits (migration 0014) ----------------------------------------------
+
+# One row per request. The address, the phone and the name are sealed (the crew needs
+# them back, so no hash will do), with masked copies for guides' lists; `phone_ref` (a
+# keyed hash) finds a phone's own requests. `status` follows domain/homevisit.py.
+home_visits = Table(
+    "home_visits", metadata,
+    hall_column(),
+    Column("code", String(16), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("business", String(40), nullable=False),
+    Column("reason", String(12), nullable=False),
+    Column("reason_note", String(400), nullable=False, default=""),
+    Column("name_sealed", String(300), nullable=False),
+    Column("name_masked", String(60), nullable=False),
+    Column("district", String(40), nullable=False),
+    Column("address_sealed", String(1000), nullable=False),
+    Column("address_masked", String(80), nullable=False),
+    Column("phone_sealed", String(200), nullable=False),
+    Column("phone_masked", String(16), nullable=False),
+    Column("phone_ref", String(20), nullable=False),
+    Column("preferred_days", String(80), nullable=False),  # ISO dates, comma separated
+    Column("note", String(400), nullable=False, default=""),
+    Column("channel", String(12), nullable=False),  # desk | phone
+    Column("actor", String(80), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("team", String(40)),
+    Column("visit_day", Date),
+    Column("window_start", String(5)),
+    Column("window_end", String(5)),
+    Column("scheduled_at", UTCDateTime()),
+    Column("scheduled_by", String(80)),
+    Column("outcome_at", UTCDateTime()),
+    Column("outcome_by", String(80)),
+    Column("outcome_note", String(400)),
+    Column("attempts", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("hall", "code", name="pk_home_visits"),
+    Index("ix_home_visits_day", "hall", "visit_day", "team"),
+    Index("ix_home_visits_phone", "hall", "phone_ref"),
+    Index("ix_home_visits_status", "hall", "status"),
+)
+
+# Visits placed per crew, day and window: one conditional UPDATE (`taken < per_window`)
+# takes a place, so two guides scheduling at once cannot overfill a crew's window.
+home_visit_load = Table(
+    "home_visit_load", metadata,
+    hall_column(),
+    Column("team", String(40), nullable=False),
+    Column("visit_day", Date, nullable=False),
+    Column("window_start", String(5), nullable=False),
+    Column("taken", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("hall", "team", "visit_day", "window_start",
+                         name="pk_home_visit_load"),
 )

@@ -8,14 +8,12 @@ from typing import Any
 
 from sqlalchemy import Engine, inspect, select, text
 
+from hallrules.id_number import check_digit
 from queue_server.store.tables import metadata
-
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-CHECK = "10X98765432"
 
 
 def valid_id(first17: str) -> str:
-    return first17 + CHECK[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
+    return first17 + check_digit(first17)
 
 
 # Invented people. Names long enough that no mask or substring of other text hides them.

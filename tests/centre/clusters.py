@@ -60,7 +60,13 @@ class Cluster:
             f.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                     f"unix_socket_directories = '{self.root}'\nwal_level = logical\n"
                     "shared_buffers = 16MB\nmax_connections = 40\n"
-                    "wal_receiver_status_interval = 1s\nwal_retrieve_retry_interval = 500ms\n")
+                    "wal_receiver_status_interval = 1s\nwal_retrieve_retry_interval = 500ms\n"
+                    # A first copy syncs each published table in its own worker; with the
+                    # defaults (4 workers, 2 of them the halls' apply workers) two halls'
+                    # 28 tables queue behind two sync workers, which a loaded machine
+                    # stretched past the tests' deadlines.
+                    "max_logical_replication_workers = 10\nmax_worker_processes = 16\n"
+                    "max_sync_workers_per_subscription = 4\n")
             if not self.durable:
                 f.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
 

@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from devices.idcard.id_number import check_digit
+from hallrules.id_number import check_digit
 from queue_server.domain.layout import Layout, parse_layout
 from queue_server.hall import Hall
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.repository import Store
 from tests.centre.clusters import Cluster, server_bin
 from tests.conftest import Clock
+
+# The page tests' real Chromium, for the city page (test_serve.py).
+from tests.pages.conftest import open_page, pages_dir  # noqa: F401
 
 SMALL = Path(__file__).parents[2] / "layouts" / "small.toml"
 

@@ -46,6 +46,15 @@ def caught_up(net: Network, centre: Engine) -> bool:
                for h in net.halls.values())
 
 
+def first_copy_done(centre: Engine) -> bool:
+    with centre.connect() as conn:
+        subs, waiting = conn.execute(text(
+            "SELECT (SELECT count(*) FROM pg_subscription WHERE starts_with(subname, "
+            "'hallq_')), (SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r')"
+        )).one()
+    return bool(subs) and waiting == 0
+
+
 def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -68,6 +77,9 @@ def test_add_halls_copies_what_was_there_and_streams_the_rest(network: Network) 
     hy.serve_some(4)
     ly.issue(7)
     centre = centre_engine(network)
+    # The first copy is done when every table of both subscriptions is ready: how long it
+    # takes depends on the machine's load, so this waits on that state, not on a clock.
+    wait_for(lambda: first_copy_done(centre), "both halls' first copy", timeout=120)
     wait_for(lambda: caught_up(network, centre), "the centre holds both halls' rows")
     with centre.connect() as conn:
         # Every row exactly once: the keys are (hall, id), so count by id alone too.
@@ -291,6 +303,7 @@ def test_remove_keeps_rows_unless_purged_and_a_hall_can_join_again(network: Netw
     assert rows(centre, "LY02") == []
     ly.issue(3)
     add_hall("LY02", ly.url, network.centre_url)
+    wait_for(lambda: first_copy_done(centre), "LY02's first copy again", timeout=120)
     wait_for(lambda: caught_up(network, centre), "LY02 copied again after the purge")
     centre.dispose()
 

@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from datetime import date
 
-from devices.idcard.id_number import birth_date_of, validate_id_number
+from hallrules.id_number import birth_date_of, validate_id_number
 from queue_server.demo import behaviour as b
 from queue_server.domain.layout import load_layout
 from queue_server.simulation.demand import find_demand, minute_of

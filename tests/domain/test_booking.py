@@ -181,3 +181,42 @@ def test_overlapping_slots_and_a_business_without_slots():
     assert problems(text) == [f"hall.toml:{line}: 业务 "
                               "'mortgage' 没有预约时段 business 'mortgage' has no "
                               "[[booking.businesses.slots]]"]
+
+
+def test_reminder_time_batch_and_batch_max_are_layout_settings_with_checks():
+    assert RULES.reminder_time.strftime("%H:%M") == "16:00" and RULES.batch_max == 200
+    assert RULES.businesses["transfer"].batch and not RULES.businesses["mortgage"].batch
+    custom = load_layout(FIXTURES / "booking.toml").booking  # the fixture as shipped
+    assert custom.enabled
+    text = TEXT.replace("block_days = 30\n", 'block_days = 30\nreminder_time = "25:00"\n'
+                        "batch_max = 0\n")
+    found = problems(text)
+    assert any("reminder_time" in p and "HH:MM" in p for p in found), found
+    assert any("batch_max" in p for p in found), found
+    assert any("batch" in p for p in problems(TEXT.replace("batch = true", 'batch = "yes"')))
+
+
+def test_a_batch_fills_the_ranges_open_slots_earliest_first_all_or_none():
+    slots = bk.slots_on(RULES, "transfer", date(2026, 11, 24), CAL, TZ)[:4]  # 2 places each
+    plan = bk.plan_batch(RULES, slots, {slots[0].start: 1}, 4, NOW, NOW.date())
+    assert [s.start.strftime("%H:%M") for s in plan] == ["09:00", "09:30", "09:30", "10:00"]
+    e = refused(bk.plan_batch, RULES, slots, {}, 9, NOW, NOW.date())
+    assert e.code == "batch_no_room" and "8" in e.message_zh
+    # Past its cut-off, a slot in the range is skipped; nothing open at all is refused.
+    late = at(24, 8, 10)  # 09:00 closed at 08:00, 09:30 at 08:30
+    plan = bk.plan_batch(RULES, slots, {}, 2, late, late.date())
+    assert {s.start.strftime("%H:%M") for s in plan} == {"09:30"}
+    assert refused(bk.plan_batch, RULES, slots, {}, 1, at(24, 12), date(2026, 11, 24)
+                   ).code == "batch_no_slots"
+    far = bk.slots_on(RULES, "transfer", date(2026, 12, 1), CAL, TZ)
+    assert refused(bk.plan_batch, RULES, far, {}, 1, NOW, NOW.date()).code == "too_far_ahead"
+
+
+def test_a_batch_is_a_bulk_business_with_each_case_once():
+    assert refused(bk.check_batch, RULES, "mortgage", ["A1"]).code == "batch_not_allowed"
+    assert refused(bk.check_batch, RULES, "transfer", []).code == "batch_empty"
+    assert refused(bk.check_batch, RULES, "transfer", ["A1", "A2", "A1"]
+                   ).code == "batch_duplicate_case"
+    assert refused(bk.check_batch, RULES, "transfer", [str(n) for n in range(201)]
+                   ).code == "batch_too_large"
+    bk.check_batch(RULES, "transfer", ["A1", "A2"])

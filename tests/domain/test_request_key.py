@@ -3,7 +3,7 @@
 import pytest
 
 from queue_server.domain.errors import InvalidInput
-from queue_server.domain.identity import Applicant
+from queue_server.domain.identity import KeptApplicant
 from queue_server.domain.state import HallState
 from queue_server.domain.tickets import Status
 from tests.domain.helpers import KEY, T0, Driver
@@ -32,7 +32,7 @@ def test_another_key_or_no_key_issues_a_new_ticket():
 
 def test_a_key_reused_for_another_request_is_refused():
     d = Driver()
-    applicant = Applicant.from_id(young_id(), "张三", KEY)
+    applicant = KeptApplicant.from_id(young_id(), "张三", KEY)
     d.issue("transfer", request_key="k1:a", applicant=applicant)
     with pytest.raises(InvalidInput) as refused:
         d.issue("mortgage", request_key="k1:a", applicant=applicant)

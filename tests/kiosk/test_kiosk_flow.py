@@ -730,3 +730,133 @@ def test_a_card_the_registry_cannot_verify_opens_no_archive(rig: Rig) -> None:
     rig.lay("zhang")
     assert rig.state.message is not None and rig.state.message.code == "card_not_verified"
     assert not rig.state.properties
+
+
+# --- a new card ends the previous session (issue 15) ------------------------------------
+
+
+def test_a_card_laid_on_the_previous_ticket_starts_a_new_session_at_once(rig: Rig) -> None:
+    """The next applicant lays their card while the last one's ticket is still shown: it
+    is read at once (the screen goes to their session), not ignored until lifted again."""
+    rig.lay("zhang")
+    rig.flow.choose_item(rig.item("query").code)
+    rig.flow.confirm_ticket()
+    assert rig.state.screen is Screen.TICKET
+    rig.reader.lift()
+    rig.tick()
+    rig.reader.lay(DEMO_CARDS["elder"])
+    rig.tick()
+    s = rig.state
+    assert s.screen is Screen.GREEN and s.result is None
+    assert s.applicant is not None and s.applicant.masked_name == "王**"
+
+
+@pytest.mark.parametrize("where", ["business", "materials", "message", "case_entry"])
+def test_a_new_card_on_any_screen_ends_the_session(rig: Rig, where: str) -> None:
+    rig.lay("zhang")
+    if where == "materials":
+        rig.flow.choose_item(rig.item("mortgage").code)
+    elif where == "message":
+        rig.issue_direct("query", ZHANG_ID)
+        rig.flow.choose_item(rig.item("query").code)
+        rig.flow.confirm_ticket()
+    elif where == "case_entry":
+        rig.flow.home()
+        rig.flow.start_purpose("case")
+    assert rig.state.screen.value == where
+    rig.reader.lift()
+    rig.tick()
+    assert rig.state.screen.value == where  # lifting alone changes nothing
+    rig.reader.lay(DEMO_CARDS["elder"])
+    rig.tick()
+    s = rig.state
+    assert s.screen is Screen.GREEN and s.item is None and s.message is None
+    assert s.applicant is not None and s.applicant.masked_name == "王**"
+
+
+def test_the_card_left_lying_is_not_read_again(rig: Rig) -> None:
+    """Only a newly laid card counts: the one still lying there since it was read does not
+    throw its holder out of their own session."""
+    rig.lay("zhang")
+    rig.flow.choose_item(rig.item("mortgage").code)
+    rig.tick(5)
+    assert rig.state.screen is Screen.MATERIALS
+
+
+# --- journeys: a later step already full (issue 15) -----------------------------------
+
+
+def test_a_journey_whose_later_step_is_full_is_refused_before_printing(
+        rig_factory: RigFactory, tmp_path: Path) -> None:
+    layout = layout_variant(tmp_path, **{
+        "daily_cap = 40                  # 假设 25 件/天 × 1.5": "daily_cap = 1 #"})
+    rig = rig_factory(layout)
+    assert rig.issue_direct("second_hand").status_code == 201  # the later step's one ticket
+    rig.lay("zhang")
+    rig.flow.choose_item(rig.item("second_hand", journey=True).code)
+    rig.flow.confirm_ticket()
+    title, action = texts.message("journey_step_full")
+    assert "后续" in title and "咨询台" in action
+    assert "二手房转移登记" in rig.state.message.detail_zh  # which step: the server's words
+    _refused(rig, "journey_step_full")
+
+
+# --- 档案原貌 / 房屋现貌 ------------------------------------------------------------------
+
+def _png_page() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (600, 850), 240).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_originals_are_paged_and_forgotten_when_the_session_ends(rig: Rig) -> None:
+    need_route(rig.hall.app, ARCHIVE_ROUTE)
+    reg = rig.headers("registry")
+    seed_unit(rig.http, reg, "U-IMG-1", ZHANG_ID)
+    for append in ("false", "true"):
+        rig.http.put("/api/v1/units/U-IMG-1/originals", content=_png_page(),
+                     params={"append": append},
+                     headers={**reg, "Content-Type": "image/png"}).raise_for_status()
+    rig.flow.start_purpose(Purpose.ARCHIVE)
+    rig.lay("zhang")
+    [p] = rig.state.properties
+    assert (p.unit_no, p.originals, p.photo) == ("U-IMG-1", 2, False)
+    rig.flow.open_images("U-IMG-1", "photo")  # it has none: nothing happens
+    assert rig.state.screen is Screen.ARCHIVE
+    rig.flow.open_images("U-IMG-1", "original")
+    v = rig.state.viewer
+    assert rig.state.screen is Screen.IMAGES and v is not None and (v.page, v.pages) == (1, 2)
+    assert v.image[:2] == b"\xff\xd8"  # the server's watermarked JPEG
+    rig.flow.image_page(-1)  # before the first: stays
+    assert rig.state.viewer is v
+    rig.flow.image_page(1)
+    assert rig.state.viewer is not None and rig.state.viewer.page == 2
+    rig.flow.back()
+    assert rig.state.screen is Screen.ARCHIVE and rig.state.viewer is None
+    rig.flow.open_images("U-IMG-1", "original")
+    rig.ticker.advance(KioskSettings().idle_seconds + 1)
+    rig.tick()
+    s = rig.state
+    assert s.screen is Screen.HOME and s.viewer is None and s.properties is None
+
+
+def test_an_image_refused_by_the_server_is_said_plainly(rig: Rig) -> None:
+    need_route(rig.hall.app, ARCHIVE_ROUTE)
+    reg = rig.headers("registry")
+    seed_unit(rig.http, reg, "U-IMG-2", ZHANG_ID)
+    rig.http.put("/api/v1/units/U-IMG-2/photo", content=_png_page(),
+                 headers={**reg, "Content-Type": "image/png"}).raise_for_status()
+    rig.flow.start_purpose(Purpose.ARCHIVE)
+    rig.lay("zhang")
+    # The back office changes the card meanwhile: the next image is refused, not shown.
+    rig.http.put("/api/v1/id-cards", headers=reg, json={"cards": [
+        {"id_number": ZHANG_ID, "authority": "别处公安局", "valid_from": "2001-01-01",
+         "valid_to": "2021-01-01"}]}).raise_for_status()
+    rig.flow.open_images("U-IMG-2", "photo")
+    s = rig.state
+    assert s.screen is Screen.MESSAGE and s.message is not None
+    assert s.message.code == "card_not_verified" and s.viewer is None

@@ -20,6 +20,7 @@ from kiosk.state import Applicant
 from kiosk.ticketing import window_hint
 from kiosk.wrapping import wrap_measured
 from queue_server.domain.catalogue import load_catalogue
+from queue_server.domain.identity import mask_name as server_mask
 from queue_server.settings import DEFAULT_CATALOGUE
 
 KEY = "kiosk-test-slip-key-0123456789"
@@ -59,11 +60,15 @@ def test_voice_prompts_are_chinese_only() -> None:
         assert not re.search(r"[A-Za-z]", prompt), prompt
 
 
-def test_masked_names() -> None:
+def test_masked_names_follow_the_one_rule_the_server_uses() -> None:
+    # One rule on the kiosk screen and the staff pages: only the surname stays, since
+    # whoever queues behind reads the screen (hallrules.people.mask_name).
     born = date(1950, 1, 1)
-    assert Applicant("王秀英", "x", born).masked_name == "王*英"
+    assert Applicant("王秀英", "x", born).masked_name == "王**"
     assert Applicant("张伟", "x", born).masked_name == "张*"
-    assert Applicant("阿依古丽·买买提", "x", born).masked_name == "阿******提"
+    assert Applicant("阿依古丽·买买提", "x", born).masked_name == "阿*******"
+    for name in ("王秀英", "张伟", "欧阳娜娜", "阿依古丽·买买提", "王"):
+        assert Applicant(name, "x", born).masked_name == server_mask(name)
     assert Applicant("王秀英", "x", date(1956, 11, 24)).age_on(date(2026, 11, 23)) == 69
 
 
@@ -243,6 +248,12 @@ def test_measured_wrap_keeps_punctuation_off_line_starts() -> None:
     assert not any(line[0] in "，。）" for line in lines[1:])
     assert "".join(lines) == "不动产登记申请书（原件1份）。"
     assert wrap_measured("abc defgh ijk", 9, width) == ["abc defgh", "ijk"]  # words whole
+    # Two closing marks in a row (the materials title, issue 15): neither starts a line.
+    title = "办理「二手房按揭买卖（转移登记与抵押登记）」需要带齐以下材料"
+    for limit in range(12, 60, 2):
+        lines = wrap_measured(title, limit, width)
+        assert "".join(lines) == title
+        assert not any(line[0] in "）」，。" for line in lines), (limit, lines)
 
 
 def test_the_ticket_qr_is_the_servers_follow_link_when_it_is_a_full_address():

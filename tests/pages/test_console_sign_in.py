@@ -69,8 +69,12 @@ def test_another_windows_token_is_refused_at_sign_in(hall: HallServer, open_page
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("n")
     page.keyboard.press("p")
-    page.wait_for_timeout(300)
-    assert sent == [f"GET {hall.url}/api/v1/me"]
+    # A marker request sent after the keys: a call the keys set off would have gone out
+    # before it, so once the marker is seen, nothing else can still be on its way.
+    marker = f"{hall.url}/api/v1/me?after=keys"
+    with page.expect_request(marker):
+        page.evaluate("fetch('/api/v1/me?after=keys').catch(() => null)")
+    assert sent == [f"GET {hall.url}/api/v1/me", f"GET {marker}"]
     assert hall.window(5)["current"] is None and hall.window(5)["status"] == "open"
     assert hall.ok("GET", f"/tickets/{waiting['id']}")["status"] == "waiting"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.pages.conftest import HallServer, wait_live
+from tests.pages.conftest import HallServer, checked_screenshot, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_window_console_buttons_and_keys_drive_the_window(hall: HallServer, open
     page.keyboard.press("r")  # recall
     page.wait_for_function("document.querySelector('.cur-facts').textContent.includes('1 / 3')")
     assert current(hall, 1)["recalls"] == 1
-    page.screenshot(path=str(pages_dir / "window-console.png"), full_page=True)
+    checked_screenshot(page, pages_dir / "window-console.png", full_page=True)
     page.click("#act-start")
     page.wait_for_function("document.querySelector('.cur-status.serving')")
     assert current(hall, 1)["status"] == "serving"
@@ -143,7 +143,7 @@ def test_sign_in_form_and_a_refused_action_shown_in_words(hall: HallServer, open
     # And the console is usable again once the window's state is reloaded: it shows the
     # ticket the guide called.
     wait_current(page, a1["number"])
-    page.screenshot(path=str(pages_dir / "window-console-lost-race.png"))
+    checked_screenshot(page, pages_dir / "window-console-lost-race.png")
 
 
 def test_a_change_made_behind_the_server_is_told_not_guessed(hall: HallServer, open_page: Any,
@@ -168,7 +168,7 @@ def test_a_change_made_behind_the_server_is_told_not_guessed(hall: HallServer, o
     said = page.inner_text(".toast.conflict")
     assert said.startswith(f"未执行：{a1['number']} 号刚被别处处理，本次操作没有生效"), said
     assert "Not done: ticket" in said
-    page.screenshot(path=str(pages_dir / "window-console-conflict.png"))
+    checked_screenshot(page, pages_dir / "window-console-conflict.png")
 
 
 def test_guide_console_sees_the_hall_and_moves_it(hengyang: HallServer, open_page: Any,
@@ -244,7 +244,7 @@ def test_guide_console_sees_the_hall_and_moves_it(hengyang: HallServer, open_pag
     assert page.input_value("#green-override") == ""
     page.locator("#green-form").screenshot(path=str(pages_dir / "guide-console-override.png"))
     page.click("[data-window='12']")
-    page.screenshot(path=str(pages_dir / "guide-console-96-windows.png"), full_page=True)
+    checked_screenshot(page, pages_dir / "guide-console-96-windows.png", full_page=True)
 
 
 def test_guide_console_shows_staffing_advice_and_applies_it(hall: HallServer, open_page: Any,
@@ -259,7 +259,7 @@ def test_guide_console_shows_staffing_advice_and_applies_it(hall: HallServer, op
     row = page.locator(f"#advice li[data-id='{first['id']}']")
     row.wait_for()
     assert first["text"] in row.inner_text()
-    page.screenshot(path=str(pages_dir / "guide-console-advice.png"))
+    checked_screenshot(page, pages_dir / "guide-console-advice.png")
     row.locator("button").click()
     page.wait_for_function(
         f"!document.querySelector(\"#advice li[data-id='{first['id']}']\")")

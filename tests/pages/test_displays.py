@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from devices.voice.phrases import number_to_chinese, read_ticket_digits
-from tests.pages.conftest import HallServer, wait_live
+from tests.pages.conftest import HallServer, checked_screenshot, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -47,9 +47,9 @@ def test_a_call_appears_on_the_window_display_and_the_hall_screen(
     for page, height in ((hall_hd, 1080), (hall_4k, 2160)):
         bottom = page.evaluate("document.querySelector('.notice').getBoundingClientRect().bottom")
         assert bottom <= height + 1
-    window.screenshot(path=str(pages_dir / "window-display-1920x1080.png"))
-    hall_hd.screenshot(path=str(pages_dir / "hall-1920x1080.png"))
-    hall_4k.screenshot(path=str(pages_dir / "hall-3840x2160.png"))
+    checked_screenshot(window, pages_dir / "window-display-1920x1080.png")
+    checked_screenshot(hall_hd, pages_dir / "hall-1920x1080.png")
+    checked_screenshot(hall_4k, pages_dir / "hall-3840x2160.png")
 
     # Serving, then paused: the window display follows each change.
     hengyang.ok("POST", f"/tickets/{called['id']}/start", role="window", window=47)
@@ -58,7 +58,7 @@ def test_a_call_appears_on_the_window_display_and_the_hall_screen(
     hengyang.ok("POST", "/windows/47/pause", role="window", window=47)
     window.wait_for_function("document.querySelector('#panel').dataset.state === 'paused'")
     assert "暂停服务" in window.inner_text("#sentence")
-    window.screenshot(path=str(pages_dir / "window-display-paused.png"))
+    checked_screenshot(window, pages_dir / "window-display-paused.png")
 
 
 def test_simultaneous_calls_are_announced_one_after_another(voice_hall: HallServer,

@@ -4,6 +4,7 @@ HTTP API with their own tokens; the server decides what is failed and what is st
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -159,21 +160,33 @@ def test_the_panel_polls_and_keeps_what_it_shows_when_a_poll_fails(hall: HallSer
     # only the newest read's answer counts.
     held: list[Any] = []
     page.route("**/api/v1/kiosks", lambda route: held.append(route))
+    # Count the kiosk reads that have settled (the page's own code runs right after):
+    # the proof that a late answer was ignored waits for that answer, not for a while.
+    page.evaluate("""() => {
+      window.kioskReadsSettled = 0;
+      const real = window.fetch;
+      window.fetch = (url, opts) => {
+        const p = real(url, opts);
+        if (String(url).endsWith('/kiosks')) p.finally(() => { window.kioskReadsSettled += 1; }).catch(() => null);
+        return p;
+      };
+    }""")
     hall.kiosk_report("K-07", PAPER_OUT)
     page.clock.fast_forward(POLL_MS)
     page.clock.fast_forward(POLL_MS)
     page.wait_for_function("document.querySelector('#kiosk-updated').title.includes('did not answer')")
-    for _ in range(100):
-        if len(held) == 2:
-            break
-        page.wait_for_timeout(20)
+    deadline = time.monotonic() + 10
+    while len(held) < 2 and time.monotonic() < deadline:
+        page.wait_for_function("true")  # lets Playwright hand over the held routes
     assert len(held) == 2 and kiosk_order(page) == [("K-07", "ok"), ("K-08", "ok")]
     held[1].continue_()
     page.wait_for_selector("#kiosks [data-kiosk='K-07'][data-state='failed']")
+    page.wait_for_function("window.kioskReadsSettled === 1")
     assert page.locator("#kiosk-updated.warn").count() == 0
     held[0].abort()  # the older read fails late: ignored
-    page.wait_for_timeout(200)
+    page.wait_for_function("window.kioskReadsSettled === 2")  # its failure has been handled
     assert page.locator("#kiosk-updated.warn").count() == 0
+    assert page.locator("#kiosks [data-kiosk='K-07'][data-state='failed']").count() == 1
     assert page.evaluate("window.notReloaded === true")
 
 

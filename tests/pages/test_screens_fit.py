@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.pages.conftest import HallServer, wait_live
+from tests.pages.conftest import HallServer, checked_screenshot, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -76,8 +76,8 @@ def test_hall_screen_figures_read_from_the_floor_and_names_whole(
         font = font_px(page, "#now-where .now-line")[0]
         assert line["height"] < 1.6 * font, "the call sentence wraps"
         assert "50 号窗口" in page.inner_text("#now-where .now-line")
-    hd.screenshot(path=str(pages_dir / "hall-figures-1920x1080.png"))
-    uhd.screenshot(path=str(pages_dir / "hall-figures-3840x2160.png"))
+    checked_screenshot(hd, pages_dir / "hall-figures-1920x1080.png")
+    checked_screenshot(uhd, pages_dir / "hall-figures-3840x2160.png")
 
     # Window 50 pauses with its ticket still called: the tile keeps the number.
     window = open_page(f"{hengyang.url}/display/window/50?token={display}")
@@ -92,7 +92,7 @@ def test_hall_screen_figures_read_from_the_floor_and_names_whole(
     hd.wait_for_function("document.querySelector(\"[data-window='50']\").classList.contains('paused')")
     assert hd.inner_text("[data-window='50'] .tile-number").startswith(ticket["number"])
     assert "暂停" in hd.inner_text("[data-window='50']")
-    window.screenshot(path=str(pages_dir / "window-display-paused-called.png"))
+    checked_screenshot(window, pages_dir / "window-display-paused-called.png")
 
 
 @pytest.mark.parametrize("n", [5, 45, 48])
@@ -117,7 +117,7 @@ def test_window_display_footer_shows_every_business_whole(
     # The panel keeps the number whole above the taller footer.
     num, foot = box(page, "#number"), box(page, ".wfoot")
     assert num["y"] + num["height"] <= foot["y"] + 1
-    page.screenshot(path=str(pages_dir / f"window-display-{n}-footer.png"))
+    checked_screenshot(page, pages_dir / f"window-display-{n}-footer.png")
 
 
 def test_the_reconnect_banner_leaves_the_window_number_in_view(
@@ -133,7 +133,7 @@ def test_the_reconnect_banner_leaves_the_window_number_in_view(
     assert "正在重新连接" in page.inner_text("#conn")
     for what in (".wname", "#number", "#sentence"):
         assert not overlap(banner, box(page, what)), f"the reconnect banner covers {what}"
-    page.screenshot(path=str(pages_dir / "window-display-reconnecting.png"))
+    checked_screenshot(page, pages_dir / "window-display-reconnecting.png")
     hall.start()
     wait_live(page, connects=2)
 
@@ -174,7 +174,7 @@ def test_window_console_transfer_starts_unchosen_and_parked_is_above_the_fold(
     still = hall.ok("GET", f"/tickets/{tickets[1]['id']}")
     assert (still["business"], still["status"]) == ("mortgage", "called")
     assert page.is_visible("#transfer")
-    page.screenshot(path=str(pages_dir / "window-console-transfer-1920x1080.png"))
+    checked_screenshot(page, pages_dir / "window-console-transfer-1920x1080.png")
 
     # Choosing a service, then Enter, transfers.
     page.select_option("#transfer-to", "query")
@@ -198,4 +198,4 @@ def test_guide_forms_are_in_view_at_1080p(hengyang: HallServer, open_page: Any, 
                   "#green-reason", "#green-override", "#green-go"):
         assert page.locator(field).is_visible()
     assert page.locator(".wtile").count() == 96
-    page.screenshot(path=str(pages_dir / "guide-console-1920x1080.png"))
+    checked_screenshot(page, pages_dir / "guide-console-1920x1080.png")

@@ -94,3 +94,51 @@ def test_no_cycle_between_the_parts_of_queue_server():
                   for a in comp for b in graph[a] if b in comp)
         for comp in cycles(graph)]
     assert found == []
+
+
+# --- the pure domain and the shared rules ---------------------------------------------------
+
+def _imports(path: Path) -> list[str]:
+    """Every module `path` imports (top level or inside a function)."""
+    out: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.append(node.module)
+    return out
+
+
+def _offending(folder: Path, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(f"{path.relative_to(folder)}: {name}"
+                  for path in folder.rglob("*.py") for name in _imports(path)
+                  if name.split(".")[0] in forbidden)
+
+
+def test_the_domain_takes_no_rule_from_the_devices():
+    # queue_server/domain is pure: a rule the card reader or the scanner also applies (ID
+    # numbers, slips, masks) comes from hallrules below both, never from a driver package.
+    assert _offending(ROOT / "domain", ("devices", "kiosk")) == []
+
+
+def test_the_offending_scan_would_see_a_device_import(tmp_path):
+    (tmp_path / "x.py").write_text("def f():\n    from devices.idcard import id_number\n")
+    (tmp_path / "y.py").write_text("import devices.scanner.slip\n")
+    assert len(_offending(tmp_path, ("devices",))) == 2
+
+
+def test_hallrules_stands_below_everything():
+    assert _offending(REPO / "hallrules", ("queue_server", "devices", "kiosk", "hallq",
+                                           "hallenv")) == []
+
+
+def test_every_top_level_package_is_installed():
+    # `make install` (pip install -e .) installs what packages.find includes: a package
+    # left out imports in the repo and fails on a hall PC.
+    import tomllib
+
+    include = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"][
+        "setuptools"]["packages"]["find"]["include"]
+    packages = {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "bench"}
+    assert "hallrules" in packages
+    assert {f"{p}*" for p in packages} <= set(include)

@@ -19,7 +19,7 @@ from hallenv import EnvError, HallqEnv, env_name
 from queue_server.settings import Settings
 from tests.conftest import REPO
 
-CODE_DIRS = ("queue_server", "kiosk", "devices", "hallq", "hallenv", "bench")
+CODE_DIRS = ("queue_server", "kiosk", "devices", "hallq", "hallenv", "hallrules", "bench")
 PRODUCT_DIRS = ("queue_server", "kiosk", "devices", "hallq")
 NAME = re.compile(r"HALLQ_[A-Z0-9_]*[A-Z0-9]")
 ENV_USE = re.compile(r"\benviron\b|\bgetenv\b")

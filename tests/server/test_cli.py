@@ -99,6 +99,11 @@ def test_serve_demo_prints_links_that_work(tmp_path: Path):
         me = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {pad}"}).json()
         assert (me["role"], me["window"]) == ("pad", 1)
         assert any("1001 张伟" in line for line in lines)
+        # The demo hall books out of the box: the phone page's link, and slots to book.
+        assert any(f"{base}/m/book" in line for line in lines)
+        biz = httpx.get(f"{base}/api/v1/booking/businesses").json()["businesses"]
+        assert {"second_hand", "mortgage", "pre_notice"} <= {b["code"] for b in biz}
+        assert httpx.get(f"{base}/m/book").status_code == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)

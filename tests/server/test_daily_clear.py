@@ -59,19 +59,46 @@ def test_a_running_server_clears_on_its_own(make_app: AppFactory):
         assert ticket.closed_reason == "abandoned" and hall.state.day == date(2026, 11, 24)
 
 
+class WatchedLock:
+    """The hall's lock, telling which threads found it held and had to wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.waited: set[threading.Thread] = set()
+        self.someone_waited = threading.Event()
+
+    def __enter__(self) -> WatchedLock:
+        if not self._lock.acquire(blocking=False):
+            self.waited.add(threading.current_thread())
+            self.someone_waited.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 def test_the_clear_waits_for_a_use_case_that_holds_the_hall(make_app: AppFactory):
     """The clear runs in a worker thread; a call at the clear time runs on the event loop.
-    The hall's lock keeps them apart: the clear cannot start while a use case runs."""
+    The hall's lock keeps them apart: the clear cannot start while a use case runs.
+
+    Proved by the clear being seen to wait on the lock, not by a pause: without the lock
+    it never waits and the test fails at the deadline."""
     h = make_app()
     with TestClient(h.app):
         hall = h.app.state.hall
+        hall.lock = watched = WatchedLock()
         h.clock.now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
         finished = threading.Event()
         clear = threading.Thread(target=lambda: (hall.turn_over_if_due(), finished.set()))
-        with hall.lock:  # a use case in progress
+        with watched:  # a use case in progress
             clear.start()
-            assert not finished.wait(0.3), "the clear ran while a use case held the hall"
-            assert hall.state.day == date(2026, 11, 23)
+            deadline = walltime.monotonic() + 10
+            while clear not in watched.waited:
+                assert walltime.monotonic() < deadline, "the clear never waited for the hall"
+                assert not finished.is_set(), "the clear ran while a use case held the hall"
+                watched.someone_waited.wait(0.05)
+            assert not finished.is_set() and hall.state.day == date(2026, 11, 23)
         assert finished.wait(10)
         clear.join(10)
         assert hall.state.day == date(2026, 11, 24)

@@ -3,8 +3,8 @@ at a kiosk and by staff, every lookup audited. ID numbers travel only in bodies.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -12,8 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from queue_server.api.deps import Admin, require
 from queue_server.api.errors import ApiError
-from queue_server.api.routes.cases import MAX_SEQ, CardIn, RecordsDep, evidence
+from queue_server.api.routes.cases import (
+    MAX_SEQ,
+    SMS_CODE,
+    SMS_PASS,
+    CardIn,
+    RecordsDep,
+    evidence,
+    sms_proof,
+)
 from queue_server.api.schemas import RATE_LIMITED
+from queue_server.api.temporal import Day
+from queue_server.archive.images import MAX_PDF_PAGES, MAX_UPLOAD_BYTES, ORIGINAL, PHOTO
 from queue_server.archive.model import (
     HolderIn,
     MortgageIn,
@@ -35,7 +45,8 @@ ArchiveReader = Annotated[Principal, Depends(require(Role.KIOSK, Role.WINDOW, Ro
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # JSON's own types only, as the document says: "1" is no integer, 1 no boolean (ST201)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class PersonBody(Strict):
@@ -51,30 +62,30 @@ class MortgageBody(Strict):
     holder: str = Field(default="", max_length=100)
     holder_person: PersonBody | None = None
     amount_yuan: float | None = Field(default=None, ge=0, le=1e13)
-    term_start: dt.date | None = None
-    term_end: dt.date | None = None
+    term_start: Day | None = None
+    term_end: Day | None = None
     status: str = Field(default="active", max_length=12)
     certificate_no: str = Field(default="", max_length=60)
 
 
 class SeizureBody(Strict):
     court: str = Field(min_length=1, max_length=100)
-    date: dt.date
+    date: Day
     status: str = Field(default="active", max_length=12)
     kind: str = Field(default="查封", max_length=20)
     doc_no: str = Field(default="", max_length=80)
-    until: dt.date | None = None
+    until: Day | None = None
 
 
 class ObjectionBody(Strict):
-    date: dt.date
+    date: Day
     status: str = Field(default="active", max_length=12)
     note: str = Field(default="", max_length=200)
 
 
 class PrenoticeBody(Strict):
     kind: str = Field(min_length=1, max_length=40)
-    date: dt.date
+    date: Day
     status: str = Field(default="active", max_length=12)
     holders: list[PersonBody] = Field(default_factory=list, max_length=50)
 
@@ -100,6 +111,8 @@ class ArchiveLookupBody(Strict):
     id_number: str | None = Field(default=None, min_length=1, max_length=32)
     unit_no: str | None = Field(default=None, min_length=1, max_length=40)
     card: CardIn | None = Field(default=None, description="a kiosk: the card's chip data")
+    sms_code: str | None = SMS_CODE
+    sms_pass: str | None = SMS_PASS
 
 
 MAX_AUDIT_SEQ = 2**31 - 1  # the audit log's seq is a 32-bit column on PostgreSQL
@@ -173,7 +186,8 @@ def lookup(body: ArchiveLookupBody, records: RecordsDep, who: ArchiveReader) -> 
                            "自助机只能凭身份证查询本人名下房产 / a kiosk looks up by the card's "
                            "ID number only")
         return records.archive.by_id(who, body.id_number, staff=False,
-                                     card=evidence(body.card))
+                                     card=evidence(body.card),
+                                     sms=sms_proof(body.sms_code, body.sms_pass))
     if (body.id_number is None) == (body.unit_no is None):
         raise ApiError(422, "invalid_input",
                        "请给出身份证号或不动产单元号之一 / give either id_number or unit_no")
@@ -198,3 +212,71 @@ def audit_search(body: AuditSearchBody, records: RecordsDep, _: Admin) -> list[d
     """The audit log filtered by the person looked up: the ID number goes in the body."""
     return records.archive.audit_log(after_seq=body.after_seq, unit_no=body.unit_no,
                                      id_number=body.id_number, limit=body.limit)
+
+
+# --- 档案原貌 and 房屋现貌 ------------------------------------------------------------------
+
+# The routes that take a file: BodyLimit (api/limits.py) lets these bodies be larger.
+UPLOAD_PATH = re.compile(r"/api/v1/units/[^/]+/(originals|photo)")
+_FILE = {"type": "string", "format": "binary"}
+UPLOAD_BODY: dict[str, Any] = {"requestBody": {
+    "required": True,
+    "description": f"the file's bytes: JPEG, PNG, or PDF (at most {MAX_PDF_PAGES} pages, no "
+                   f"scripts); at most {MAX_UPLOAD_BYTES // 2**20} MB. The server reads the "
+                   "kind from the bytes, so any Content-Type (image/jpeg, application/pdf…) "
+                   "is taken; application/octet-stream is the one generated clients send",
+    "content": {"application/octet-stream": {"schema": _FILE}}}}
+IMAGE_ANSWER: dict[int | str, dict[str, Any]] = {200: {
+    "description": "JPEG, watermarked with the time, the kiosk and the masked name",
+    "content": {"image/jpeg": {"schema": _FILE}}}}
+
+
+async def _push(request: Request, records: RecordsDep, unit_no: str, kind: str,
+                append: bool) -> dict[str, Any]:
+    data = await request.body()
+    return await run_in_threadpool(records.archive.push_images, unit_no, kind, data,
+                                   append=append)
+
+
+@router.put("/units/{unit_no}/originals", openapi_extra=UPLOAD_BODY)
+async def put_originals(unit_no: str, request: Request, records: RecordsDep, _: Registry,
+                        append: Annotated[bool, Query()] = False) -> dict[str, Any]:
+    """档案原貌推送 The scanned pages of the unit's register originals: a PDF's pages, or
+    one JPEG/PNG page. They replace the unit's pages; `append=true` adds them after."""
+    return await _push(request, records, unit_no, ORIGINAL, append)
+
+
+@router.put("/units/{unit_no}/photo", openapi_extra=UPLOAD_BODY)
+async def put_photo(unit_no: str, request: Request, records: RecordsDep,
+                    _: Registry) -> dict[str, Any]:
+    """房屋现貌推送 The property's photo: one JPEG or PNG (or a one-page PDF)."""
+    return await _push(request, records, unit_no, PHOTO, False)
+
+
+@router.get("/units/{unit_no}/images")
+def unit_images(unit_no: str, records: RecordsDep,
+                _: Annotated[Principal, Depends(require(Role.REGISTRY, Role.ADMIN))]
+                ) -> dict[str, Any]:
+    """What the hall keeps of the unit's originals and photo: pages, sizes and hashes
+    (never the images: those go only to their owner, at a kiosk)."""
+    return records.archive.image_index(unit_no)
+
+
+class ImageBody(Strict):
+    id_number: str = Field(min_length=1, max_length=32)
+    card: CardIn | None = Field(default=None, description="the card's chip data")
+    unit_no: str = Field(min_length=1, max_length=40)
+    kind: Literal["original", "photo"]
+    page: int = Field(default=1, ge=1, le=1000)
+
+
+@router.post("/archive/image", response_class=Response, responses={**IMAGE_ANSWER,
+                                                                    **RATE_LIMITED})
+def archive_image(body: ImageBody, records: RecordsDep,
+                  who: Annotated[Principal, Depends(require(Role.KIOSK))]) -> Response:
+    """档案原貌查看 One page of the originals, or the photo, of a unit the card holder owns,
+    watermarked; never cached (Cache-Control: no-store). Every view is audited."""
+    data = records.archive.image_for_owner(who, body.id_number, evidence(body.card),
+                                           body.unit_no, body.kind, body.page)
+    return Response(data, media_type="image/jpeg",
+                    headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

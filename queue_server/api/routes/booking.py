@@ -5,15 +5,16 @@ government's online service portal (role `portal`, on the applicant's behalf).""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import bearer, principal_of, require
+from queue_server.api.batching import in_hall, off_loop
+from queue_server.api.deps import Guide, HallDep, bearer, principal_of, require
 from queue_server.api.errors import ApiError
 from queue_server.api.schemas import RATE_LIMITED
+from queue_server.api.temporal import Day, Moment
 from queue_server.bookings import Bookings
 from queue_server.domain.slips import check_appointment
 from queue_server.security import Principal, Role
@@ -42,7 +43,7 @@ class VerifyIn(Strict):
 
 class BookIn(Strict):
     business: str = Field(min_length=1, max_length=40)
-    slot_start: datetime
+    slot_start: Moment
     id_number: str = Field(min_length=1, max_length=32)
     phone: str = Field(min_length=1, max_length=24)
     phone_pass: str | None = Field(default=None, max_length=200,
@@ -55,7 +56,17 @@ class ProofIn(Strict):
 
 
 class RebookIn(ProofIn):
-    slot_start: datetime
+    slot_start: Moment
+
+
+class BatchIn(Strict):
+    business: str = Field(min_length=1, max_length=40)
+    slot_from: Moment = Field(description="the range's first slot start (inclusive)")
+    slot_to: Moment = Field(description="the range's end: slots starting before it")
+    phone: str = Field(min_length=1, max_length=24,
+                       description="the enterprise's contact for these bookings")
+    cases: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        min_length=1, max_length=1000, description="受理号/合同号 the cases to book, one each")
 
 
 def bookings_of(request: Request) -> Bookings:
@@ -64,6 +75,8 @@ def bookings_of(request: Request) -> Bookings:
 
 BookingsDep = Annotated[Bookings, Depends(bookings_of)]
 Portal = Annotated[Principal, Depends(require(Role.PORTAL, Role.GUIDE, Role.ADMIN))]
+Enterprise = Annotated[Principal, Depends(require(Role.ENTERPRISE))]
+Figures = Annotated[Principal, Depends(require(Role.GUIDE, Role.MANAGER, Role.ADMIN))]
 
 
 def address(request: Request) -> str:
@@ -101,7 +114,7 @@ def businesses(request: Request, svc: BookingsDep) -> dict[str, Any]:
 
 @router.get("/booking/slots")
 def slots(svc: BookingsDep, business: Annotated[str, Query(min_length=1, max_length=40)],
-          day: Annotated[date, Query()]) -> dict[str, Any]:
+          day: Annotated[Day, Query()]) -> dict[str, Any]:
     """One business's slots on one day, with places left and whether each can be booked."""
     return svc.slots(business, day)
 
@@ -164,6 +177,48 @@ def rebook(code: str, body: RebookIn, svc: BookingsDep, who: PortalOrPhone) -> d
     if the new one cannot be had."""
     return svc.rebook(code, body.slot_start, body.phone, body.phone_pass,
                       portal=who is not None, actor=who.actor if who else "phone")
+
+
+@router.get("/booking/day")
+def day_figures(svc: BookingsDep, _: Figures,
+                day: Annotated[Day | None, Query(description="default: today")] = None
+                ) -> dict[str, Any]:
+    """今日预约 the day's bookings, check-ins (by hand among them) and no-shows, in total
+    and per business: the guide console's and the manager's figures."""
+    return svc.day_figures(day)
+
+
+@router.post("/booking/batches", status_code=201)
+def book_batch(body: BatchIn, svc: BookingsDep, who: Enterprise) -> dict[str, Any]:
+    """批量预约 a developer's bulk business (双预告, 期转现, 房地首登): many cases over one
+    slot range, earliest slots first, all or none; the enterprise account is the token's
+    name."""
+    return svc.book_batch(body.business, body.slot_from, body.slot_to, body.cases,
+                          body.phone, who.name)
+
+
+@router.get("/booking/batches/{batch}")
+def batch_of(batch: str, svc: BookingsDep, who: Enterprise) -> dict[str, Any]:
+    """One of this enterprise's batches, with every booking's slip and status."""
+    return svc.batch_of(batch, who.name)
+
+
+@router.post("/bookings/{code}/check-in", status_code=201)
+async def hand_check_in(code: str, request: Request, svc: BookingsDep, hall: HallDep,
+                        who: Guide) -> dict[str, Any]:
+    """引导员手工签到 a guide checks a booking in by its code (the slip cannot be scanned):
+    a ticket with the booking's head start, the check-in recorded on the booking with
+    the guide's name, as the kiosk's is."""
+    from queue_server.api.routes.tickets import follow_url
+
+    row, appointment = await off_loop(svc.hand_check_in, code)
+    ticket = await in_hall(hall, lambda: hall.view(hall.issue(
+        row["business"], actor=who.actor, appointment=appointment, channel="guide",
+        issued_by=who.token_id)))
+    await off_loop(svc.checked_in, row["code"], ticket["id"], who.actor)
+    ticket["follow_url"] = follow_url(request, ticket["id"])
+    booking = await off_loop(svc.find, row["code"], None, None, portal=True)
+    return {"booking": booking, "ticket": ticket}
 
 
 @router.get("/booking/slip.svg", response_class=Response)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -20,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from queue_server.api.deps import NotDisplay, WindowStaff, require
 from queue_server.api.errors import ApiError
 from queue_server.api.schemas import RATE_LIMITED
+from queue_server.api.temporal import Day, Moment
 from queue_server.cases.csv_import import CsvError
 from queue_server.cases.model import ApplicantIn, CaseIn, StepIn
 from queue_server.cases.proof import parse_receipt_qr
 from queue_server.cases.service import Proof
 from queue_server.cases.steps import Step
-from queue_server.evidence import CardEvidence
+from queue_server.evidence import CardEvidence, SmsProof
 from queue_server.records import Records
 from queue_server.security import Principal, Role
 
@@ -44,7 +44,8 @@ RecordsDep = Annotated[Records, Depends(get_records)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # JSON's own types only, as the document says: "1" is no integer, 1 no boolean (ST201)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ApplicantBody(Strict):
@@ -57,8 +58,8 @@ class ApplicantBody(Strict):
 
 class StepBody(Strict):
     seq: int = Field(ge=1, le=MAX_SEQ)
-    step: Step
-    at: datetime
+    step: Step = Field(strict=False)  # the enum from its text
+    at: Moment
     note: str = Field(default="", max_length=200)
     reason: str = Field(default="", max_length=400)
 
@@ -68,9 +69,9 @@ class CaseBody(Strict):
     item: str = Field(min_length=1, max_length=40)
     item_name: str = Field(default="", max_length=80)
     hall: str = Field(default="", max_length=40)
-    accepted_at: datetime
+    accepted_at: Moment
     time_limit_days: int | None = Field(default=None, ge=0, le=365)
-    due_date: date | None = None
+    due_date: Day | None = None
     receipt_code: str | None = Field(default=None, min_length=6, max_length=64)
     ticket: str | None = Field(default=None, min_length=1, max_length=32)  # the queue ticket's id
     applicants: list[ApplicantBody] = Field(min_length=1, max_length=20)
@@ -81,8 +82,8 @@ class CardIn(Strict):
     """What the reader's SAM module read from the chip besides the number."""
 
     authority: str = Field(min_length=1, max_length=40, description="签发机关 as on the chip")
-    valid_from: date
-    valid_to: date | None = Field(default=None, description="null: 长期 (never expires)")
+    valid_from: Day
+    valid_to: Day | None = Field(default=None, description="null: 长期 (never expires)")
 
     def evidence(self) -> CardEvidence:
         return CardEvidence(self.authority, self.valid_from, self.valid_to)
@@ -92,25 +93,44 @@ def evidence(card: CardIn | None) -> CardEvidence | None:
     return card.evidence() if card is not None else None
 
 
+SMS_CODE = Field(default=None, min_length=6, max_length=6, pattern=r"^[0-9]{6}$",
+                 description="the 6-digit code texted after `403 sms_code_required`")
+PASS_PATTERN = r"^[A-Za-z0-9._=-]+$"  # the pass is base64url and digits (phone_pass.py)
+SMS_PASS = Field(default=None, min_length=1, max_length=120, pattern=PASS_PATTERN,
+                 description="`sms_pass` of an earlier answer in this visit: no second code")
+
+
+def sms_proof(code: str | None, sms_pass: str | None) -> SmsProof | None:
+    return SmsProof(code, sms_pass) if code or sms_pass else None
+
+
 class CaseLookupBody(Strict):
     case_no: str | None = Field(default=None, min_length=1, max_length=40)
     id_number: str | None = Field(default=None, min_length=1, max_length=32)
     receipt_token: str | None = Field(default=None, min_length=1, max_length=64)
     receipt_qr: str | None = Field(default=None, min_length=1, max_length=200)
     card: CardIn | None = Field(default=None, description="with id_number: the card's chip data")
+    sms_code: str | None = SMS_CODE
+    sms_pass: str | None = SMS_PASS
 
 
 class ApplicantLookupBody(Strict):
     id_number: str = Field(min_length=1, max_length=32)
     card: CardIn | None = None
+    sms_code: str | None = SMS_CODE
+    sms_pass: str | None = SMS_PASS
 
 
 class IdCardLine(CardIn):
     id_number: str = Field(min_length=1, max_length=32)
 
 
+MAX_CARDS = 150  # a request; so the longest lines still fit the edge's 64 KiB body limit
+
+
 class IdCardsBody(Strict):
-    cards: list[IdCardLine] = Field(min_length=1, max_length=1000)
+    cards: list[IdCardLine] = Field(min_length=1, max_length=MAX_CARDS, description=(
+        f"at most {MAX_CARDS} a request: send more in batches"))
 
 
 def to_case(case_no: str, body: CaseBody) -> CaseIn:
@@ -156,8 +176,8 @@ def overdue(records: RecordsDep, _: WindowStaff,
 
 
 def _lookup(records: Records, who: Principal, case_no: str | None, id_number: str | None,
-            token: str | None, qr: str | None = None, card: CardEvidence | None = None
-            ) -> dict[str, Any]:
+            token: str | None, qr: str | None = None, card: CardEvidence | None = None,
+            sms: SmsProof | None = None) -> dict[str, Any]:
     if qr:
         parsed = parse_receipt_qr(qr)
         if parsed is None:
@@ -165,20 +185,21 @@ def _lookup(records: Records, who: Principal, case_no: str | None, id_number: st
         case_no, token = parsed
     if not case_no:
         raise ApiError(422, "invalid_input", "请输入受理号 / the case number is missing")
-    return records.cases.lookup(who, case_no, Proof(id_number, token, card))
+    return records.cases.lookup(who, case_no, Proof(id_number, token, card, sms))
 
 
 @router.post("/cases/lookup", responses=RATE_LIMITED)
 def lookup(body: CaseLookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
     """查询办理进度 An applicant's case, on proof: the ID number or the receipt token/QR."""
     return _lookup(records, who, body.case_no, body.id_number, body.receipt_token,
-                   body.receipt_qr, evidence(body.card))
+                   body.receipt_qr, evidence(body.card), sms_proof(body.sms_code, body.sms_pass))
 
 
 @router.post("/cases/by-applicant", responses=RATE_LIMITED)
 def by_applicant(body: ApplicantLookupBody, records: RecordsDep, who: Kiosk) -> dict[str, Any]:
     """本人名下案件 Every case the card holder applied for (for a lost receipt)."""
-    return {"cases": records.cases.by_applicant(who, body.id_number, card=evidence(body.card))}
+    return records.cases.by_applicant(who, body.id_number, card=evidence(body.card),
+                                      sms=sms_proof(body.sms_code, body.sms_pass))
 
 
 @router.put("/id-cards")
@@ -205,11 +226,16 @@ def card_header(raw: str | None) -> CardEvidence | None:
 def get_case(case_no: str, records: RecordsDep, who: NotDisplay,
              x_id_number: Annotated[str | None, Header(max_length=32)] = None,
              x_receipt_token: Annotated[str | None, Header(max_length=64)] = None,
-             x_card_evidence: Annotated[str | None, Header(max_length=400)] = None
+             x_card_evidence: Annotated[str | None, Header(max_length=400)] = None,
+             x_sms_code: Annotated[str | None, Header(min_length=6, max_length=6,
+                                                      pattern=r"^[0-9]{6}$")] = None,
+             x_sms_pass: Annotated[str | None, Header(max_length=120,
+                                                      pattern=PASS_PATTERN)] = None
              ) -> dict[str, Any]:
-    """A kiosk needs proof in the X-Id-Number (with X-Card-Evidence) or X-Receipt-Token
-    header; staff do not and see the staff view (masked applicants, urgency)."""
+    """A kiosk needs proof in the X-Id-Number (with X-Card-Evidence and, where the hall
+    asks for an SMS code, X-Sms-Code or X-Sms-Pass) or X-Receipt-Token header; staff do
+    not and see the staff view (masked applicants, urgency)."""
     if who.role is Role.KIOSK:
         return _lookup(records, who, case_no, x_id_number, x_receipt_token,
-                       card=card_header(x_card_evidence))
+                       card=card_header(x_card_evidence), sms=sms_proof(x_sms_code, x_sms_pass))
     return records.cases.staff(case_no)

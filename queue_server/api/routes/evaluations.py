@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import HallDep, bearer, require
 from queue_server.api.schemas import RATE_LIMITED
+from queue_server.api.temporal import Day
 from queue_server.domain.deadline import URGENCY_NAMES
 from queue_server.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from queue_server.domain.evaluation import (
@@ -30,7 +31,7 @@ from queue_server.domain.evaluation import (
 )
 from queue_server.domain.events import Event, EventType
 from queue_server.domain.follow import ticket_of
-from queue_server.domain.identity import Applicant
+from queue_server.domain.identity import KeptApplicant
 from queue_server.domain.kpi import check_period
 from queue_server.domain.state import Change
 from queue_server.domain.tickets import Ticket
@@ -239,7 +240,7 @@ async def pending(body: PendingIn, request: Request, hall: HallDep, who: Kiosk
 
     Limited like the case and archive lookups, per kiosk and per ID number: a kiosk
     token copied off a kiosk cannot list who came today by trying numbers."""
-    key = Applicant.from_id(body.id_number, "", hall.secret).id_hash
+    key = KeptApplicant.from_id(body.id_number, "", hall.secret).id_hash
     request.app.state.records.limiter.take([("kiosk", who.token_id), ("id", key)])
 
     def theirs() -> list[Ticket]:
@@ -254,8 +255,8 @@ async def pending(body: PendingIn, request: Request, hall: HallDep, who: Kiosk
 
 @router.get("/evaluations")
 async def list_evaluations(request: Request, _: Managers,
-                           start: Annotated[date, Query(alias="from")],
-                           end: Annotated[date, Query(alias="to")]) -> list[dict[str, Any]]:
+                           start: Annotated[Day, Query(alias="from")],
+                           end: Annotated[Day, Query(alias="to")]) -> list[dict[str, Any]]:
     check_period(start, end)
     rows = await off_loop(quality_of(request).evaluations, start, end)
     return [_jsonable(r) for r in rows]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 
 from queue_server.api.batching import off_loop
 from queue_server.api.deps import HallDep, require
+from queue_server.api.temporal import Day
 from queue_server.domain.kpi import check_period
 from queue_server.domain.tickets import business_day, next_clear_at
 from queue_server.security import Principal, Role
@@ -42,8 +43,8 @@ def window_hours(engine: Engine, start: date, end: date, tz: Any, clear: Any
 
 @router.get("/load/windows")
 async def load_by_window_and_hour(request: Request, hall: HallDep, _: Readers,
-                                  start: Annotated[date, Query(alias="from")],
-                                  end: Annotated[date, Query(alias="to")]) -> dict[str, Any]:
+                                  start: Annotated[Day, Query(alias="from")],
+                                  end: Annotated[Day, Query(alias="to")]) -> dict[str, Any]:
     """Calls and completions per window and hour, today included while it runs."""
     check_period(start, end)
     h = hall.layout.hall

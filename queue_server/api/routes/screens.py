@@ -29,7 +29,8 @@ ScreenName = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z
 
 
 class ScreenAudioIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON's own types, as the document says (not 1 for true, nor false for 0)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     audible: bool  # the page may play sound (someone tapped, or an autoplay browser)
     mode: Literal["server", "browser", "off"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -20,8 +19,10 @@ from queue_server.api.deps import (
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
 from queue_server.api.schemas import RATE_LIMITED
+from queue_server.api.temporal import Moment
 from queue_server.domain.follow import follow_ref
 from queue_server.domain.layout import Priority
+from queue_server.domain.notices import find_item
 from queue_server.domain.scope import kiosk_reaches
 from queue_server.domain.slips import MAX_SLIP_CHARS, check_appointment
 from queue_server.domain.state import Appointment
@@ -48,8 +49,8 @@ class AppointmentIn(Strict):
     slip: str | None = Field(default=None, min_length=1, max_length=MAX_SLIP_CHARS,
                              description="the appointment slip as scanned (`HQ1:A:…`)")
     code: str | None = Field(default=None, min_length=1, max_length=64)
-    slot_start: datetime | None = None
-    slot_end: datetime | None = None
+    slot_start: Moment | None = None
+    slot_end: Moment | None = None
 
     @model_validator(mode="after")
     def _slip_or_booking(self) -> AppointmentIn:
@@ -67,6 +68,12 @@ class OverrideIn(Strict):
                                     "recorded on the ticket and its history")
 
 
+class PrecheckIn(Strict):
+    item: str = Field(min_length=1, max_length=40,
+                      description="the catalogue item whose materials list the guide checked "
+                                  "the applicant's papers against (预审)")
+
+
 class IssueIn(Strict):
     business: str = Field(min_length=1, max_length=40)
     applicant: ApplicantIn | None = None
@@ -75,6 +82,8 @@ class IssueIn(Strict):
     journey: str | None = Field(default=None, max_length=40)
     appointment: AppointmentIn | None = None
     override: OverrideIn | None = None
+    precheck: PrecheckIn | None = Field(default=None, description="guide only: 预审, the "
+                                        "materials were checked before the ticket")
 
 
 class TransferIn(Strict):
@@ -103,7 +112,13 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
                or body.appointment.slip is None
                else await off_loop(request.app.state.bookings.check_in_allowed,
                                    appointment.code))
+    if booking is None and appointment is not None and who.role is not Role.KIOSK:
+        # A guide's by-hand appointment that names a stored booking is that booking's
+        # check-in, recorded with the guide's name (POST /bookings/{code}/check-in is
+        # the checked way; this keeps the older by-hand form honest).
+        booking = await off_loop(request.app.state.bookings.stored_code, appointment.code)
     override = _override(body.override, who)
+    precheck = _precheck(body.precheck, body.business, who, request)
     # Keys are the caller's own: one kiosk's key never finds another's ticket.
     key = f"{who.token_id}:{idempotency_key}" if idempotency_key else None
     if who.role is Role.KIOSK and (key is None or key not in hall.state.request_keys):
@@ -120,7 +135,7 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
         priority=Priority(body.priority) if body.priority else None,
         priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
         channel="kiosk" if who.role is Role.KIOSK else "guide", request_key=key,
-        issued_by=who.token_id, override_reason=override)
+        issued_by=who.token_id, override_reason=override, precheck_item=precheck)
 
     def issue_and_view() -> tuple[bool, dict[str, Any]]:
         replayed = key is not None and key in hall.state.request_keys
@@ -128,7 +143,8 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
 
     replayed, view = await in_hall(hall, issue_and_view)
     if booking is not None:
-        await off_loop(request.app.state.bookings.checked_in, booking, view["id"])
+        await off_loop(request.app.state.bookings.checked_in, booking, view["id"],
+                       "kiosk" if who.role is Role.KIOSK else who.actor)
     view["follow_url"] = follow_url(request, view["id"])
     return Json(view, status_code=201,
                 headers={"Idempotent-Replayed": "true"} if replayed else None)
@@ -146,6 +162,18 @@ def _override(o: OverrideIn | None, who: Principal) -> str | None:
         raise ApiError(422, "override_reason_required",
                        "请写明越限取号的原因 / give the reason for issuing past the limit")
     return reason
+
+
+def _precheck(p: PrecheckIn | None, business: str, who: Principal, request: Request
+              ) -> str | None:
+    """预审 is the consultation desk's: a kiosk cannot vouch for anyone's papers."""
+    if p is None:
+        return None
+    if who.role is Role.KIOSK:
+        raise ApiError(403, "precheck_forbidden",
+                       "自助机不能登记预审，请到咨询台 / a kiosk cannot record a pre-check; the "
+                       "information desk can")
+    return find_item(request.app.state.catalogue, p.item, business).code
 
 
 def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,
@@ -187,6 +215,12 @@ async def list_tickets(request: Request, hall: HallDep, who: NotDisplay,
                                  "the answer to)")] = None,
                  limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> Json:
     """Today's tickets, in queue order for waiting ones; filters combine."""
+    # The document lists the layout's windows and businesses: anything else is a mistake
+    # the caller should hear about, not an empty list.
+    if window is not None and window not in hall.layout.windows:
+        raise ApiError(422, "invalid_input", f"没有 {window} 号窗口 / there is no window {window}")
+    if business is not None and business not in hall.layout.businesses:
+        raise ApiError(422, "invalid_input", "没有这个业务 / there is no such business")
     if request_key is not None:  # keys are the caller's own, as when issuing
         return Json(await in_hall(hall, _by_request_key, hall, f"{who.token_id}:{request_key}"))
     only = _kiosk_scope(who, request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
@@ -74,11 +74,15 @@ WindowQ = Annotated[int, Query(ge=1, le=9999)]
 @router.get("/voice/call.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def call_wav(request: Request, _: AnyRole, number: NumberQ, window: WindowQ,
-                   recall: Annotated[bool, Query()] = False) -> Response:
+                   recall: Annotated[Literal["0", "1", "true", "false"], Query(
+                       description="再次呼叫 a recall: 1 or true")] = "0") -> Response:
     """请A零零一号到十二号窗口办理: a chime, then the call, as one WAV."""
+    # The document lists exactly what is taken (the page sends 1 or 0): FastAPI's bool
+    # would also take yes/on/off, which a document's boolean does not allow.
     clips = clips_of(request.app.state)
     try:
-        text, clip = await run_in_threadpool(clips.wav, number, window, recall)
+        text, clip = await run_in_threadpool(clips.wav, number, window,
+                                             recall in ("1", "true"))
     except DeviceError as exc:
         # The page falls back to a chime and the browser's own speech.
         raise ApiError(503, "voice_unavailable", str(exc)) from None

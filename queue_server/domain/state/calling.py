@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from queue_server.domain.catalogue import Catalogue
 from queue_server.domain.errors import Forbidden, IllegalTransition
 from queue_server.domain.events import Event, EventType
+from queue_server.domain.notices import (
+    REFUSED,
+    Notice,
+    clean_note,
+    find_item,
+    missing_materials,
+)
 from queue_server.domain.routing import choose_next
 from queue_server.domain.state.change import ANY_STAFF, Change
 from queue_server.domain.state.core import StateCore
@@ -112,6 +121,32 @@ class Calling(StateCore):
         self._check_holder(t, acting_window)
         require(t, {Status.CALLED}, "过号", "marked no-show")
         return self._no_show(t, now, actor, reason=None)
+
+    def refuse(self, ticket_id: str, now: datetime, *, catalogue: Catalogue | None, item: str,
+               ticked: Sequence[int], note: str, notice_no: str, actor: str,
+               acting_window: int | None = ANY_STAFF) -> Change:
+        """不予受理: the window cannot accept the application. The ticket closes with its own
+        outcome (`closed_reason` "refused") and the notice of what is missing is stored with
+        it, in the same transaction."""
+        t = self.ticket(ticket_id)
+        self._check_holder(t, acting_window)
+        require(t, AT_WINDOW, "不予受理", "refused")
+        found = find_item(catalogue, item, t.business)
+        missing = missing_materials(found, ticked)
+        w = self.windows.get(t.window) if t.window is not None else None
+        notice = Notice(
+            no=notice_no, hall=self.layout.hall.code, day=self.day, ticket_id=t.id,
+            ticket_number=t.number, business=t.business, item=found.code,
+            item_name=found.name, item_name_en=found.name_en, missing=missing,
+            note=clean_note(note), window=t.window, staff=w.staff if w else None,
+            staff_name=w.staff_name if w else "", issued_at=now,
+            prechecked=t.precheck_item is not None)
+        done = t.moved(status=Status.DONE, finished_at=now, closed_reason=REFUSED)
+        event = Event(EventType.TICKET_REFUSED, now, actor, t.id, t.window,
+                      {"number": t.number, "business": t.business, "item": found.code,
+                       "notice": notice_no, "missing": [m.index for m in missing]})
+        return Change(tickets=[done], windows=self._release(t), events=[event], result=done,
+                      notices=[notice])
 
     def park(self, ticket_id: str, now: datetime, *, actor: str,
              acting_window: int | None = ANY_STAFF) -> Change:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from queue_server.domain.events import Event
+from queue_server.domain.notices import Notice
 from queue_server.domain.tickets import Ticket
 from queue_server.domain.windows import WindowState
 
@@ -21,6 +22,7 @@ class Change:
     result: Ticket | None = None
     new_day: date | None = None
     report: dict[str, object] | None = None
+    notices: list[Notice] = field(default_factory=list)  # 不予受理告知单, stored with it
 
 
 @dataclass(frozen=True)

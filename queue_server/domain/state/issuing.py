@@ -6,7 +6,7 @@ from datetime import datetime
 
 from queue_server.domain.errors import Forbidden, InvalidInput, LimitReached, NotFound
 from queue_server.domain.events import Event, EventType
-from queue_server.domain.identity import Applicant, age_on
+from queue_server.domain.identity import KeptApplicant, age_on
 from queue_server.domain.layout import Priority
 from queue_server.domain.state.change import Appointment, Change
 from queue_server.domain.state.core import StateCore
@@ -19,11 +19,12 @@ class Issuing(StateCore):
     """Issuing new tickets."""
 
     def issue(self, business: str, now: datetime, *, ticket_id: str, actor: str,
-              applicant: Applicant | None = None, priority: Priority | None = None,
+              applicant: KeptApplicant | None = None, priority: Priority | None = None,
               priority_reason: str | None = None, journey: str | None = None,
               appointment: Appointment | None = None, channel: str = "kiosk",
               request_key: str | None = None, issued_by: str | None = None,
-              override_reason: str | None = None) -> Change:
+              override_reason: str | None = None, precheck_item: str | None = None
+              ) -> Change:
         """`request_key`, unique per caller: asked again with it, the same ticket comes back
         (`Change.result`, nothing written), whatever has happened to it since.
         `override_reason`, a guide's: issue past the daily cap and the per-ID limit, the
@@ -128,18 +129,20 @@ class Issuing(StateCore):
             name_masked=applicant.name_masked if applicant else None,
             priority_reason=priority_reason, channel=channel, request_key=request_key,
             appointment_code=appointment.code if appointment else None, issued_by=issued_by,
-            override_reason=override_reason,
+            override_reason=override_reason, precheck_item=precheck_item,
         )
         data: dict[str, object] = {"number": t.number, "business": business,
                                    "priority": priority.value}
         if appointment is not None:
             data["appointment"] = appointment.code
+        if precheck_item:
+            data["precheck"] = precheck_item
         if override_reason:
             data["override"] = {"reason": override_reason, "past": past}
         event = Event(EventType.TICKET_ISSUED, now, actor, t.id, None, data)
         return Change(tickets=[t], events=[event], sequences={business: seq}, result=t)
 
-    def _reissue(self, t: Ticket, business: str, applicant: Applicant | None) -> Change:
+    def _reissue(self, t: Ticket, business: str, applicant: KeptApplicant | None) -> Change:
         if t.origin_business != business or t.id_hash != (applicant.id_hash if applicant else None):
             raise InvalidInput("该请求编号已用于另一张号，请重新取号",
                                "this request key was used for a different ticket request",

@@ -13,7 +13,8 @@ const STATUS = { called: ['已叫号，等候到窗', 'Called, not yet here'], s
 const NOT_AT_WINDOWS = { display: ['叫号屏', 'display'], kiosk: ['自助取号机', 'kiosk'],
   registry: ['登记业务系统', 'registry'], judicial: ['司法协助', 'judicial'] };
 
-const state = { token: null, window: null, ticket: null, waiting: [], parked: [], businesses: [], hall: null, busy: false };
+const state = { token: null, window: null, ticket: null, waiting: [], parked: [], businesses: [], hall: null, busy: false,
+  items: [], notice: null };
 let refreshTimer = null;
 const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
 
@@ -35,6 +36,8 @@ const ACTIONS = [
   { id: 'forward', key: 'F', zh: '转下一环节', en: 'Next step', enabled: () => !!cur()?.journey_next,
     run: () => ticketAction('forward') },
   { id: 'transfer', key: 'T', zh: '转业务', en: 'Transfer', enabled: () => !!cur(), run: openTransfer },
+  { id: 'refuse', key: 'U', zh: '不予受理', en: 'Cannot accept', cls: 'danger', enabled: () => !!cur() && itemsOf(cur()).length > 0,
+    run: openRefuse },
   { id: 'callback', key: 'B', zh: '叫回挂起号', en: 'Call back parked',
     enabled: () => state.window?.status === 'open' && !cur() && state.parked.length > 0,
     run: () => callTicket(state.parked[0]) },
@@ -84,6 +87,96 @@ async function transfer() {
   }
   closeTransfer();
   await perform(() => request('POST', `/tickets/${cur().id}/transfer`, { business: to }));
+}
+
+// --- 不予受理 -------------------------------------------------------------------------------
+// The catalogue items of the ticket's business; the one pre-checked at the desk first.
+const itemsOf = (t) => state.items.filter((i) => i.business === t.business);
+
+function openRefuse() {
+  const t = cur();
+  const items = itemsOf(t);
+  const select = $('#refuse-item');
+  const first = items.find((i) => i.code === t.precheck_item) || (items.length === 1 ? items[0] : null);
+  select.replaceChildren(
+    h('option', { value: '', disabled: true }, '— 请选择办理事项 Choose the item —'),
+    ...items.map((i) => h('option', { value: i.code }, `${i.name}${i.name_en ? ` ${i.name_en}` : ''}`)));
+  select.value = first ? first.code : '';
+  $('#refuse-note').value = '';
+  $('#notice-done').hidden = true;
+  renderMaterials();
+  $('#refuse').hidden = false;
+  (first ? $('#refuse-materials input') : select)?.focus();
+  return Promise.resolve();
+}
+
+function renderMaterials() {
+  const item = state.items.find((i) => i.code === $('#refuse-item').value);
+  const box = $('#refuse-materials');
+  const legend = box.querySelector('legend');
+  if (!item) {
+    box.replaceChildren(legend, h('p', { class: 'hint' }, '先选择办理事项', h('small', {}, ' — choose the item first')));
+    return;
+  }
+  box.replaceChildren(legend, ...item.materials.map((m, i) => h('label', {},
+    h('input', { type: 'checkbox', value: String(i + 1), name: 'missing' }),
+    h('span', {}, `${i + 1}. ${m}`, item.materials_en?.[i] ? h('small', {}, ` ${item.materials_en[i]}`) : null,
+      item.materials_where?.[i] ? h('span', { class: 'where' }, `获取途径 Where: ${item.materials_where[i]}`) : null))));
+}
+
+function closeRefuse() { $('#refuse').hidden = true; }
+
+async function refuse(e) {
+  e?.preventDefault();
+  const t = cur();
+  if (!t || state.busy) return;
+  const item = $('#refuse-item').value;
+  const missing = [...document.querySelectorAll('#refuse-materials input:checked')].map((x) => Number(x.value));
+  if (!item) { toast('请先选择办理事项 / choose the item first'); return; }
+  if (!missing.length) { toast('请勾选缺少或不符合要求的材料（至少一项） / tick at least one material that is missing or wrong'); return; }
+  await perform(async () => {
+    const r = await request('POST', `/tickets/${t.id}/refuse`, { item, missing, note: $('#refuse-note').value });
+    if (r.ok) {
+      closeRefuse();
+      state.notice = r.data.notice;
+      renderNotice();
+    }
+  });
+}
+
+// After a refusal: the notice's number, read out to the applicant, and its two prints.
+function renderNotice() {
+  const n = state.notice;
+  const box = $('#notice-done');
+  if (!n) { box.hidden = true; return; }
+  box.replaceChildren(
+    h('h2', {}, `${n.ticket_number} 已不予受理，告知单已生成`, h('small', {}, ` ${n.ticket_number} refused; notice issued`)),
+    h('div', { class: 'notice-no', id: 'notice-no-done' }, n.no),
+    h('p', {}, `缺 ${n.missing.length} 项：`, n.missing.map((m) => `${m.index}`).join('、'), h('small', {}, ` ${n.missing.length} missing`)),
+    h('div', { class: 'notice-buttons' },
+      h('button', { class: 'btn primary', type: 'button', id: 'notice-print', onclick: () => printSlip(n.no) }, '热敏打印 ', h('small', {}, 'Print slip')),
+      h('button', { class: 'btn', type: 'button', id: 'notice-a4', onclick: () => openNotice(n.no, true) }, 'A4 打印 ', h('small', {}, 'Print A4')),
+      h('button', { class: 'btn', type: 'button', id: 'notice-close', onclick: () => { state.notice = null; renderNotice(); } }, '关闭 ', h('small', {}, 'Close'))));
+  box.hidden = false;
+}
+
+async function printSlip(no) {
+  const r = await request('POST', `/notices/${encodeURIComponent(no)}/print`, {});
+  if (r.ok) toast(`告知单 ${no} 已打印 / notice printed`, 'ok');
+}
+
+function openNotice(no, print) {
+  const q = new URLSearchParams({ token: state.token });
+  if (print) q.set('print', '1');
+  window.open(`/notices/${encodeURIComponent(no)}?${q}`, '_blank');
+}
+
+async function findNotice(e) {
+  e.preventDefault();
+  const no = $('#notice-no').value.trim().toUpperCase();
+  if (!no) return;
+  const r = await request('GET', `/notices/${encodeURIComponent(no)}`);
+  if (r.ok) openNotice(r.data.no, false);
 }
 
 // One at a time: buttons are disabled before the request leaves and stay disabled until
@@ -210,6 +303,8 @@ function renderCurrent() {
       h('dt', {}, '叫号于 ', h('small', {}, 'Called')), h('dd', {}, `${minutesSince(t.called_at) ?? '—'} 分钟前`, h('small', {}, ' min ago')),
       h('dt', {}, '重呼 ', h('small', {}, 'Recalls')), h('dd', {}, recallLimit ? `${t.recalls} / ${recallLimit}` : String(t.recalls)),
       t.priority !== 'normal' ? [h('dt', {}, '类别 ', h('small', {}, 'Type')), h('dd', {}, priorityBadge(t))] : null,
+      t.prechecked ? [h('dt', {}, '预审 ', h('small', {}, 'Pre-check')), h('dd', {}, h('span', { class: 'badge prechecked', id: 'cur-prechecked' }, '已预审',
+        h('small', {}, ' Pre-checked')), ` ${state.items.find((i) => i.code === t.precheck_item)?.name || ''}`)] : null,
       t.journey_next ? [h('dt', {}, '下一环节 ', h('small', {}, 'Next step')), h('dd', {}, bizName(t.journey_next)?.name || t.journey_next)] : null,
       t.applicant ? [h('dt', {}, '申请人 ', h('small', {}, 'Applicant')), h('dd', {}, `${t.applicant.name_masked || ''} ${t.applicant.id_masked || ''}`)] : null),
     overtimeNote() || ''); // replaceChildren would write "null"
@@ -261,6 +356,7 @@ function renderActions() {
 function trigger(action) {
   if (state.busy || !action.enabled()) return;
   if (action.id === 'transfer') { openTransfer(); return; }
+  if (action.id === 'refuse') { openRefuse(); return; }
   perform(action.run);
 }
 
@@ -307,6 +403,7 @@ function onKey(e) {
     if (e.key === 'Enter') { transfer(); e.preventDefault(); }
     return;
   }
+  if (!$('#refuse').hidden && e.key === 'Escape') { closeRefuse(); e.preventDefault(); return; }
   if (['INPUT', 'SELECT', 'TEXTAREA'].includes(e.target.tagName)) return;
   const key = e.key.toUpperCase();
   const action = ACTIONS.find((a) => a.key === key);
@@ -325,10 +422,16 @@ async function main() {
   $('#transfer-go').addEventListener('click', transfer);
   $('#transfer-cancel').addEventListener('click', closeTransfer);
   $('#transfer-to').addEventListener('change', renderTransferGo);
+  $('#refuse').addEventListener('submit', refuse);
+  $('#refuse-cancel').addEventListener('click', closeRefuse);
+  $('#refuse-item').addEventListener('change', renderMaterials);
+  $('#notice-find').addEventListener('submit', findNotice);
   state.token = await signIn(KIND, { accept: acceptAtThisWindow, title: `${n} 号窗口工作台 Window ${n} console` });
   document.addEventListener('keydown', onKey); // keys act only once signed in
-  const [b, hall] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall')]);
+  const [b, hall, cat] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall'),
+    api(state.token, 'GET', '/catalogue')]);
   if (b.ok) state.businesses = b.data;
+  if (cat.ok) state.items = cat.data.categories.flatMap((c) => c.items);
   if (hall.ok) state.hall = hall.data;
   setInterval(tick, 1000);
   setInterval(() => { if (!state.busy) { renderLists(); renderCurrent(); } }, 30000); // waited minutes move on

@@ -8,10 +8,10 @@ import { $, h, api, LiveHall, signIn, forgetToken, toast, toastRefusal, clockTex
 
 const KIND = 'guide';
 const STATUS = { open: ['开放', 'Open'], paused: ['暂停', 'Paused'], closed: ['关闭', 'Closed'] };
-const state = { token: null, hall: null, zones: [], windows: new Map(), queues: new Map(),
+const state = { token: null, hall: null, items: [], zones: [], windows: new Map(), queues: new Map(),
   businesses: [], selected: null, draft: null, busy: false,
   kiosks: null, kioskAt: null, kioskError: null, kioskRead: 0, kioskPending: false,
-  followups: [], advice: null, adviceTimer: null, screens: [] };
+  followups: [], advice: null, adviceTimer: null, screens: [], bookings: null };
 const FOLLOWUP_POLL_MS = 60_000;
 
 const tick = () => { $('#clock').textContent = clockText(state.hall?.timezone); };
@@ -425,7 +425,7 @@ async function perform(fn) {
 }
 
 function setFormsDisabled(disabled) {
-  for (const id of ['#move-go', '#green-go']) $(id).disabled = disabled;
+  for (const id of ['#move-go', '#green-go', '#bk-go']) $(id).disabled = disabled;
   for (const b of document.querySelectorAll('#advice button')) b.disabled = disabled;
 }
 
@@ -474,6 +474,8 @@ function fillSelects() {
   $('#move-from').replaceChildren(...opts());
   $('#move-to').replaceChildren(...opts());
   $('#green-business').replaceChildren(...opts());
+  $('#precheck-item').replaceChildren(h('option', { value: '', disabled: true, selected: true }, '— 请选择事项 Choose the item —'),
+    ...state.items.map((i) => h('option', { value: i.code }, `${i.name}`)));
   if (state.businesses.length > 1) $('#move-to').value = state.businesses[1].code;
 }
 
@@ -484,12 +486,46 @@ async function loadFollowups() {
   renderAlerts();
 }
 
+// --- 今日预约 the day's bookings ----------------------------------------------------------------
+const BOOKING_POLL_MS = 60_000;
+
+async function loadBookings() {
+  const r = await api(state.token, 'GET', '/booking/day');
+  if (r.status === 404) { // the hall takes no bookings
+    $('#booking-form').hidden = true;
+    document.body.dataset.bookings = 'none';
+    return;
+  }
+  if (!r.ok) return; // shown again on the next poll
+  state.bookings = r.data;
+  $('#booking-form').hidden = false;
+  renderBookings();
+  document.body.dataset.bookings = 'shown';
+}
+
+function bkFigure(id, zh, en, value, cls = '') {
+  return h('div', { class: `bk-fig ${cls}`, id: `bk-${id}` }, h('b', { class: 'num' }, String(value)),
+    h('span', {}, `${zh} `, h('small', {}, en)));
+}
+
+function renderBookings() {
+  const f = state.bookings;
+  if (!f) return;
+  $('#bk-figures').replaceChildren(
+    bkFigure('booked', '预约', 'Booked', f.booked),
+    bkFigure('came', '已签到', 'In', f.checked_in, 'came'),
+    bkFigure('missed', '爽约', 'Missed', f.no_show, f.no_show ? 'missed' : ''), // red only when there are some
+    bkFigure('coming', '待到', 'To come', f.to_come));
+}
+
 async function main() {
   $('#signout').addEventListener('click', () => { forgetToken(KIND); location.reload(); });
   // A guide-only read: a report for a day that has none answers 404 to a guide, 403 to others.
   state.token = await signIn(KIND, { probe: '/reports/2000-01-01', allowed: [404], title: '引导台 Guide console' });
-  const [b, hall] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall')]);
+  const [b, hall, cat] = await Promise.all([api(state.token, 'GET', '/businesses'), api(state.token, 'GET', '/hall'),
+    api(state.token, 'GET', '/catalogue')]);
   if (b.ok) state.businesses = b.data;
+  state.items = cat.ok ? cat.data.categories.flatMap((c) => c.items) : [];
   if (hall.ok) state.hall = hall.data;
   fillSelects();
   setInterval(tick, 1000);
@@ -522,6 +558,36 @@ async function main() {
           ...(r.data.override_reason ? [h('small', { id: 'green-override-note' },
             ` · 越限 past the limit: ${r.data.override_reason}`)] : []));
         $('#green-override').value = '';
+      }
+    });
+  });
+  $('#precheck-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const item = state.items.find((i) => i.code === $('#precheck-item').value);
+    if (!item) return;
+    perform(async () => {
+      const r = await request('POST', '/tickets', { business: item.business, precheck: { item: item.code } });
+      if (r.ok) {
+        $('#precheck-result').replaceChildren('已发号 ', h('b', { class: 'num', id: 'precheck-number' }, r.data.number),
+          h('small', {}, ` issued · 已预审 pre-checked · ${item.name}`));
+        $('#precheck-done').checked = false;
+      }
+    });
+  });
+  loadBookings();
+  setInterval(loadBookings, BOOKING_POLL_MS);
+  $('#booking-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const code = $('#bk-code').value.trim().toUpperCase();
+    if (!code) return;
+    perform(async () => {
+      const r = await request('POST', `/bookings/${encodeURIComponent(code)}/check-in`);
+      if (r.ok) {
+        const t = r.data.ticket, b = r.data.booking;
+        $('#bk-result').replaceChildren('已签到 ', h('b', { class: 'num', id: 'bk-number' }, t.number),
+          h('small', {}, ` checked in · ${b.business_name} · ${b.when.split(' ').slice(-1)[0]}`));
+        $('#bk-code').value = '';
+        loadBookings();
       }
     });
   });

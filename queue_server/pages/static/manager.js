@@ -72,12 +72,15 @@ async function load() {
   state.loading = true;
   const period = `${state.from}..${state.to}`;
   try {
-    const [hour, business, staffRows, evals, staff, orders, loadMap] = await Promise.all([
+    const [hour, business, staffRows, evals, staff, orders, loadMap, bookings] = await Promise.all([
       fetchReport('hour'), fetchReport('business'), fetchReport('staff'),
       api(state.token, 'GET', `/evaluations?from=${state.from}&to=${state.to}`),
       api(state.token, 'GET', '/staff'),
       api(state.token, 'GET', '/followups?status=open'),
-      api(state.token, 'GET', `/load/windows?from=${state.from}&to=${state.to}`)]);
+      api(state.token, 'GET', `/load/windows?from=${state.from}&to=${state.to}`),
+      // 预约: the figures of the period's last day (today while it runs); 404 when the hall
+      // takes no bookings, and the card stays hidden.
+      api(state.token, 'GET', `/booking/day?day=${state.to}`)]);
     // The period changed while these were on their way: drop them, the next load runs.
     if (period !== `${state.from}..${state.to}`) { state.again = true; return; }
     state.reports = { hour, business, staff: staffRows };
@@ -85,6 +88,7 @@ async function load() {
     if (staff.ok) state.staff = staff.data;
     state.orders = orders.ok ? orders.data : state.orders;
     state.load = loadMap.ok ? loadMap.data.cells : null;
+    state.bookings = bookings.ok ? bookings.data : null;
     renderAll();
   } finally {
     state.loading = false;
@@ -93,9 +97,28 @@ async function load() {
 }
 
 // --- rendering -------------------------------------------------------------------------------
+
+function renderBookings() {
+  const f = state.bookings;
+  $('#card-bookings').hidden = !f;
+  if (!f) return;
+  $('#bookings-day').textContent = f.day;
+  $('#bk-kpis').replaceChildren(
+    kpi('bk-booked', '预约', 'Booked', String(f.booked), f.enterprise ? [`企业批量 ${f.enterprise} enterprise`] : null),
+    kpi('bk-in', '已签到', 'Checked in', String(f.checked_in), f.by_hand ? [`其中手工 ${f.by_hand} by a guide`] : null),
+    kpi('bk-missed', '爽约', 'No-shows', String(f.no_show), null, f.no_show ? 'bad' : ''),
+    kpi('bk-coming', '待到', 'To come', String(f.to_come)),
+    kpi('bk-rate', '到场率', 'Show rate', pct(f.show_rate), f.cancelled ? [`取消 ${f.cancelled} cancelled`] : null));
+  const num = (v) => h('td', { class: 'r num' }, String(v));
+  $('#bk-table tbody').replaceChildren(...f.businesses.map((b) => h('tr', { 'data-business': b.code },
+    h('td', {}, `${b.name} `, h('small', {}, b.name_en)), num(b.booked), num(b.checked_in), num(b.by_hand),
+    h('td', { class: `r num${b.no_show ? ' bad' : ''}` }, String(b.no_show)), num(b.to_come), num(b.cancelled),
+    num(b.enterprise), h('td', { class: 'r num' }, pct(b.show_rate)))));
+}
+
 function renderAll() {
   renderExports(); renderKpis(); renderFlow(); renderWaits(); renderSatisfaction(); renderLoad();
-  renderOrders(); renderStaff();
+  renderOrders(); renderStaff(); renderBookings();
   document.body.dataset.loaded = `${state.from}..${state.to}`; // the tests wait for this
 }
 

@@ -10,8 +10,8 @@ from devices.errors import DeviceError
 from devices.idcard import codec
 from devices.idcard.demo import DEMO_CARDS
 from devices.idcard.errors import BadLength
-from devices.idcard.id_number import validate_id_number
 from devices.idcard.identity import ForeignerIdentity, Identity, encode_identity
+from hallrules.id_number import validate_id_number
 
 # No per-example deadline: a loaded CI machine must not turn slowness into failures.
 RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devices.idcard.id_number import (
+from hallrules.id_number import (
     InvalidIdNumber,
     birth_date_of,
     check_digit,
-    normalize_id_number,
+    tidy_id_number,
     validate_id_number,
 )
 
@@ -60,7 +60,7 @@ def test_invalid_id_number_is_a_value_error() -> None:
 
 
 def test_normalize() -> None:
-    assert normalize_id_number(" 11010519491231002x\n") == "11010519491231002X"
+    assert tidy_id_number(" 11010519491231002x\n") == "11010519491231002X"
 
 
 @settings(RELAXED)

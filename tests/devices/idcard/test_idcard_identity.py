@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from devices.idcard.demo import DEMO_CARDS
 from devices.idcard.errors import CardDataError, UnsupportedCardType
-from devices.idcard.id_number import check_digit
 from devices.idcard.identity import (
     CardType,
     ForeignerIdentity,
@@ -21,6 +20,7 @@ from devices.idcard.identity import (
     encode_identity,
 )
 from devices.idcard.nations import NATIONS
+from hallrules.id_number import check_digit
 
 # No per-example deadline: a loaded CI machine must not turn slowness into failures.
 RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

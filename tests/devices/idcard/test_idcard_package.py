@@ -13,7 +13,7 @@ def test_every_export_resolves() -> None:
 
 def test_id_number_import_stays_light() -> None:
     # The queue server imports the check-digit function; it must not drag in pyserial.
-    code = "import sys; import devices.idcard.id_number; print('serial' in sys.modules)"
+    code = "import sys; import hallrules.id_number; print('serial' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

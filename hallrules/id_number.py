@@ -35,7 +35,7 @@ def check_digit(first17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
-def normalize_id_number(s: str) -> str:
+def tidy_id_number(s: str) -> str:
     """Strip surrounding blanks and upper-case a trailing x, as people type it."""
     return s.strip().upper()
 
@@ -43,7 +43,7 @@ def normalize_id_number(s: str) -> str:
 def validate_id_number(s: str) -> None:
     """Raise InvalidIdNumber unless `s` is exactly a valid 18-character number.
 
-    Strict: no blanks, upper-case X only (use normalize_id_number on typed input). The
+    Strict: no blanks, upper-case X only (use tidy_id_number on typed input). The
     15-digit first-generation numbers are rejected: those cards went out of use in 2013.
     """
     if len(s) != 18:

@@ -1,0 +1,12 @@
+"""Rules the server and the devices share, below both: pure, no I/O.
+
+Nothing here imports queue_server, devices or kiosk.
+
+The queue server's domain and the device drivers (the card decoder, the kiosk) import
+from here, so neither depends on the other for a rule they both apply:
+- `id_number`: resident ID numbers (GB 11643): check digit, validation, birth date;
+- `people`: the one `Applicant`, age on a day, and the one masking rule for names (王**)
+  and ID numbers wherever they are shown;
+- `slips`: the signed QR slip (HQ1:kind:value:signature) a scanner reads and the server
+  checks; `appointment`: what an appointment slip's value says.
+"""

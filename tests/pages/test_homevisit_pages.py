@@ -1,0 +1,133 @@
+"""上门服务 pages in real headless Chromium: the request form on the applicant's phone
+(`/m/visit`, 390×844, the SMS code read from the outbox), the guides' scheduling page
+(`/console/visits`) and the crew's day list on a tablet (`/crew/visits`, 1024×768) with
+an outcome recorded. Screenshots in test-artifacts/pages/visit-*.png."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from queue_server.store.tables import home_visits, notify_outbox
+from tests.cases.helpers import PHONE_LI, PHONE_ZHANG
+from tests.conftest import FIXTURES, Clock
+from tests.pages.conftest import HallServer
+from tests.pages.test_booking_page import sms_code, text
+
+pytestmark = pytest.mark.browser
+PHONE = (390, 844)
+TABLET = (1024, 768)
+ADDRESS = "雁峰区先锋路88号幸福小区3栋2单元501"
+
+
+@pytest.fixture
+def visit_hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
+    server = HallServer(tmp_path, clock, layout=FIXTURES / "homevisit.toml").start()
+    yield server
+    server.stop()
+
+
+def fits(page: Any) -> None:
+    """Nothing sticks out sideways: an elderly applicant never scrolls left and right."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_phone_request_then_guides_schedule_and_the_crew_records(visit_hall: HallServer,
+                                                                 open_page: Any,
+                                                                 pages_dir: Path):
+    hall = visit_hall
+    page = open_page(f"{hall.url}/m/visit", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    assert text(page, "#businesses") == "转移登记 Transfer 抵押登记 Mortgage"
+    fits(page)
+    page.screenshot(path=str(pages_dir / "visit-1-business.png"))
+
+    page.click("[data-business='transfer']")
+    page.click("#who-ok")  # nothing filled in: told so, in words, on the same screen
+    assert text(page, "#error") == "请填写申请人姓名 please give the applicant's name"
+    page.fill("#name", "张三丰")
+    page.click("[data-reason='elderly']")
+    page.screenshot(path=str(pages_dir / "visit-2-who.png"))
+    page.click("#who-ok")
+    page.wait_for_function("document.body.dataset.step === 'where'")
+    page.click("[data-district='雁峰区']")
+    page.fill("#address", ADDRESS)
+    fits(page)
+    page.screenshot(path=str(pages_dir / "visit-3-where.png"))
+    page.click("#where-ok")
+    page.wait_for_function("document.body.dataset.step === 'days'")
+    # Working days only: Monday 23rd is today, the weekend is not offered.
+    assert page.locator("[data-day='2026-11-28']").count() == 0
+    page.click("[data-day='2026-11-24']")
+    page.click("[data-day='2026-11-26']")
+    page.screenshot(path=str(pages_dir / "visit-4-days.png"))
+    page.click("#days-ok")
+    page.wait_for_function("document.body.dataset.step === 'phone'")
+    assert "雁峰区" in text(page, "#chosen") and "11月24日、11月26日" in text(page, "#chosen")
+    page.fill("#phone", PHONE_ZHANG)
+    page.click("#send-code")
+    page.wait_for_selector("#code-field:not([hidden])")
+    page.fill("#code", "000000" if sms_code(hall) != "000000" else "111111")
+    page.click("#submit")
+    page.wait_for_selector("#error:not([hidden])")
+    assert text(page, "#error").startswith("验证码不对")
+    page.fill("#code", sms_code(hall))
+    page.screenshot(path=str(pages_dir / "visit-5-phone.png"))
+    page.click("#submit")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    code = text(page, "#visit-code")
+    assert code.startswith("V") and "待安排" in text(page, "#visit-status")
+    assert "3栋" not in text(page, "#visit-what")  # masked even on the applicant's own phone
+    fits(page)
+    page.screenshot(path=str(pages_dir / "visit-6-done.png"))
+    with hall.app.state.store.engine.connect() as conn:
+        row = conn.execute(select(home_visits.c.address_sealed, home_visits.c.phone_sealed)
+                           .where(home_visits.c.code == code)).one()
+        sms = conn.execute(select(notify_outbox.c.body).where(
+            notify_outbox.c.kind == "visit_received")).scalar_one()
+    assert ADDRESS not in row[0] and PHONE_ZHANG not in row[1] and code in sms
+
+    # A second request, taken at the desk, for the crew's route order.
+    desk = hall.ok("POST", "/home-visits", json={
+        "business": "mortgage", "reason": "disabled", "name": "李四", "district": "珠晖区",
+        "address": "珠晖区东风路5号院1栋", "phone": PHONE_LI, "preferred_days": ["2026-11-24"]})["code"]
+
+    guide = open_page(f"{hall.url}/console/visits?token={hall.token('guide')}", 1440, 900)
+    guide.wait_for_selector(f"#open tr[data-code='{code}']")
+    assert not guide.evaluate("document.body.classList.contains('stale')")
+    row_text = text(guide, f"#open tr[data-code='{code}']")
+    assert "11月24日、11月26日" in row_text and "张*丰" in row_text and ADDRESS not in row_text
+    guide.screenshot(path=str(pages_dir / "visit-7-schedule.png"))
+    for c in (code, desk):
+        guide.select_option(f"#open tr[data-code='{c}'] [data-field='day']", "2026-11-24")
+        guide.click(f"#open tr[data-code='{c}'] [data-act='schedule']")
+        guide.wait_for_selector(f"#scheduled tr[data-code='{c}']")
+    assert "上门服务一组" in text(guide, f"#scheduled tr[data-code='{code}']")
+    guide.screenshot(path=str(pages_dir / "visit-8-scheduled.png"))
+    with hall.app.state.store.engine.connect() as conn:
+        told = conn.execute(select(notify_outbox.c.body).where(
+            notify_outbox.c.kind == "visit_scheduled")).scalars().all()
+    assert len(told) == 2 and any("11月24日 周二 09:00–11:30" in b for b in told)
+
+    crew = open_page(f"{hall.url}/crew/visits?token={hall.token('guide')}&team=team1"
+                     "&day=2026-11-24", *TABLET)
+    crew.wait_for_function("document.body.dataset.ready === '2026-11-24:team1'")
+    assert not crew.evaluate("document.body.classList.contains('stale')")  # no banner
+    stops = crew.locator(".v-stop")
+    assert stops.count() == 2
+    assert text(crew, ".v-stop >> nth=0").startswith("1 09:00–11:30 · 雁峰区")
+    assert ADDRESS in text(crew, ".v-stop >> nth=0")  # the crew must find the door
+    assert "珠晖区东风路5号院1栋" in text(crew, ".v-stop >> nth=1")
+    fits(crew)
+    crew.screenshot(path=str(pages_dir / "visit-9-crew.png"))
+    done = f".v-stop[data-code='{code}'] [data-outcome='done']"
+    crew.click(done)
+    assert text(crew, done).startswith("再点一次确认")  # one stray touch records nothing
+    crew.click(done)
+    crew.wait_for_selector(f".v-stop[data-code='{code}'][data-status='done']")
+    assert "共 2 户，未完成 1 户" in text(crew, "#summary")
+    crew.screenshot(path=str(pages_dir / "visit-10-crew-done.png"))
