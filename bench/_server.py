@@ -38,8 +38,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def hall_env(data: Path) -> dict[str, str]:
-    return {**os.environ, "HALLQ_DATA": str(data)}
+def hall_env(data: Path, layout: Path | None = None) -> dict[str, str]:
+    """The hall's environment; with its layout, so tokens issued before the server starts
+    create the database under that layout's hall code."""
+    return {**os.environ, "HALLQ_DATA": str(data),
+            **({"HALLQ_LAYOUT": str(layout)} if layout is not None else {})}
 
 
 def issue_token(env: dict[str, str], role: str, window: int | None = None) -> str:

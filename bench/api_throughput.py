@@ -183,7 +183,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         layout = bench_layout(tmp / "bench.toml")
-        env = hall_env(tmp / "var")
+        env = hall_env(tmp / "var", layout)
         tokens = {0: issue_token(env, "guide")}
         for w in range(1, max(levels) + 1):
             tokens[w] = issue_token(env, "window", w)

@@ -14,6 +14,9 @@ hangs, and, on a public network, anyone who opens sockets and sends nothing.
   queued `close_grace` after it was closed is aborted (a non-reading display would
   otherwise hold its socket, and the server's shutdown, forever).
 - Shutdown: after `shutdown_timeout`, whatever still runs is cancelled.
+- The event stream's fan-out writes each event's frame, encoded once, straight to every
+  socket (`FrameWriter`, offered in the scope's extensions): per client there is nothing
+  left to do but the write (issue 17; docs/performance.md, "Live updates").
 
 Refusals at this level are the API's JSON error shape too (408, 431, 400).
 """
@@ -28,7 +31,7 @@ import socket
 import struct
 import termios
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -118,6 +121,49 @@ class _Closing:
         return getattr(self._transport, name)
 
 
+FRAMES = "hallq.frames"  # the scope extension holding a connection's FrameWriter
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server sends it.
+
+    Uncompressed even where permessage-deflate was agreed: RFC 7692 lets each message
+    choose (RSV1 clear), and one frame for thousands of clients is the point."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x81, n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + payload
+
+
+class FrameWriter:
+    """Whole frames written to one WebSocket's transport, past the ASGI send path.
+
+    Safe beside the protocol's own writes (the handshake, pings, the close) because both
+    run on the event loop and each writes whole frames. A client over its backlog is reset
+    here, as `HallWebSocket.send` does: it reconnects and reloads its snapshot."""
+
+    __slots__ = ("_ws",)
+
+    def __init__(self, ws: HallWebSocket) -> None:
+        self._ws = ws
+
+    def write(self, wire: bytes) -> Literal["sent", "gone", "dropped"]:
+        ws = self._ws
+        transport = ws.transport
+        if ws.disconnected or ws.close_sent or ws.conn.state is not State.OPEN \
+                or transport.is_closing():
+            return "gone"
+        if isinstance(transport, _Closing) and transport.unsent() > ws.max_backlog:
+            transport.reset()
+            return "dropped"
+        transport.write(wire)
+        return "sent"
+
+
 class HallWebSocket(WebSocketsSansIOProtocol):
     close_grace = CLOSE_GRACE
     max_backlog = 1024 * 1024  # bytes sent and not taken before a client is dropped
@@ -147,6 +193,12 @@ class HallWebSocket(WebSocketsSansIOProtocol):
         super().connection_made(_Closing(transport, self.loop,  # type: ignore[arg-type]
                                          self.close_grace))
         self.close_timeout = self.close_grace  # the peer's answer to our close frame
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # absent when the handshake was refused
+        if scope is not None:
+            scope["extensions"][FRAMES] = FrameWriter(self)  # type: ignore[index]
 
 
 class _Refused(Exception):

@@ -303,6 +303,22 @@ class Hall:
                 "waiting": [ticket_view(t, s, ahead.get(t.id)) for t in waiting],
             }
 
+    def window_snapshot(self, window: int) -> dict[str, Any]:
+        """What the display over one window starts from: that window, the businesses'
+        names and figures, its own recent calls; nobody's data."""
+        with self.lock:
+            s = self.state
+            now = self.clock()
+            s.observe(now)
+            w = s.windows.get(window)
+            return {"type": "snapshot", "seq": self.last_seq, "at": iso(now),
+                    "day": s.day.isoformat(),
+                    "hall": {"name": self.layout.hall.name, "name_en": self.layout.hall.name_en,
+                             "timezone": self.layout.hall.timezone},
+                    "windows": [window_view(w, s)] if w else [],
+                    "queues": s.queue_summary(now),
+                    "recent_calls": [c for c in self.recent_calls if c.get("window") == window]}
+
     def pad_snapshot(self, window: int | None) -> dict[str, Any]:
         """What an evaluation pad starts from: its window and who is on duty, nobody's data."""
         with self.lock:

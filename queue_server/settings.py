@@ -49,6 +49,9 @@ class Settings:
     max_header_bytes: int = 16 * 1024  # request line and headers together
     max_headers: int = 100
     ws_max_backlog: int = 1024 * 1024  # bytes a display has not taken before it is dropped
+    # Phones following their tickets live at once; past it a phone is told to poll
+    # (docs/performance.md, "Live updates", measures what one server takes).
+    live_max_phones: int = 3000
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"  # text | json: one line per record either way
     # How long after issuing a kiosk may still see and act on its own ticket (take back
@@ -76,10 +79,12 @@ class Settings:
             "db_url": e.db, "centre_db_url": e.centre_db, "host": e.host, "port": e.port, "slip_key": e.slip_key, "public_url": e.public_url,
             "header_timeout": e.header_timeout, "idle_timeout": e.idle_timeout,
             "ws_send_timeout": e.ws_send_timeout, "shutdown_timeout": e.shutdown_timeout,
-            "ws_max_backlog": e.ws_max_backlog, "log_level": e.log_level,
+            "ws_max_backlog": e.ws_max_backlog, "live_max_phones": e.live_max_phones,
+            "log_level": e.log_level,
             "log_format": e.log_format, "kiosk_ticket_minutes": e.kiosk_ticket_minutes,
             "lookup_proof": e.lookup_proof, "printers_path": e.printers}
-        values.update(overrides)
+        # An option not given (None) leaves its variable's value, not the default.
+        values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
 
 

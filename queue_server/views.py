@@ -96,3 +96,29 @@ def window_view(w: WindowState, state: HallState) -> dict[str, Any]:
         "staff": {"number": w.staff, "name": w.staff_name, "since": iso(w.staff_since)}
         if w.staff else None,
     }
+
+
+# What a phone following its ticket may see of it: its own progress, no applicant data.
+FOLLOWED = ("id", "number", "business", "business_name", "business_name_en", "status",
+            "status_zh", "window", "waiting_ahead", "estimated_wait_minutes",
+            "estimated_wait_range", "day", "issued_at", "called_at", "finished_at",
+            "journey_next")
+
+
+def follow_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A ticket view cut to what its follow link shows."""
+    return {k: view.get(k) for k in FOLLOWED}
+
+
+def business_places(state: HallState, business: str) -> dict[str, list[Any]]:
+    """Every waiting ticket's place in one business's queue, by number: `[ahead, minutes,
+    low, high]` (the estimate's three as None when no open window serves it).
+
+    One object per business serves every phone following a ticket there: each finds its
+    own number, so the server does no work per phone (issue 17)."""
+    places: dict[str, list[Any]] = {}
+    for ahead, t in enumerate(state.queue_order(business)):  # parked ones are not in it
+        est = state.estimate(business, ahead)
+        places[t.number] = ([ahead, round(est.minutes), est.low, est.high] if est is not None
+                            else [ahead, None, None, None])
+    return places

@@ -63,6 +63,7 @@ from queue_server.store.homevisit import HomeVisitStore
 from queue_server.store.quality import Quality
 from queue_server.store.repository import Store
 from queue_server.store.staff import StaffRegister
+from queue_server.views import business_places
 
 log = logging.getLogger("hallq")
 API_PREFIX = "/api/v1"
@@ -136,7 +137,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     migrate(engine, layout.hall.code, layout.hall.name, strict=True)
     store = Store(engine)
     hall = Hall(layout, store, load_secret(settings.data_dir), clock=clock)
-    hub = Hub(settings.client_queue_size)
+    # Places are read on the hall's thread, under its lock, as the events are published.
+    hub = Hub(settings.client_queue_size, places=lambda code: business_places(hall.state, code))
     hall.listeners.append(hub.publish)
     hall.listeners.append(reports.roll_up_on_clear(engine, layout, clock))
     # Cases, archive and notifications; their worker is woken by the hall's events.

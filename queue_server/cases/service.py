@@ -172,6 +172,18 @@ class CaseService:
                                                 store.steps(conn, case_no)))
         return {"cases": out, **({"sms_pass": sms_pass} if sms_pass else {})}
 
+    def of_ticket(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The cases accepted at a ticket, for its follow link: the progress only, no
+        applicant at all (the link is a bearer of one ticket, not proof of a person)."""
+        out = []
+        with self.engine.connect() as conn:
+            for case in store.cases_of_ticket(conn, ticket_id):
+                view = views.kiosk_view(case, [], store.steps(conn, case["case_no"]))
+                view.pop("applicants")
+                view.update(views.urgency_fields(*self._urgency(case)))
+                out.append(view)
+        return out
+
     # --- for staff -----------------------------------------------------------------------
 
     def today(self) -> date:

@@ -137,6 +137,13 @@ def steps(conn: Connection, case_no: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def cases_of_ticket(conn: Connection, ticket_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The cases accepted at a queue ticket (the back office pushed them with it)."""
+    rows = conn.execute(select(cases).where(cases.c.ticket_id == ticket_id)
+                        .order_by(cases.c.case_no).limit(limit)).all()
+    return [dict(r._mapping) for r in rows]
+
+
 def case_nos_of_applicant(conn: Connection, id_hash: str, limit: int) -> list[str]:
     rows = conn.execute(
         select(cases.c.case_no).join(case_applicants, case_applicants.c.case_no == cases.c.case_no)

@@ -15,34 +15,90 @@ pytestmark = pytest.mark.browser
 PHONE = (390, 844)
 
 
-def test_the_phone_follows_the_ticket_and_rates_the_service(hall: HallServer, open_page: Any,
-                                                            pages_dir: Path):
+VIBRATIONS = "window.vibrations = []; navigator.vibrate = (p) => { window.vibrations.push(p); return true; };"
+
+
+def test_the_phone_follows_the_ticket_live_and_rates_the_service(
+        hall: HallServer, open_page: Any, pages_dir: Path):
+    from tests.cases.helpers import case_body
+
     hall.ok("POST", "/staff", role="admin", json={"number": "1001", "name": "张伟"})
     hall.ok("POST", "/windows/1/sign-in", role="window", window=1, json={"staff": "1001"})
     hall.issue("transfer")
     t = hall.issue("transfer")
-    page = open_page(f"{hall.url}{t['follow_url']}", *PHONE)
+    page = open_page("about:blank", *PHONE)
+    page.add_init_script(VIBRATIONS)  # what the phone was asked to do, as a pocket feels it
+    page.goto(f"{hall.url}{t['follow_url']}")
     page.wait_for_function("document.body.dataset.state === 'waiting'")
+    page.wait_for_function("window.hallqFollow.live")
     assert page.inner_text("#number") == "A002"
     assert "前面还有 1 人" in page.inner_text("#status")
     page.screenshot(path=str(pages_dir / "follow-waiting.png"))
+    # Live, without a reload: the one ahead is called, the place moves up.
     hall.ok("POST", "/windows/1/call-next", role="window", window=1)
+    page.wait_for_function("document.querySelector('#ahead').textContent.includes('下一位就是您')")
+    assert "实时" in page.inner_text("#updated")
     hall.ok("POST", "/windows/2/call-next", role="window", window=2)
-    page.reload()
     page.wait_for_function("document.body.dataset.state === 'called'")
-    assert "请到 2 号窗口办理" in page.inner_text("#status")
+    assert page.inner_text("#window") == "2"
+    assert "请到" in page.inner_text("#status") and "Please go to window 2" in page.inner_text("#status")
+    assert page.evaluate("window.vibrations.length") == 1
+    big = page.eval_on_selector("#window", "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert big >= 120  # readable at arm's length
     page.screenshot(path=str(pages_dir / "follow-called.png"))
+    # The back office accepts the case at this ticket; the visit ends.
+    hall.ok("PUT", "/cases/HY2026-000777", role="registry",
+            json=case_body(ticket=t["id"], item_name="二手房买卖转移登记"))
     hall.ok("POST", f"/tickets/{t['id']}/complete", role="window", window=2)
-    page.reload()
     page.wait_for_selector(".f-level[data-rating='5']")
     assert "2 号窗口" in page.inner_text("#served")
-    page.screenshot(path=str(pages_dir / "follow-rate.png"))
+    page.wait_for_selector("#cases:not([hidden])")
+    cases = page.inner_text("#cases")
+    assert "办件进度" in cases and "HY2026-000777" in cases and "二手房买卖转移登记" in cases
+    assert "张" not in cases  # nobody's name on a link that may be passed on
+    page.screenshot(path=str(pages_dir / "follow-rate.png"), full_page=True)
     page.click(".f-level[data-rating='4']")
     page.wait_for_selector("#thanks")
     page.screenshot(path=str(pages_dir / "follow-thanks.png"))
     [ev] = hall.ok("GET", "/evaluations", role="manager",
                    params={"from": "2026-11-23", "to": "2026-11-23"})
     assert (ev["ticket_id"], ev["rating"], ev["channel"], ev["window"]) == (t["id"], 4, "phone", 2)
+
+
+def test_remind_me_signs_the_phone_up_for_an_sms(hall: HallServer, open_page: Any,
+                                                 pages_dir: Path):
+    for _ in range(4):
+        hall.issue("transfer")
+    t = hall.issue("transfer")
+    page = open_page(f"{hall.url}{t['follow_url']}", *PHONE)
+    page.wait_for_selector("#remind-open")
+    page.screenshot(path=str(pages_dir / "follow-remind-offer.png"))
+    page.click("#remind-open")
+    page.fill("#phone", "1381234")
+    page.click("#remind-send")
+    page.wait_for_selector("#remind-error:not([hidden])")
+    assert "手机号" in page.inner_text("#remind-error")  # a clear word, nothing signed up
+    page.fill("#phone", "13812345678")
+    page.select_option("#places", "2")
+    page.screenshot(path=str(pages_dir / "follow-remind-form.png"))
+    page.click("#remind-send")
+    page.wait_for_selector("#reminded")
+    text = page.inner_text("#reminded")
+    assert "前面还剩 2 人" in text and "138****5678" in text
+    page.screenshot(path=str(pages_dir / "follow-remind-done.png"))
+
+
+def test_a_phone_told_to_poll_still_follows(hall: HallServer, open_page: Any):
+    import dataclasses
+
+    state = hall.app.state  # a server already full of phones
+    state.settings = dataclasses.replace(state.settings, live_max_phones=0)
+    hall.issue("transfer")
+    t = hall.issue("transfer")
+    page = open_page(f"{hall.url}{t['follow_url']}", *PHONE)
+    page.wait_for_function("window.hallqFollow.pollMs >= 15000")
+    assert not page.evaluate("window.hallqFollow.live")
+    assert "前面还有 1 人" in page.inner_text("#status")
 
 
 def test_a_made_up_link_says_so(hall: HallServer, open_page: Any):

@@ -82,3 +82,63 @@ def test_the_contracts_evaluation_route_takes_the_follow_link_too(api):
     r = client.post(f"{API}/tickets/{mine['id']}/evaluation", params={"follow": ref},
                     json={"rating": 4})
     assert r.status_code == 201 and r.json()["channel"] == "phone"
+
+
+def test_remind_me_from_the_link(api: tuple[TestClient, AppHandle]):
+    """提醒我: one phone per ticket, a clear word for a bad number or a ticket already
+    called, and a limit per phone so a passed-on link cannot flood one number."""
+    client, h = api
+    kiosk = h.headers("kiosk")
+    tickets = [client.post(f"{API}/tickets", json={"business": "transfer"}, headers=kiosk).json()
+               for _ in range(3)]
+    ref = _ref(tickets[2]["follow_url"])
+    assert client.get(f"{API}/follow/{ref}").json()["remind"] is True
+    bad = client.post(f"{API}/follow/{ref}/notify", json={"phone": "12345"})
+    assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("手机号码")
+    r = client.post(f"{API}/follow/{ref}/notify", json={"phone": "13812345678", "places": 2})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["phone_masked"], body["places"], body["number"]) == ("138****5678", 2, "A003")
+    assert "13812345678" not in r.text and "ticket_id" not in body
+    # The same ticket again replaces the number (nothing was sent yet): still one watch.
+    again = client.post(f"{API}/follow/{ref}/notify", json={"phone": "13912345678"})
+    assert again.status_code == 200 and again.json()["phone_masked"] == "139****5678"
+    for n in (0, 99):
+        assert client.post(f"{API}/follow/{ref}/notify",
+                           json={"phone": "13812345678", "places": n}).status_code == 422
+    # A called ticket needs no reminder.
+    first = _ref(tickets[0]["follow_url"])
+    client.post(f"{API}/windows/1/call-next", headers=h.headers("window", 1))
+    r = client.post(f"{API}/follow/{first}/notify", json={"phone": "13812345678"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_waiting"
+    # One number signed up over and over from passed-on links: refused with a wait.
+    second = _ref(tickets[1]["follow_url"])
+    codes = [client.post(f"{API}/follow/{second}/notify", json={"phone": "13700000000"}
+                         ).status_code for _ in range(12)]
+    assert 429 in codes
+    limited = client.post(f"{API}/follow/{second}/notify", json={"phone": "13700000000"})
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert client.post(f"{API}/follow/nothing.abc/notify",
+                       json={"phone": "13812345678"}).status_code == 404
+
+
+def test_the_link_shows_its_case_and_nobody_in_it(api: tuple[TestClient, AppHandle]):
+    from tests.cases.helpers import ZHANG_NAME, case_body
+
+    client, h = api
+    t = client.post(f"{API}/tickets", json={"business": "transfer"},
+                    headers=h.headers("kiosk")).json()
+    ref = _ref(t["follow_url"])
+    assert client.get(f"{API}/follow/{ref}/cases").json() == {"cases": []}
+    r = client.put(f"{API}/cases/HY2026-000123", json=case_body(ticket=t["id"]),
+                   headers=h.headers("registry"))
+    assert r.status_code in (200, 201), r.text
+    [case] = client.get(f"{API}/follow/{ref}/cases").json()["cases"]
+    assert (case["case_no"], case["status"], case["status_name"]) == (
+        "HY2026-000123", "accepted", "已受理")
+    assert case["due_date"] and "urgency" in case and "applicants" not in case
+    assert ZHANG_NAME[0] not in str(case)
+    # Another ticket's link does not reach it.
+    other = client.post(f"{API}/tickets", json={"business": "transfer"},
+                        headers=h.headers("kiosk")).json()
+    assert client.get(f"{API}/follow/{_ref(other['follow_url'])}/cases").json() == {"cases": []}

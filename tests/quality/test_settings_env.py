@@ -71,6 +71,22 @@ def test_values_reach_the_server_settings_and_empty_counts_as_unset():
     assert Settings.from_env({}).port == 8000
 
 
+def test_an_option_not_given_leaves_the_variable_in_force(tmp_path: Path):
+    """`hallq token issue` and `hallq serve` pass every option, None when not given: that
+    must not put the default back over HALLQ_DATA or HALLQ_LAYOUT (it did)."""
+    env = {"HALLQ_DATA": str(tmp_path / "var"), "HALLQ_LAYOUT": str(tmp_path / "h.toml")}
+    s = Settings.from_env(env, layout_path=None, data_dir=None, db_url=None, port=None)
+    assert (s.data_dir, s.layout_path) == (tmp_path / "var", tmp_path / "h.toml")
+    given = Settings.from_env(env, data_dir=tmp_path / "other")
+    assert given.data_dir == tmp_path / "other"  # an option given still wins
+    out = subprocess.run([sys.executable, "-m", "hallq", "token", "issue", "--role", "display"],
+                         env={**os.environ, **env, "HALLQ_LAYOUT": str(REPO / "layouts" /
+                                                                        "hengyang.toml")},
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "var" / "hallq.db").exists() and not (tmp_path / "var" / "var").exists()
+
+
 @pytest.mark.parametrize(("name", "value", "words"), [
     ("HALLQ_SMS_TIMEOUT", "ten", "应为数字 / must be a number"),
     ("HALLQ_WS_MAX_BACKLOG", "-5", "应为不小于 1 的整数"),

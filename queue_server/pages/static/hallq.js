@@ -240,9 +240,15 @@ export function setConnection(status, attempt = 0) {
 const CLOSE_UNAUTHORIZED = 4401;
 const HEALTH_EVERY_MS = 10000;
 
+// Each event's way through the page is timed (performance marks `hallq:received`,
+// `hallq:rendered`, `hallq:painted`) and the last TIMINGS kept in `timings`: how long a
+// screen takes to show a call is measured in the browser itself (bench/live_pages.py).
+const TIMINGS = 200;
+
 export class LiveHall {
-  constructor(token, { onSnapshot, onEvent, onUnauthorized }) {
+  constructor(token, { onSnapshot, onEvent, onUnauthorized, window: only = null }) {
     this.token = token;
+    this.only = only; // a window display follows its own window only
     this.onSnapshot = onSnapshot;
     this.onEvent = onEvent;
     this.onUnauthorized = onUnauthorized;
@@ -252,6 +258,7 @@ export class LiveHall {
     this.status = 'connecting';
     this.ws = null;
     this.stopped = false;
+    this.timings = [];
     window.hallqLive = this; // for people debugging a screen, and for the tests
   }
 
@@ -269,7 +276,8 @@ export class LiveHall {
   _connect() {
     if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${proto}://${location.host}/api/v1/events?token=${encodeURIComponent(this.token)}`);
+    const only = this.only === null ? '' : `&window=${this.only}`;
+    const ws = new WebSocket(`${proto}://${location.host}/api/v1/events?token=${encodeURIComponent(this.token)}${only}`);
     this.ws = ws;
     ws.onmessage = (e) => this._message(JSON.parse(e.data));
     ws.onclose = (e) => {
@@ -305,7 +313,24 @@ export class LiveHall {
     if (typeof msg.seq === 'number' && this.lastSeq !== null && msg.seq < this.lastSeq) return;
     if (typeof msg.seq === 'number') this.lastSeq = msg.seq;
     if (msg.type === 'day.closed') { this.reconnect(); return; } // a new day: a fresh snapshot
+    const received = performance.now();
     this.onEvent(msg);
+    this._timed(msg, received);
+  }
+
+  _timed(msg, received) {
+    const rendered = performance.now();
+    const t = { seq: msg.seq, type: msg.type, number: msg.ticket?.number ?? null, received, rendered, painted: null };
+    this.timings.push(t);
+    if (this.timings.length > TIMINGS) this.timings.shift();
+    performance.mark('hallq:received', { startTime: received, detail: t });
+    performance.mark('hallq:rendered', { startTime: rendered, detail: t });
+    // After the frame that shows it: the next animation frame, then the task after it.
+    requestAnimationFrame(() => setTimeout(() => {
+      t.painted = performance.now();
+      performance.mark('hallq:painted', { startTime: t.painted, detail: t });
+      if (performance.getEntriesByType('mark').length > 3 * TIMINGS) performance.clearMarks();
+    }, 0));
   }
 
   // A half-open link can look open for minutes; the health check notices at once.

@@ -80,7 +80,7 @@ async function main() {
   setInterval(tick, 1000);
   $('#wnum').textContent = String(n);
   const token = await signIn('display', { keepInUrl: true, title: `${n} 号窗口屏 Window ${n} display` });
-  new LiveHall(token, { onSnapshot, onEvent, onUnauthorized: () => location.reload() }).start();
+  new LiveHall(token, { onSnapshot, onEvent, window: n, onUnauthorized: () => location.reload() }).start();
 }
 
 main();
