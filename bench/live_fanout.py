@@ -103,9 +103,9 @@ class Client(asyncio.Protocol):
                 continue
             seq = int(m.group(1))
             self.arrivals.setdefault(seq, now)
-            if self.kind == "hall" and payload.startswith(CALLED):
-                if (num := NUMBER.search(payload)) is not None:
-                    self.called[seq] = num.group(1).decode()
+            if self.kind == "hall" and payload.startswith(CALLED) \
+                    and (num := NUMBER.search(payload)) is not None:
+                self.called[seq] = num.group(1).decode()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
