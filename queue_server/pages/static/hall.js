@@ -64,16 +64,16 @@ function onEvent(msg) {
   if (msg.type === 'queues') { state.queues = msg.queues; renderQueues(); return; }
   if (isCall(msg)) {
     const call = callOf(msg);
-    if (ZONE && !mine(call.window)) { if (msg.window_state) renderZones(); return; }
+    if (ZONE && !mine(call.window)) { if (msg.window_state) renderTile(call.window); return; }
     state.recent = [call, ...state.recent].slice(0, RECENT);
     state.fresh.set(call.window, Date.now());
-    setTimeout(renderZones, FRESH_MS + 50);
+    setTimeout(() => renderTile(call.window), FRESH_MS + 50);
     announce(call);
     renderCalls();
     flashNow();
   }
   if (msg.window_state) {
-    renderZones();
+    renderTile(msg.window_state.number);
     if (!isCall(msg)) renderCalls(); // the headline follows the window: called → served
   }
 }
@@ -102,12 +102,32 @@ function renderAll() { renderQueues(); renderCalls(); renderZones(); }
 function zoneWindows() {
   const byZone = new Map(state.zones.map((z) => [z.code, { zone: z, windows: [] }]));
   for (const w of [...state.windows.values()].sort((a, b) => a.number - b.number)) {
-    if (w.kind !== 'front') continue; // back-office windows never call applicants
-    if (ZONE && w.zone !== ZONE) continue;
+    if (!shown(w)) continue;
     if (!byZone.has(w.zone)) byZone.set(w.zone, { zone: { code: w.zone, name: w.zone, name_en: '' }, windows: [] });
     byZone.get(w.zone).windows.push(w);
   }
   return [...byZone.values()].filter((g) => g.windows.length);
+}
+
+// The tile of each window shown, from the last full render: an event changes one tile,
+// not the 96 (a whole re-render and its layout cost the hall screen tens of milliseconds
+// per call on a screen PC; bench/live_pages.py).
+const tiles = new Map();
+let sizedFor = 4; // the longest number the tiles' type was sized for
+
+// Back-office windows never call applicants; a zone's screen shows its zone.
+function shown(w) { return w.kind === 'front' && (!ZONE || w.zone === ZONE); }
+
+function renderTile(number) {
+  const w = state.windows.get(number);
+  const old = tiles.get(number);
+  if (!w || !shown(w)) { if (old) renderZones(); return; }
+  if (!old || old.dataset.zone !== w.zone || (w.current?.number || '').length > sizedFor) {
+    renderZones(); // a window moved, appeared, or a longer number needs smaller type
+    return;
+  }
+  const el = tile(w, Date.now());
+  old.replaceWith(el);
 }
 
 function renderZones() {
@@ -121,10 +141,12 @@ function renderZones() {
   const columns = groups.reduce((n, g) => n + Math.ceil(g.windows.length / rows), 0);
   const colWidth = (box.clientWidth / rem - groups.length * 1.5 - columns * 0.35) / Math.max(columns, 1);
   const longest = Math.max(4, ...[...state.windows.values()].map((w) => (w.current?.number || '').length));
+  sizedFor = longest;
   const numFont = Math.min(2.8, Math.max(1.1, (colWidth - 4.2) / (longest * 0.7)));
   box.style.setProperty('--rows', rows);
   box.style.setProperty('--num-font', `${numFont.toFixed(2)}rem`);
   const now = Date.now();
+  tiles.clear();
   box.replaceChildren(...groups.map(({ zone, windows }) => {
     const cols = Math.ceil(windows.length / rows);
     return h('div', { class: 'zone', style: `flex-grow:${cols}`, title: `${zone.name} ${zone.name_en || ''}` },
@@ -145,8 +167,10 @@ function tile(w, now) {
   } else if (w.status === 'paused') body = h('span', { class: 'tile-state' }, '暂停', h('small', {}, ' Paused'));
   else if (w.current) body = h('span', { class: 'tile-number num' }, w.current.number);
   else body = h('span', { class: 'tile-idle' }, '—');
-  return h('div', { class: `tile ${w.status}${fresh ? ' fresh' : ''}`, dataset: { window: w.number } },
+  const el = h('div', { class: `tile ${w.status}${fresh ? ' fresh' : ''}`, dataset: { window: w.number, zone: w.zone } },
     h('span', { class: 'tile-window num' }, String(w.number)), body);
+  tiles.set(w.number, el);
+  return el;
 }
 
 function renderCalls() {

@@ -243,7 +243,7 @@ const HEALTH_EVERY_MS = 10000;
 // Each event's way through the page is timed (performance marks `hallq:received`,
 // `hallq:rendered`, `hallq:painted`) and the last TIMINGS kept in `timings`: how long a
 // screen takes to show a call is measured in the browser itself (bench/live_pages.py).
-const TIMINGS = 200;
+const TIMINGS = 500;
 
 export class LiveHall {
   constructor(token, { onSnapshot, onEvent, onUnauthorized, window: only = null }) {
