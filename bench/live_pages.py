@@ -96,8 +96,9 @@ def main() -> int:
                 sent[t["number"]] = t0
                 time.sleep(args.pace)
             time.sleep(1.0)
+            others = " and 92 other displays" if args.phones else ""
             print(f"\n{args.calls} calls {args.pace}s apart on windows 1–4; "
-                  f"{args.phones} phones{" and 92 other displays" if args.phones else ""} connected; {os.cpu_count()} CPUs")
+                  f"{args.phones} phones{others} connected; {os.cpu_count()} CPUs")
             print(f"{'page':>12}{'calls':>7}{'received p50/p99':>19}{'rendered p50/p99':>19}"
                   f"{'painted p50/p99':>18}{'max ms':>9}")
             for name, page in pages.items():

@@ -95,6 +95,8 @@ RESPONSES: dict[tuple[str, str], dict[int, Shape]] = {
     ("POST", "/followups/{order_id}/steps"): {200: s.WorkOrderDetail},
     ("GET", "/follow/{ref}"): {200: s.Followed},
     ("POST", "/follow/{ref}/evaluation"): {201: s.Evaluation},
+    ("POST", "/follow/{ref}/notify"): {200: s.Reminded, 201: s.Reminded},
+    ("GET", "/follow/{ref}/cases"): {200: s.FollowedCases},
     ("POST", "/callbacks/{month}/draw"): {201: s.CallbackDraw},
     ("GET", "/callbacks/{month}"): {200: s.CallList},
     ("GET", "/callbacks/{month}/summary"): {200: s.CallbackSummary},

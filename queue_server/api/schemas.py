@@ -364,6 +364,38 @@ class Followed(Shut):
     journey_next: str | None
     hall: dict[str, Any]
     to_rate: list[Unrated]
+    remind: bool = Field(description="提醒我 is offered: the hall sends SMS")
+
+
+class Reminded(Shut):
+    """提醒我 signed up from the follow link: the phone masked, never whole."""
+
+    phone_masked: str
+    places: int
+    number: str
+    waiting_ahead: int | None
+
+
+class CaseProgress(Open):
+    """A case accepted at a followed ticket: its progress, nobody's name."""
+
+    case_no: str
+    item: str | None
+    item_name: str | None
+    status: str
+    status_name: str
+    status_name_en: str
+    hint: str
+    hint_en: str
+    accepted_at: str | None
+    due_date: str | None
+    progress: list[dict[str, Any]]
+    urgency: str | None
+    workdays_left: int | None
+
+
+class FollowedCases(Shut):
+    cases: list[CaseProgress]
 
 
 class Row(Open):

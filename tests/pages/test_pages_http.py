@@ -83,22 +83,26 @@ def test_display_settings_are_public_and_default_sensibly(client: TestClient) ->
 
 
 def test_voice_clip_is_the_call_said_as_people_expect_and_cached(client: TestClient) -> None:
-    assert client.get("/api/v1/voice/call.wav?number=A001&window=12").status_code == 401
+    assert client.get("/api/v1/voice/call.wav?number=A001&window=5").status_code == 401
     h = auth(client)
-    for bad in ("number=A-01&window=12", "number=A001&window=0", "number=&window=3",
+    for bad in ("number=A-01&window=5", "number=A001&window=0", "number=&window=3",
                 "number=A001&window=x", "number=AAAAAAAAAAAAA&window=1"):
         r = client.get(f"/api/v1/voice/call.wav?{bad}", headers=h)
         assert r.status_code == 422, bad
-    r = client.get("/api/v1/voice/call.wav?number=A001&window=12", headers=h)
+    # A window the hall does not have: refused as the document's list of windows says.
+    missing = client.get("/api/v1/voice/call.wav?number=A001&window=9998", headers=h)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_window"
+    assert "没有 9998 号窗口" in missing.json()["error"]["message"]
+    r = client.get("/api/v1/voice/call.wav?number=A001&window=5", headers=h)
     assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
     assert r.content[:4] == b"RIFF"
-    assert unquote(r.headers["x-hallq-text"]) == "请A零零一号到十二号窗口"
+    assert unquote(r.headers["x-hallq-text"]) == "请A零零一号到五号窗口"
     assert seconds(r.content) > 3  # chime, pause, then the words
     clips = client.app.state.voice_clips
-    again = client.get("/api/v1/voice/call.wav?number=a001&window=12", headers=h)
+    again = client.get("/api/v1/voice/call.wav?number=a001&window=5", headers=h)
     assert again.content == r.content and clips.made == 1  # same words: from the cache
-    recall = client.get("/api/v1/voice/call.wav?number=A001&window=12&recall=1", headers=h)
-    assert unquote(recall.headers["x-hallq-text"]) == "请A零零一号速到十二号窗口"
+    recall = client.get("/api/v1/voice/call.wav?number=A001&window=5&recall=1", headers=h)
+    assert unquote(recall.headers["x-hallq-text"]) == "请A零零一号速到五号窗口"
     assert clips.made == 2
 
 

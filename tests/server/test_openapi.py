@@ -23,6 +23,8 @@ from tests.server.conftest import LiveServer
 API = "/api/v1"
 TOKENLESS = {("get", f"{API}/health"), ("get", f"{API}/follow/{{ref}}"),
              ("post", f"{API}/follow/{{ref}}/evaluation"), ("get", f"{API}/evaluation/levels"),
+             # 提醒我 and the case's progress: the follow link is the capability.
+             ("post", f"{API}/follow/{{ref}}/notify"), ("get", f"{API}/follow/{{ref}}/cases"),
              # 预约 from the applicant's phone: the SMS code's pass is the proof, not a token.
              ("get", f"{API}/booking/businesses"), ("get", f"{API}/booking/slots"),
              ("post", f"{API}/booking/sms-code"), ("post", f"{API}/booking/verify"),

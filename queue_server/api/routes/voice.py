@@ -72,13 +72,17 @@ WindowQ = Annotated[int, Query(ge=1, le=9999)]
 
 
 @router.get("/voice/call.wav", response_class=Response,
-            responses={200: {"content": {"audio/wav": {}}}})
+            responses={200: {"content": {"audio/wav": {}}},
+                       404: {"description": "没有这个窗口 / no such window in this hall"}})
 async def call_wav(request: Request, _: AnyRole, number: NumberQ, window: WindowQ,
                    recall: Annotated[Literal["0", "1", "true", "false"], Query(
                        description="再次呼叫 a recall: 1 or true")] = "0") -> Response:
     """请A零零一号到十二号窗口办理: a chime, then the call, as one WAV."""
     # The document lists exactly what is taken (the page sends 1 or 0): FastAPI's bool
     # would also take yes/on/off, which a document's boolean does not allow.
+    if window not in request.app.state.hall.layout.windows:
+        # The document lists this hall's windows: a clip for another is refused as it says.
+        raise ApiError(404, "unknown_window", f"没有 {window} 号窗口 / there is no window {window}")
     clips = clips_of(request.app.state)
     try:
         text, clip = await run_in_threadpool(clips.wav, number, window,
