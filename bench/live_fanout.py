@@ -1,7 +1,8 @@
 """Live updates for a thousand screens and phones (issue 17): call → delivery per kind of
 client, the server's CPU per event and memory per connection, the product's fan-out side
-by side with a naive `asyncio.gather` fan-out and with hallq's fan-out before issue 17,
-in one run.
+by side with a naive `asyncio.gather` fan-out, with hallq's fan-out before issue 17
+(`queued`), and with phones over server-sent events instead of the WebSocket (`sse`), in
+one run.
 
 Each variant is `hallq serve` in its own process on a fresh SQLite hall of 96 windows
 (bench/_server.py; the other two through bench/_fanout_variants.py). Connected at once:
@@ -22,7 +23,7 @@ Then the per-client cost as phones grow (`--scale`, default 100,1000,3000), prod
 fan-out only: what one server takes.
 
     .venv/bin/python bench/live_fanout.py [--phones 1000] [--calls 300] [--pace 0.05]
-                                          [--variants product,gather,queued]
+                                          [--variants product,gather,queued,sse]
                                           [--scale 100,1000,3000] [--workers 2]
 """
 
@@ -34,7 +35,9 @@ import base64
 import contextlib
 import multiprocessing as mp
 import os
+import pstats
 import re
+import signal
 import statistics
 import struct
 import sys
@@ -53,13 +56,15 @@ SEQ = re.compile(rb'"seq":(\d+)')
 CALLED = b'{"type":"ticket.called"'
 NUMBER = re.compile(rb'"number":"([A-Z0-9]+)"')
 KINDS = ("hall", "window", "pad", "phone")
+PROFILE = Path(tempfile.gettempdir()) / "hallq-live-fanout.prof"
 
 
 # --- clients: raw sockets that note when each seq arrives ------------------------------------
 
 class Client(asyncio.Protocol):
-    def __init__(self, kind: str, ready: asyncio.Future[None]) -> None:
+    def __init__(self, kind: str, ready: asyncio.Future[None], sse: bool = False) -> None:
         self.kind = kind
+        self.sse = sse  # server-sent events: an HTTP 200 stream of `data:` lines
         self.ready = ready
         self.buf = b""
         self.upgraded = False
@@ -75,10 +80,15 @@ class Client(asyncio.Protocol):
             head, sep, rest = self.buf.partition(b"\r\n\r\n")
             if not sep:
                 return
-            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+            if (b" 200 " if self.sse else b" 101 ") not in head.split(b"\r\n", 1)[0]:
                 self.ready.set_exception(RuntimeError(head.decode(errors="replace")))
                 return
             self.upgraded, self.buf = True, rest
+        if self.sse:
+            *events, self.buf = self.buf.split(b"\n\n")
+            for event in events:
+                self._message(event[event.find(b"data: ") + 6:], now)
+            return
         while len(self.buf) >= 2:
             n = self.buf[1] & 0x7F
             at = 2
@@ -93,19 +103,22 @@ class Client(asyncio.Protocol):
             if len(self.buf) < at + n:
                 return
             payload, self.buf = self.buf[at:at + n], self.buf[at + n:]
-            if not self.snapshot:  # the first frame: the snapshot
-                self.snapshot = True
-                if not self.ready.done():
-                    self.ready.set_result(None)
-                continue
-            m = SEQ.search(payload, 0, 80)
-            if m is None:
-                continue
-            seq = int(m.group(1))
-            self.arrivals.setdefault(seq, now)
-            if self.kind == "hall" and payload.startswith(CALLED) \
-                    and (num := NUMBER.search(payload)) is not None:
-                self.called[seq] = num.group(1).decode()
+            self._message(payload, now)
+
+    def _message(self, payload: bytes, now: int) -> None:
+        if not self.snapshot:  # the first message: the snapshot
+            self.snapshot = True
+            if not self.ready.done():
+                self.ready.set_result(None)
+            return
+        m = SEQ.search(payload, 0, 80)
+        if m is None:
+            return
+        seq = int(m.group(1))
+        self.arrivals.setdefault(seq, now)
+        if self.kind == "hall" and payload.startswith(CALLED) \
+                and (num := NUMBER.search(payload)) is not None:
+            self.called[seq] = num.group(1).decode()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -116,11 +129,14 @@ class Client(asyncio.Protocol):
 async def open_client(port: int, kind: str, path: str) -> Client:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[None] = loop.create_future()
-    transport, proto = await loop.create_connection(lambda: Client(kind, ready), "127.0.0.1", port)
+    sse = path.endswith("/stream")
+    transport, proto = await loop.create_connection(lambda: Client(kind, ready, sse),
+                                                    "127.0.0.1", port)
     key = base64.b64encode(os.urandom(16)).decode()
-    transport.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    upgrade = ("Accept: text/event-stream\r\n" if sse else
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n")
+    transport.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{upgrade}\r\n".encode())
     await asyncio.wait_for(ready, 120)
     return proto
 
@@ -184,7 +200,7 @@ def run_variant(variant: str, phones: int, calls: int, pace: float, workers: int
         tmp = Path(tmpdir)
         layout = bench_layout(tmp / "bench.toml")
         env = {**hall_env(tmp / "var", layout), "HALLQ_LIVE_MAX_PHONES": str(phones + 10),
-               "HALLQ_LOG_LEVEL": "WARNING"}
+               "HALLQ_LOG_LEVEL": "WARNING", "HALLQ_BENCH_PROFILE": str(PROFILE)}
         tokens = {role: issue_token(env, role) for role in ("display", "guide", "admin")}
         with server(variant, layout, env) as s:
             return _measure(variant, s, tokens, phones, calls, pace, workers)
@@ -208,7 +224,8 @@ def _measure(variant: str, s: Served, tokens: dict[str, str], phones: int, calls
     clients += [("window", str(n), f"/api/v1/events?token={tokens['display']}&window={n}")
                 for n in range(1, 97)]
     clients += [("pad", str(n), f"/api/v1/events?token={pads[n - 1]}") for n in range(1, 97)]
-    clients += [("phone", t["number"], f"/api/v1/follow/{t['follow_url'].rsplit('/', 1)[1]}/events")
+    tail = "stream" if variant == "sse" else "events"  # SSE or the WebSocket
+    clients += [("phone", t["number"], f"/api/v1/follow/{t['follow_url'].rsplit('/', 1)[1]}/{tail}")
                 for t in followed]
     out.connections = len(clients)
     before = rss_kib(s.pid)
@@ -231,6 +248,8 @@ def _measure(variant: str, s: Served, tokens: dict[str, str], phones: int, calls
         log: list[tuple[int, str, int, frozenset[str]]] = []  # t0, number, window, phones due
         holding: dict[int, str] = {}
         cpu0 = s.cpu_seconds()
+        if variant == "profile":
+            os.kill(s.pid, signal.SIGUSR1)
         for k in range(calls):
             window = 1 + k % 96
             if window in holding:
@@ -246,6 +265,9 @@ def _measure(variant: str, s: Served, tokens: dict[str, str], phones: int, calls
             time.sleep(pace)
         time.sleep(1.0)
         out.cpu_ms_per_call = (s.cpu_seconds() - cpu0) * 1000 / calls
+        if variant == "profile":
+            os.kill(s.pid, signal.SIGUSR2)
+            time.sleep(1.0)
         results = []
         for pipe in pipes:
             pipe.send("report")
@@ -289,10 +311,19 @@ def main() -> int:
     ap.add_argument("--phones", type=int, default=1000)
     ap.add_argument("--calls", type=int, default=300)
     ap.add_argument("--pace", type=float, default=0.05, help="seconds between calls")
-    ap.add_argument("--variants", default="product,gather,queued")
+    ap.add_argument("--variants", default="product,gather,queued,sse")
     ap.add_argument("--scale", default="100,1000,3000", help="phones, product only ('' skips)")
     ap.add_argument("--workers", type=int, default=2, help="client processes")
+    ap.add_argument("--profile", action="store_true",
+                    help="only profile the server under the product fan-out: top functions")
     args = ap.parse_args()
+    if args.profile:
+        run_variant("profile", args.phones, args.calls, args.pace, args.workers)
+        stats = pstats.Stats(str(PROFILE))
+        print(f"\nthe server's event-loop thread during {args.calls} calls, by own time "
+              f"({args.phones} phones, 292 screens and pads):")
+        stats.sort_stats("tottime").print_stats(25)
+        return 0
     outcomes = [run_variant(v, args.phones, args.calls, args.pace, args.workers)
                 for v in args.variants.split(",") if v]
     print(f"\n{args.calls} calls {args.pace}s apart; 4 hall screens, 96 window displays, "

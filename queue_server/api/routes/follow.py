@@ -26,10 +26,10 @@ from queue_server.api.routes.evaluations import (
 )
 from queue_server.api.routes.events import CLOSE_NOT_FOUND, CLOSE_TOO_SLOW, stream
 from queue_server.api.schemas import RATE_LIMITED
-from queue_server.broadcast import business_audience, ticket_audience
+from queue_server.broadcast import Audience, business_audience, ticket_audience
 from queue_server.domain.errors import DomainError, NotFound
 from queue_server.domain.follow import ticket_of
-from queue_server.domain.tickets import Status
+from queue_server.domain.tickets import Status, Ticket
 from queue_server.hall import Hall
 from queue_server.notify.phone import mask_phone, normalise_phone
 from queue_server.phone_codes import PHONE_SCOPE
@@ -147,14 +147,21 @@ async def follow_live(ws: WebSocket, ref: str) -> None:
         await ws.close(code=CLOSE_TOO_SLOW, reason="busy; poll")
         return
 
-    def snapshot() -> dict[str, Any]:
-        with hall.lock:
-            now = hall.clock()
-            hall.state.observe(now)
-            live = hall.state.tickets.get(t.id, t)
-            return {"type": "snapshot", "seq": hall.last_seq, "at": iso(now),
-                    "ticket": {k: hall.view(live).get(k) for k in FOLLOWED},
-                    "places": business_places(hall.state, live.business)}
+    await stream(ws, hub, "phone", phone_audiences(t), lambda: phone_snapshot(hall, t),
+                 app.state.settings.ws_send_timeout)
 
-    await stream(ws, hub, "phone", (ticket_audience(t.id), business_audience(t.business)),
-                 snapshot, app.state.settings.ws_send_timeout)
+
+def phone_audiences(t: Ticket) -> tuple[Audience, ...]:
+    return (ticket_audience(t.id), business_audience(t.business))
+
+
+def phone_snapshot(hall: Hall, t: Ticket) -> dict[str, Any]:
+    """What a phone starts from: its ticket as the follow link shows it, and its business's
+    places."""
+    with hall.lock:
+        now = hall.clock()
+        hall.state.observe(now)
+        live = hall.state.tickets.get(t.id, t)
+        return {"type": "snapshot", "seq": hall.last_seq, "at": iso(now),
+                "ticket": {k: hall.view(live).get(k) for k in FOLLOWED},
+                "places": business_places(hall.state, live.business)}
