@@ -197,7 +197,9 @@ def notice_blocks(notice: NoticePrint, tz: tzinfo) -> list[Block]:
         Block("text", f"日期：{local:%Y-%m-%d %H:%M}"),
     ]
     if notice.page_url:
-        blocks += [Block("qr", notice.page_url), Block("caption", "再次办理时出示本单编号")]
+        blocks.append(Block("qr", notice.page_url))
+    # With or without a QR: the number is how the next window finds this notice.
+    blocks.append(Block("text", "再次办理时请出示本单，或报出本单编号。"))
     blocks.append(Block("notice", "本单一次性告知所需补正材料，请妥善保存。"))
     return blocks
 

@@ -98,6 +98,23 @@ class ArchiveService:
                 store.audit(conn, [entry])
             raise
 
+    def _prove(self, subject: tuple[str, str], card: CardEvidence | None,
+               sms: SmsProof | None, entry: Callable[[str], dict[str, Any]]) -> str | None:
+        """The card holder's proof at the hall's level (the SMS pass, if any), or its
+        refusal, audited like a rate-limited lookup: a token walking ID numbers shows."""
+        try:
+            return self.cards.verify(subject[0], card, sms)
+        except SmsCodeRequired:
+            with self.engine.begin() as conn:  # a text sent on this person's behalf
+                store.audit(conn, [entry("sms_sent")])
+            raise
+        except DomainError as exc:
+            outcome = "card_refused" if isinstance(exc, CardNotVerified) or \
+                exc.code == "card_required" else "sms_refused"
+            with self.engine.begin() as conn:
+                store.audit(conn, [entry(outcome)])
+            raise
+
     def by_id(self, who: Principal, id_number: str, *, staff: bool,
               card: CardEvidence | None = None, sms: SmsProof | None = None
               ) -> dict[str, Any]:
@@ -110,19 +127,8 @@ class ArchiveService:
                     self._entry(who, "id", subject, None, "rate_limited"))
         sms_pass = None
         if not staff:
-            try:
-                sms_pass = self.cards.verify(subject[0], card, sms)
-            except SmsCodeRequired:
-                with self.engine.begin() as conn:  # a text sent on this person's behalf
-                    store.audit(conn, [self._entry(who, "id", subject, None, "sms_sent")])
-                raise
-            except DomainError as exc:
-                # Audited like a rate-limited lookup: a token walking ID numbers shows.
-                outcome = "card_refused" if isinstance(exc, CardNotVerified) or \
-                    exc.code == "card_required" else "sms_refused"
-                with self.engine.begin() as conn:
-                    store.audit(conn, [self._entry(who, "id", subject, None, outcome)])
-                raise
+            sms_pass = self._prove(subject, card, sms,
+                                   lambda outcome: self._entry(who, "id", subject, None, outcome))
         with self.engine.begin() as conn:
             found = store.units_by_no(conn, store.unit_nos_of_holder(conn, subject[0],
                                                                      MAX_UNITS_SHOWN))
@@ -205,7 +211,8 @@ class ArchiveService:
                            for r in rows]}
 
     def image_for_owner(self, who: Principal, id_number: str, card: CardEvidence | None,
-                        unit_no: str, kind: str, page: int) -> bytes:
+                        unit_no: str, kind: str, page: int, sms: SmsProof | None = None
+                        ) -> bytes:
         """One page of a unit's originals, or its photo, for its rights holder whose card
         is on the kiosk's reader: watermarked with the time, the kiosk and the masked
         name. Every view, and every refusal, is an audit entry."""
@@ -218,12 +225,9 @@ class ArchiveService:
             return {**self._entry(who, "image", subject, unit_no, outcome), "image": image}
 
         self._limit(who, [("image", who.token_id)], entry("rate_limited"))
-        try:
-            self.cards.verify(subject[0], card)
-        except DomainError:
-            with self.engine.begin() as conn:
-                store.audit(conn, [entry("card_refused")])
-            raise
+        # The hall's proof level, as for the lookup: under `sms` the visit's pass opens
+        # each page, so paging texts nobody.
+        self._prove(subject, card, sms, entry)
         with self.engine.begin() as conn:
             name = store.owner_name(conn, unit_no, subject[0])
             stored = (store.image_data(conn, unit_no, kind, page) if name is not None

@@ -93,7 +93,3 @@ def clean_note(note: str) -> str:
         raise InvalidInput(f"备注最多 {MAX_NOTE_CHARS} 字", f"the note is at most "
                            f"{MAX_NOTE_CHARS} characters", code="note_too_long")
     return text
-
-
-def refusal_rate(refused: int, called: int) -> float | None:
-    return None if called == 0 else round(refused / called, 3)

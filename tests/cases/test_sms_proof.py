@@ -200,3 +200,50 @@ def test_the_sms_levels_need_an_sms_gateway(make_app, monkeypatch, level):
     monkeypatch.setenv("HALLQ_SMS_GATEWAY", "none")
     with pytest.raises(ValueError, match="HALLQ_LOOKUP_PROOF"):
         make_app(lookup_proof=level)
+
+
+def _one_page_png() -> bytes:
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("L", (300, 420), 240).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_archive_images_take_the_visits_pass_and_never_text_per_page(make_app):
+    """档案原貌 under the SMS level: the pass the lookup gave opens every page of the
+    visit; an image asked for without it is refused like any lookup (a code is texted,
+    the refusal audited), never shown."""
+    c, h = hall_at(make_app, "sms")
+    reg = h.headers("registry")
+    for append in ("false", "true"):
+        assert c.put(f"/api/v1/units/{UNIT}/originals", content=_one_page_png(),
+                     params={"append": append},
+                     headers={**reg, "Content-Type": "image/png"}).status_code == 200
+    kiosk = h.kiosk()
+    c.post("/api/v1/archive/lookup", json={"id_number": ZHANG}, headers=kiosk)
+    shown = c.post("/api/v1/archive/lookup", json={"id_number": ZHANG,
+                                                   "sms_code": sms_code(h, PHONE_ZHANG)},
+                   headers=kiosk)
+    assert shown.status_code == 200, shown.text
+    pass_ = shown.json()["sms_pass"]
+    for page in (1, 2):
+        r = c.post("/api/v1/archive/image", json={"id_number": ZHANG, "unit_no": UNIT,
+                                                  "kind": "original", "page": page,
+                                                  "sms_pass": pass_}, headers=kiosk)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "image/jpeg"
+    assert len(texts(h, PHONE_ZHANG)) == 1  # the lookup's code only
+    # Without the pass: no image, a code asked for, as every lookup at this level.
+    bare = c.post("/api/v1/archive/image", json={"id_number": ZHANG, "unit_no": UNIT,
+                                                 "kind": "original"}, headers=kiosk)
+    refused(bare, 403, "sms_code_required")
+    bad = c.post("/api/v1/archive/image", json={"id_number": ZHANG, "unit_no": UNIT,
+                                                "kind": "original", "sms_pass": "x" * 200},
+                 headers=kiosk)
+    refused(bad, 422, "invalid_input")
+    log = [(e["query"], e["outcome"]) for e in c.get(
+        "/api/v1/archive/audit", params={"unit_no": UNIT}, headers=h.headers("admin")).json()
+        if e["query"] == "image"]
+    assert log == [("image", "shown"), ("image", "shown"), ("image", "sms_sent")]

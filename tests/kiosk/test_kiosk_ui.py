@@ -945,6 +945,18 @@ def _house() -> bytes:
     return out.getvalue()
 
 
+def _cached(texture: Any) -> bool:
+    """Whether Kivy's object cache holds `texture` (or an image whose texture it is)."""
+    from kivy.cache import Cache
+
+    for entries in Cache._objects.values():
+        for entry in entries.values():
+            obj = entry["object"]
+            if obj is texture or getattr(obj, "texture", None) is texture:
+                return True
+    return False
+
+
 def _pinch(ui: UI, widget: Any, spread: float) -> None:
     """Two fingers on the image, moved apart by `spread` px each, as a person zooms."""
     from kivy.tests.common import UnitTestTouch
@@ -988,6 +1000,8 @@ def test_the_owner_pages_through_the_originals_and_sees_the_photo(
     zoom = ui.app.root.ids.screens.get_screen("images").ids.zoom
     assert "第 1 / 3 页" in ui.text() and zoom.picture.texture is not None
     assert zoom.picture.texture.size[1] == 1754  # the page, fitted on the glass
+    # Not in Kivy's caches (kv.texture, kv.image): once the viewer drops it, it is gone.
+    assert not _cached(zoom.picture.texture)
     assert "images:prev" not in [b.name for b in ui.buttons()]
     ui.shot("images-original-page1")
     # Larger by the button, then by two fingers; "还原" fits it again.

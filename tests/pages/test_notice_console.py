@@ -142,6 +142,16 @@ def test_the_guide_issues_after_the_pre_check(notice_hall: HallServer, open_page
     hall = notice_hall
     page = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
     wait_live(page)
+    assert page.locator("#precheck-list").is_hidden()
+    page.select_option("#precheck-item", "second_hand")
+    # The item's list, to check the papers against, with where to get each.
+    rows = page.locator("#precheck-list li")
+    assert rows.count() == 4
+    assert "不动产登记申请书" in rows.nth(0).inner_text()
+    assert "获取途径 Where: 大厅税务窗口（7号窗口）开具" in rows.nth(3).inner_text()
+    page.select_option("#precheck-item", "gift")
+    assert page.locator("#precheck-list li").count() == 2
+    assert "获取途径" not in page.locator("#precheck-list").inner_text()
     page.select_option("#precheck-item", "second_hand")
     page.check("#precheck-done")
     page.click("#precheck-go")

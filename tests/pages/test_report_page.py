@@ -35,6 +35,13 @@ def test_the_monthly_report_prints_the_months_figures(hall: HallServer, open_pag
     assert f"取号 arrived\n{api['totals']['arrived']}" in overview
     assert f"办结 served\n{api['totals']['served']}" in overview
     assert "差评 bad reviews\n1" in overview
+    # Refusals with and without the desk's pre-check, as the API counts them (issue 18):
+    # two called visits, none refused, none pre-checked (no rate for them: "—").
+    t = api["totals"]
+    assert (t["refused"], t["refusal_rate"], t["refusal_rate_prechecked"]) == (0, 0.0, None)
+    assert "不予受理 refused\n0" in overview and "不予受理率 refusal rate\n0%" in overview
+    assert "预审后不予受理率 refused, pre-checked\n—" in overview
+    assert "未预审不予受理率 refused, not pre-checked\n0%" in overview
     assert "张伟（1001）" in page.inner_text("#body")
     assert "本月差评整改单 1 件，已回复 0 件" in page.inner_text("#orders")
     assert "尚未抽取" in page.inner_text("#calls")

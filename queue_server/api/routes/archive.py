@@ -268,6 +268,8 @@ class ImageBody(Strict):
     unit_no: str = Field(min_length=1, max_length=40)
     kind: Literal["original", "photo"]
     page: int = Field(default=1, ge=1, le=1000)
+    sms_code: str | None = SMS_CODE
+    sms_pass: str | None = SMS_PASS
 
 
 @router.post("/archive/image", response_class=Response, responses={**IMAGE_ANSWER,
@@ -277,6 +279,7 @@ def archive_image(body: ImageBody, records: RecordsDep,
     """档案原貌查看 One page of the originals, or the photo, of a unit the card holder owns,
     watermarked; never cached (Cache-Control: no-store). Every view is audited."""
     data = records.archive.image_for_owner(who, body.id_number, evidence(body.card),
-                                           body.unit_no, body.kind, body.page)
+                                           body.unit_no, body.kind, body.page,
+                                           sms=sms_proof(body.sms_code, body.sms_pass))
     return Response(data, media_type="image/jpeg",
                     headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -561,6 +561,15 @@ async function main() {
       }
     });
   });
+  // The chosen item's materials, to check the papers against before the ticket.
+  $('#precheck-item').addEventListener('change', () => {
+    const item = state.items.find((i) => i.code === $('#precheck-item').value);
+    const list = $('#precheck-list');
+    list.replaceChildren(...(item ? item.materials.map((m, i) => h('li', {}, m,
+      item.materials_en?.[i] ? h('small', {}, item.materials_en[i]) : null,
+      item.materials_where?.[i] ? h('small', { class: 'where' }, `获取途径 Where: ${item.materials_where[i]}`) : null)) : []));
+    list.hidden = !item;
+  });
   $('#precheck-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const item = state.items.find((i) => i.code === $('#precheck-item').value);

@@ -13,7 +13,8 @@ const COLS = [
   ['evaluations', '评价', 'Ratings'], ['satisfaction_rate', '满意率', 'Satisfied'],
   ['bad_reviews', '差评', 'Bad'],
 ];
-const RATES = new Set(['service_level', 'satisfaction_rate', 'no_show_rate', 'in_time_rate', 'evaluation_rate']);
+const RATES = new Set(['service_level', 'satisfaction_rate', 'no_show_rate', 'in_time_rate', 'evaluation_rate',
+  'refusal_rate', 'refusal_rate_prechecked', 'refusal_rate_unchecked']);
 const MINUTES = new Set(['mean_wait_min', 'p90_wait_min', 'mean_service_min']);
 
 function lastMonth() {
@@ -76,6 +77,11 @@ async function build(token, month) {
       kv('平均等候', 'mean wait', cell('mean_wait_min', t.mean_wait_min)),
       kv('服务水平', 'service level', cell('service_level', t.service_level)),
       kv('过号率', 'no-show rate', cell('no_show_rate', t.no_show_rate)),
+      // 不予受理 with and without the desk's 预审: whether the pre-check saves wasted visits.
+      kv('不予受理', 'refused', cell('refused', t.refused)),
+      kv('不予受理率', 'refusal rate', cell('refusal_rate', t.refusal_rate)),
+      kv('预审后不予受理率', 'refused, pre-checked', cell('refusal_rate_prechecked', t.refusal_rate_prechecked)),
+      kv('未预审不予受理率', 'refused, not pre-checked', cell('refusal_rate_unchecked', t.refusal_rate_unchecked)),
       kv('参评率', 'share rated', cell('evaluation_rate', t.evaluation_rate)),
       kv('满意率', 'satisfied', cell('satisfaction_rate', t.satisfaction_rate)),
       kv('差评', 'bad reviews', cell('bad_reviews', t.bad_reviews)))),

@@ -51,6 +51,9 @@ def test_the_notice_prints_everything_the_applicant_needs_in_gbk():
     assert "获取途径：大厅咨询台领取，或网上预申请后打印" in joined
     assert "2. 契税完税凭证原件。" in joined
     assert joined.count("获取途径") == 1
+    # The route prints no QR (the notice's page is for staff): the number is what the
+    # applicant shows next time, and the slip says so.
+    assert not NOTICE.page_url and "再次办理时请出示本单，或报出本单编号。" in joined
 
 
 def test_the_heading_is_bold_and_double_height_and_the_size_is_reset():
