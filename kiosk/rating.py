@@ -169,7 +169,11 @@ class RatingSteps:
                       busy=False)
 
     def _follow_refused(self, e: Refused) -> None:
-        if e.code == "unknown_follow" or e.status == 404:
+        if e.code == "follow_expired":
+            # Yesterday's ticket: a real one, only its day is over. "Not recognised" would
+            # send the applicant to the desk about a ticket that is fine.
+            self.flow._message("nothing_to_rate")
+        elif e.code == "unknown_follow" or e.status == 404:
             log.info("follow link not known to the server: %s", e)
             self.flow._message("follow_unknown")
         else:

@@ -546,7 +546,14 @@ class Bookings:
         the view carries masked data only)."""
         from queue_server.domain.slips import check_appointment
         self._require()
-        a = check_appointment(text, self.slip_key, self.layout.hall.timezone)
+        try:
+            a = check_appointment(text, self.slip_key, self.layout.hall.timezone)
+        except InvalidInput as e:
+            # Opened from an SMS at home, not scanned at a kiosk: "ask at the desk" and the
+            # slip's wire format would help nobody; the same code, the phone's words.
+            raise InvalidInput("这个预约链接无效或不完整，请核对短信中的链接，或重新预约",
+                               "this booking link is not valid or is incomplete; check the "
+                               "link in the SMS, or book again", code=e.code) from e
         row = self.store.get(a.code.rsplit("-", 1)[-1])
         if row is None:
             raise NotFound("查不到这个预约", "this booking is not on record",

@@ -482,6 +482,20 @@ def test_an_altered_ticket_qr_is_not_recognised(rig: Rig) -> None:
     assert evaluations(rig.http, rig.hall) == []
 
 
+def test_yesterdays_ticket_qr_has_nothing_to_rate_not_an_unknown_code(rig: Rig) -> None:
+    """The follow link is good for its business day: a day later the server answers
+    follow_expired, and the kiosk says there is nothing to rate today (the ticket was
+    real), not that its code is unknown."""
+    ticket_id = served(rig)
+    link = follow_link(rig, ticket_id)
+    rig.hall.clock.advance(days=1)
+    rig.flow.start_purpose(Purpose.RATE)
+    rig.present(link)
+    m = rig.state.message
+    assert rig.state.screen is Screen.MESSAGE and m is not None and m.code == "nothing_to_rate"
+    assert evaluations(rig.http, rig.hall) == []
+
+
 def test_a_ticket_still_waiting_has_nothing_to_rate(rig: Rig) -> None:
     r = rig.issue_direct("query", ZHANG_ID)
     assert r.status_code == 201, r.text

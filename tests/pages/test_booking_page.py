@@ -17,7 +17,7 @@ from pyzbar import pyzbar
 from sqlalchemy import select
 
 from queue_server.store.tables import notify_outbox
-from tests.cases.helpers import PHONE_ZHANG, ZHANG
+from tests.cases.helpers import LI, PHONE_LI, PHONE_ZHANG, WANG, ZHANG
 from tests.conftest import FIXTURES, REPO, Clock
 from tests.pages.conftest import HallServer
 
@@ -156,3 +156,65 @@ def test_the_sms_link_shows_the_slip_and_the_kiosk_checks_it_in(booking_hall: Ha
     page.wait_for_selector(f"[data-code='{b['code']}']")
     assert "已签到" in text(page, "#mine-list")
     page.screenshot(path=str(pages_dir / "book-9-mine.png"))
+
+
+def prove_and_confirm(page: Any, hall: HallServer, id_number: str, phone: str) -> None:
+    page.fill("#id-number", id_number)
+    page.fill("#phone", phone)
+    page.click("#send-code")
+    page.wait_for_selector("#code-field:not([hidden])")
+    page.fill("#code", sms_code(hall))
+    page.click("#confirm")
+
+
+def test_refusals_on_the_page_are_words_with_the_one_next_step(booking_hall: HallServer,
+                                                               open_page: Any,
+                                                               pages_dir: Path):
+    """A forged slip link, the last place taken while the applicant typed, a blocked ID:
+    each said in words, Chinese first, never the raw answer; the time gone sends the page
+    back to the day's times, re-read."""
+    hall = booking_hall
+    page = open_page(f"{hall.url}/m/book?slip=HQ1:A:20261124-0900-0930-TRANSFER-BFAKE:xx",
+                     *PHONE)
+    page.wait_for_selector("#error:not([hidden])")
+    assert text(page, "#error").startswith("这个预约链接无效或不完整，请核对短信中的链接")
+    assert "HQ1:" not in text(page, "#error")  # no wire format on an applicant's screen
+    assert page.evaluate("document.body.dataset.step") == "business"  # book from here
+    assert "{" not in page.inner_text("body")
+    page.screenshot(path=str(pages_dir / "book-10-forged-link.png"))
+
+    # Mortgage's Tuesday 10:00 has one place; the portal books it while Zhang types.
+    page.goto(f"{hall.url}/m/book")
+    page.click("[data-business='mortgage']")
+    page.click("#materials-ok")
+    page.click("[data-day='2026-11-24']")
+    page.click("[data-slot='2026-11-24T10:00:00+08:00']")
+    page.wait_for_function("document.body.dataset.step === 'who'")
+    hall.ok("POST", "/bookings", role="portal", json={
+        "business": "mortgage", "slot_start": "2026-11-24T10:00:00+08:00",
+        "id_number": LI, "phone": PHONE_LI})
+    prove_and_confirm(page, hall, ZHANG, PHONE_ZHANG)
+    page.wait_for_function("document.body.dataset.step === 'slot'")
+    page.wait_for_selector("#error:not([hidden])")
+    assert text(page, "#error").startswith("该时段已约满，请选其他时段")
+    slot = page.locator("[data-slot='2026-11-24T10:00:00+08:00']")
+    assert slot.is_disabled() and "已约满" in text(page, "[data-slot='2026-11-24T10:00:00+08:00']")
+    page.screenshot(path=str(pages_dir / "book-11-slot-full.png"))
+
+    # Wang missed three bookings in three weeks: online booking is blocked for him.
+    for day in ("2026-11-24", "2026-12-01", "2026-12-08"):
+        hall.ok("POST", "/bookings", role="portal", json={
+            "business": "transfer", "slot_start": f"{day}T09:00:00+08:00",
+            "id_number": WANG, "phone": "13900001111"})
+        hall.clock.advance(days=7)
+    page.goto(f"{hall.url}/m/book")
+    page.click("[data-business='transfer']")
+    page.click("#materials-ok")
+    page.click("[data-day='2026-12-15']")
+    page.click("[data-slot='2026-12-15T09:00:00+08:00']")
+    prove_and_confirm(page, hall, WANG, "13900002222")
+    page.wait_for_selector("#error:not([hidden])")
+    err = text(page, "#error")
+    assert err.startswith("该身份证号 90 天内爽约 3 次") and "请现场取号" in err
+    assert page.evaluate("document.body.dataset.step") == "who"  # no other time would help
+    page.screenshot(path=str(pages_dir / "book-12-blocked.png"))

@@ -101,7 +101,31 @@ def test_a_phone_told_to_poll_still_follows(hall: HallServer, open_page: Any):
     assert "前面还有 1 人" in page.inner_text("#status")
 
 
-def test_a_made_up_link_says_so(hall: HallServer, open_page: Any):
+def test_a_made_up_link_says_so(hall: HallServer, open_page: Any, pages_dir: Path):
     page = open_page(f"{hall.url}/t/nothing.abc", *PHONE)
     page.wait_for_function("document.body.dataset.state === 'unknown'")
     assert "链接无效" in page.inner_text("#status")
+    assert page.is_hidden("#number")  # no "—" that reads as a number
+    size = page.eval_on_selector("#status p", "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 30  # the words, legible at arm's length
+    page.screenshot(path=str(pages_dir / "follow-unknown.png"))
+
+
+def test_yesterdays_link_says_it_has_expired_and_keeps_the_case(hall: HallServer,
+                                                                open_page: Any,
+                                                                pages_dir: Path):
+    from tests.cases.helpers import case_body
+
+    t = hall.issue("transfer")
+    hall.ok("PUT", "/cases/HY2026-000778", role="registry",
+            json=case_body(ticket=t["id"], item_name="二手房买卖转移登记"))
+    hall.clock.advance(days=1)
+    page = open_page(f"{hall.url}{t['follow_url']}", *PHONE)
+    page.wait_for_function("document.body.dataset.state === 'expired'")
+    status = page.inner_text("#status")
+    assert "链接已过期" in status and "has expired" in status
+    assert "已取消" not in page.inner_text("body")  # the hall cancelled nobody
+    assert page.is_hidden("#number") and page.is_hidden("#remind")
+    page.wait_for_selector("#cases:not([hidden])")
+    assert "HY2026-000778" in page.inner_text("#cases")
+    page.screenshot(path=str(pages_dir / "follow-expired.png"))

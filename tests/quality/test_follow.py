@@ -3,7 +3,9 @@ a rating of each service once served (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from tests.quality.helpers import API
 from tests.server.conftest import AppHandle
@@ -142,3 +144,37 @@ def test_the_link_shows_its_case_and_nobody_in_it(api: tuple[TestClient, AppHand
     other = client.post(f"{API}/tickets", json={"business": "transfer"},
                         headers=h.headers("kiosk")).json()
     assert client.get(f"{API}/follow/{_ref(other['follow_url'])}/cases").json() == {"cases": []}
+
+
+def test_the_link_is_good_for_its_business_day_only(api: tuple[TestClient, AppHandle]):
+    """A day later the ticket's follow link says it has expired (a typed 404, Chinese
+    first), not "已取消" as if the hall had cancelled the applicant; the case accepted at
+    the ticket still shows its progress; a made-up link stays unknown_follow."""
+    from tests.cases.helpers import case_body
+
+    client, h = api
+    t = client.post(f"{API}/tickets", json={"business": "transfer"},
+                    headers=h.headers("kiosk")).json()
+    ref = _ref(t["follow_url"])
+    assert client.get(f"{API}/follow/{ref}").status_code == 200
+    r = client.put(f"{API}/cases/HY2026-000321", json=case_body(ticket=t["id"]),
+                   headers=h.headers("registry"))
+    assert r.status_code in (200, 201), r.text
+    h.clock.advance(days=1)
+    r = client.get(f"{API}/follow/{ref}")
+    assert r.status_code == 404, r.text
+    err = r.json()["error"]
+    assert err["code"] == "follow_expired" and err["message"].startswith("这个链接已过期")
+    assert "已取消" not in r.text and "cancelled" not in r.text
+    [case] = client.get(f"{API}/follow/{ref}/cases").json()["cases"]
+    assert case["case_no"] == "HY2026-000321"
+    # Before the daily clear has run, the hall still holds it as waiting: no SMS sign-up
+    # for a ticket of yesterday all the same.
+    gone = client.post(f"{API}/follow/{ref}/notify", json={"phone": "13812345678"})
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "follow_expired"
+    with (client.websocket_connect(f"{API}/follow/{ref}/events") as ws,
+          pytest.raises(WebSocketDisconnect) as closed):
+        ws.receive_json()
+    assert closed.value.code == 4404
+    made_up = client.get(f"{API}/follow/{ref[:-1]}{'a' if ref[-1] != 'a' else 'b'}")
+    assert made_up.status_code == 404 and made_up.json()["error"]["code"] == "unknown_follow"

@@ -321,3 +321,20 @@ def test_cancel_closes_at_the_cut_off(booking_api):
             409, "booking_closed")
     refusal(c.post(f"/api/v1/bookings/{b['code']}/rebook", headers=portal,
                    json={"slot_start": "2026-11-24T10:30:00+08:00"}), 409, "booking_closed")
+
+
+def test_a_forged_or_altered_slip_link_is_refused_in_the_phones_words(booking_api):
+    """The SMS link's slip read back on /m/book: one altered, forged or cut short is a
+    typed 422 whose message fits a phone at home (no desk, no wire format)."""
+    c, h = booking_api
+    b = c.post("/api/v1/bookings", headers=h.headers("portal"), json={
+        "business": "transfer", "slot_start": TUE_9, "id_number": ZHANG,
+        "phone": PHONE_ZHANG}).json()
+    assert c.get("/api/v1/booking/slip", params={"text": b["slip"]}).status_code == 200
+    altered = b["slip"][:-1] + ("A" if b["slip"][-1] != "A" else "B")
+    forged = make_slip("A", appointment_value(date(2026, 11, 24), time(9), time(9, 30),
+                                              "transfer", b["code"]), "another-hall-key-0123456")
+    for text in (altered, forged, "HQ1:A:junk", b["slip"][:20]):
+        err = refusal(c.get("/api/v1/booking/slip", params={"text": text}), 422,
+                      "invalid_slip")
+        assert err["message"].startswith("这个预约链接无效或不完整") and "HQ1" not in err["message"]

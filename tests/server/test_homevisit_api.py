@@ -201,3 +201,29 @@ def test_a_hall_without_home_visits_says_so(make_app):
     c = TestClient(h.app)
     refusal(c.get("/api/v1/home-visits/options"), 404, "visits_unavailable")
     refusal(ask(c, headers=h.headers("guide")), 404, "visits_unavailable")
+
+
+def test_a_visit_the_crew_must_reschedule_goes_back_to_the_guides_and_is_counted(visits):
+    """需改期: the crew's "rescheduled" is open again for the guides, who give it a new day
+    (a second SMS), and the figures count it; a rescheduled visit takes no outcome until
+    it is scheduled again."""
+    c, h = visits
+    guide = h.headers("guide")
+    code = ask(c, headers=guide).json()["code"]
+    put = {"team": "team1", "day": TUE, "time_window": "09:00-11:30"}
+    assert c.post(f"/api/v1/home-visits/{code}/schedule", headers=guide, json=put
+                  ).status_code == 200
+    r = c.post(f"/api/v1/home-visits/{code}/outcome", headers=guide,
+               json={"outcome": "rescheduled", "note": "老人住院，下周再约"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["status_zh"]) == ("rescheduled", "需改期")
+    assert code in {v["code"] for v in c.get("/api/v1/home-visits", headers=guide).json()}
+    refusal(c.post(f"/api/v1/home-visits/{code}/outcome", headers=guide,
+                   json={"outcome": "done"}), 409, "visit_state")
+    s = c.get("/api/v1/home-visits/summary", headers=h.headers("manager"),
+              params={"from": "2026-11-23", "to": "2026-11-30"}).json()
+    assert s["visits"]["rescheduled"] == 1 and s["waiting"] == 1
+    again = c.post(f"/api/v1/home-visits/{code}/schedule", headers=guide,
+                   json={**put, "day": WED})
+    assert again.status_code == 200 and again.json()["visit_day"] == WED
+    assert len(outbox_bodies(h, "visit_scheduled")) == 2

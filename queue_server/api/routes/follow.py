@@ -48,16 +48,29 @@ async def _ticket(request: Request, ref: str) -> Any:
     return t
 
 
+async def _todays(request: Request, ref: str) -> Any:
+    """The link's ticket while its business day lasts. A day later its ticket was
+    cleared, and "已取消" would tell an applicant the hall cancelled them; the case's
+    progress stays at /follow/{ref}/cases, so the page can still show it under this word.
+    Counted from the clock, not the hall's day, which turns only at the daily clear."""
+    hall: Hall = request.app.state.hall
+    t = await _ticket(request, ref)
+    if t.day != hall.state.business_day_of(hall.clock()):
+        raise NotFound("这个链接已过期：号票只在取号当天有效。如需办理请重新取号",
+                       "this link has expired: a ticket is good on its own day only; take a "
+                       "new ticket to be served", code="follow_expired")
+    return t
+
+
 @router.get("/follow/{ref}")
 async def follow(ref: str, request: Request) -> JSONResponse:
     hall: Hall = request.app.state.hall
-    t = await _ticket(request, ref)
+    t = await _todays(request, ref)
     view = await in_hall(hall, hall.view, t)
-    today = hall.state.business_day_of(hall.clock())
     out: dict[str, Any] = {k: view.get(k) for k in FOLLOWED if k != "id"}
     out["hall"] = {"name": hall.layout.hall.name, "name_en": hall.layout.hall.name_en,
                    "timezone": hall.layout.hall.timezone}
-    out["to_rate"] = await unrated_services(request, t) if t.day == today else []
+    out["to_rate"] = await unrated_services(request, t)
     # 提醒我 is offered only where the hall sends SMS at all.
     out["remind"] = "sms" in request.app.state.records.notifier.composer.channels
     if (kiosk := kiosk_caller(request)) is not None:
@@ -89,7 +102,7 @@ async def remind(ref: str, body: RemindIn, request: Request) -> JSONResponse:
     on can text one number twice, not flood one."""
     hall: Hall = request.app.state.hall
     records: Records = request.app.state.records
-    t = await _ticket(request, ref)
+    t = await _todays(request, ref)
     if "sms" not in records.notifier.composer.channels:
         raise ApiError(409, "sms_disabled", "本厅未开通短信提醒 / this hall sends no SMS")
     phone = normalise_phone(body.phone)
@@ -136,7 +149,7 @@ async def follow_live(ws: WebSocket, ref: str) -> None:
         t = await run_in_threadpool(hall.ticket, ticket_of(ref, hall.secret))
     except DomainError:
         t = None
-    if t is None or t.day != hall.state.day:
+    if t is None or t.day != hall.state.day or t.day != hall.state.business_day_of(hall.clock()):
         await ws.close(code=CLOSE_NOT_FOUND,
                        reason="这张号已不在系统中 / this ticket is no longer kept")
         return

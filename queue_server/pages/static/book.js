@@ -119,8 +119,11 @@ async function pickDay(day) {
 async function pickSlot(s) {
   state.slot = s;
   if (state.rebook) {  // the pass from booking is still good: move at once
-    const b = await api("POST", `/bookings/${state.rebook}/rebook`,
-      { phone: state.phone, phone_pass: state.pass, slot_start: s.start });
+    let b;
+    try {
+      b = await api("POST", `/bookings/${state.rebook}/rebook`,
+        { phone: state.phone, phone_pass: state.pass, slot_start: s.start });
+    } catch (err) { await slotGone(err); return; }
     state.rebook = null;
     showBooking(b, "改约成功", "Your new time");
     return;
@@ -149,12 +152,27 @@ async function verify(codeInput) {
   state.pass = r.pass;
 }
 
+// Refusals about the time itself: the place went to someone else meanwhile, or the slot
+// closed. The one thing to do is choose another time, so the page goes back to the day's
+// times, re-read, with the reason above them (the ID and phone stay filled in).
+const SLOT_GONE = new Set(["slot_full", "booking_closed", "no_such_slot", "too_far_ahead"]);
+
+async function slotGone(err) {
+  if (!SLOT_GONE.has(err.code)) throw err;
+  go("slot");
+  await pickDay(state.day);
+  showError(err);
+}
+
 async function confirmBooking() {
   const phone = $("phone").value.trim();
   if (phone !== state.phone) state.pass = null;
   await verify($("code"));
-  const b = await api("POST", "/bookings", { business: state.business.code, slot_start: state.slot.start,
-    id_number: $("id-number").value.trim(), phone: state.phone, phone_pass: state.pass });
+  let b;
+  try {
+    b = await api("POST", "/bookings", { business: state.business.code, slot_start: state.slot.start,
+      id_number: $("id-number").value.trim(), phone: state.phone, phone_pass: state.pass });
+  } catch (err) { await slotGone(err); return; }
   showBooking(b, "预约成功", "You are booked");
 }
 

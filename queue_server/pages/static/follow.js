@@ -199,8 +199,15 @@ async function load() {
   if (r.ok) {
     arrive(r.data, state.live ? 'live' : 'poll');
   } else if (r.status === 404) {
-    document.body.dataset.state = 'unknown';
-    $('#status').replaceChildren(h('p', { class: 'f-error' }, ...bilingual(r.error?.message)));
+    // A made-up link, or yesterday's: said in words in large type, never the raw answer.
+    const expired = r.error?.code === 'follow_expired';
+    document.body.dataset.state = expired ? 'expired' : 'unknown';
+    $('#hall').textContent = '排队进度 · My ticket'; // no ticket, so no hall name to head it
+    const [zh, en] = (r.error?.message || (expired
+      ? '这个链接已过期 / this link has expired'
+      : '这个链接无效，请扫描小票上的二维码 / this link is not valid; scan the QR code on your ticket')).split(' / ');
+    $('#status').replaceChildren(h('p', { class: 'f-big f-error' }, zh, en ? h('small', {}, en) : null));
+    if (expired) loadCases(); // the case accepted at that ticket still shows its progress
   } else {
     $('#updated').replaceChildren(h('span', { class: 'f-error' }, '网络不通，正在重试… ', h('small', {}, 'No connection; retrying…')));
   }
