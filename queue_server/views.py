@@ -116,9 +116,8 @@ def business_places(state: HallState, business: str) -> dict[str, list[Any]]:
 
     One object per business serves every phone following a ticket there: each finds its
     own number, so the server does no work per phone (issue 17)."""
-    places: dict[str, list[Any]] = {}
-    for ahead, t in enumerate(state.queue_order(business)):  # parked ones are not in it
-        est = state.estimate(business, ahead)
-        places[t.number] = ([ahead, round(est.minutes), est.low, est.high] if est is not None
-                            else [ahead, None, None, None])
-    return places
+    order = state.queue_order(business)  # parked ones are not in it
+    return {t.number: ([ahead, round(est.minutes), est.low, est.high] if est is not None
+                       else [ahead, None, None, None])
+            for (ahead, t), est in zip(enumerate(order), state.estimates(business, len(order)),
+                                       strict=True)}

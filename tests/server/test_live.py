@@ -88,6 +88,12 @@ def test_each_client_gets_only_what_it_shows(server: Server):
             assert snap["type"] == "snapshot" and snap["ticket"]["number"] == first["number"]
             assert snap["places"][first["number"]][0] == first["waiting_ahead"]
             json.loads(phone2.recv(timeout=10))
+            # The places agree with what the follow link itself says of each ticket.
+            for t, r in ((first, ref), (second, ref2)):
+                seen = httpx.get(f"{server.url}/api/v1/follow/{r}").json()
+                ahead_, minutes, low, high = snap["places"][t["number"]]
+                assert (ahead_, minutes) == (seen["waiting_ahead"], seen["estimated_wait_minutes"])
+                assert [low, high] == (seen["estimated_wait_range"] or [None, None])
             ahead = snap["places"][second["number"]][0]
             assert ahead > snap["places"][first["number"]][0]
 

@@ -99,6 +99,14 @@ class Queries(StateCore):
         caps, idle = self.working_capacity(business, now)
         return estimate_wait(ahead, self.stats.mean(business), caps, idle)
 
+    def estimates(self, business: str, count: int, now: datetime | None = None
+                  ) -> list[Estimate | None]:
+        """`estimate` for each of the first `count` places of a business's queue, the
+        windows read once (a phone's places frame holds every place, on every call)."""
+        caps, idle = self.working_capacity(business, now)
+        mean = self.stats.mean(business)
+        return [estimate_wait(ahead, mean, caps, idle) for ahead in range(count)]
+
     def queue_summary(self, now: datetime) -> list[dict[str, object]]:
         """Per business: waiting, longest wait, the wait a new ticket can expect, alert."""
         out: list[dict[str, object]] = []
