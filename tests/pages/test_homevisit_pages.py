@@ -131,3 +131,60 @@ def test_phone_request_then_guides_schedule_and_the_crew_records(visit_hall: Hal
     crew.wait_for_selector(f".v-stop[data-code='{code}'][data-status='done']")
     assert "共 2 户，未完成 1 户" in text(crew, "#summary")
     crew.screenshot(path=str(pages_dir / "visit-10-crew-done.png"))
+
+
+def test_withdrawing_takes_a_second_tap_that_says_what_it_does(visit_hall: HallServer,
+                                                               open_page: Any,
+                                                               pages_dir: Path):
+    """The done screen's withdraw is a quiet button that only asks; 不撤回 keeps the
+    request, 确定撤回 withdraws it."""
+    hall = visit_hall
+    code = hall.ok("POST", "/home-visits", json={
+        "business": "transfer", "reason": "elderly", "name": "张三丰", "district": "雁峰区",
+        "address": ADDRESS, "phone": PHONE_ZHANG, "preferred_days": ["2026-11-24"]})["code"]
+
+    def status() -> str:
+        with hall.app.state.store.engine.connect() as conn:
+            return conn.execute(select(home_visits.c.status)
+                                .where(home_visits.c.code == code)).scalar_one()
+
+    page = open_page(f"{hall.url}/m/visit", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    page.click("#to-mine")
+    page.fill("#mine-phone", PHONE_ZHANG)
+    page.click("#mine-send")
+    page.wait_for_selector("#mine-code-field:not([hidden])")
+    page.fill("#mine-code", sms_code(hall))
+    page.click("#mine-show")
+    page.click(f"#mine-list [data-code='{code}']")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    withdraw = page.locator("#cancel")
+    assert withdraw.is_visible() and text(page, "#cancel") == "撤回申请 Withdraw the request"
+    # Not the loudest thing on the screen: no red fill, and no taller than a plain button.
+    looks = withdraw.evaluate("b => { const s = getComputedStyle(b); return "
+                              "[s.backgroundColor, b.getBoundingClientRect().height]; }")
+    assert looks[0] == "rgb(255, 255, 255)" and looks[1] < 72
+    fits(page)
+    page.screenshot(path=str(pages_dir / "visit-11-mine-done.png"))
+
+    page.click("#cancel")  # one tap asks, and withdraws nothing
+    page.wait_for_selector("#confirm-withdraw:not([hidden])")
+    assert text(page, "#confirm-withdraw") == (
+        "确定撤回这次上门服务申请？ Withdraw this home-visit request? "
+        "撤回后工作人员不会上门，需要时请重新申请。 Staff will not come; ask again if you need "
+        "a visit. 确定撤回 Yes, withdraw 不撤回 No, keep it")
+    assert page.evaluate("document.activeElement.id") == "withdraw-no"  # Enter keeps it
+    assert status() == "requested"
+    page.screenshot(path=str(pages_dir / "visit-12-withdraw-ask.png"))
+
+    page.click("#withdraw-no")
+    page.wait_for_selector("#confirm-withdraw", state="hidden")
+    assert status() == "requested" and "待安排" in text(page, "#visit-status")
+
+    page.click("#cancel")
+    page.click("#withdraw-yes")
+    page.wait_for_function("document.getElementById('done-title').textContent.startsWith('申请已撤回')")
+    assert status() == "cancelled"
+    assert page.is_hidden("#cancel") and page.is_hidden("#confirm-withdraw")
+    assert text(page, "#done-hint") == "此申请已撤回。 This request was withdrawn."
+    page.screenshot(path=str(pages_dir / "visit-13-withdrawn.png"))
