@@ -5,6 +5,7 @@ an outcome recorded. Screenshots in test-artifacts/pages/visit-*.png."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from queue_server.store.tables import home_visits, notify_outbox
 from tests.cases.helpers import PHONE_LI, PHONE_ZHANG
 from tests.conftest import FIXTURES, Clock
 from tests.pages.conftest import HallServer
-from tests.pages.test_booking_page import sms_code, text
+from tests.pages.test_booking_page import KEY, sms_code, text
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
@@ -188,3 +189,70 @@ def test_withdrawing_takes_a_second_tap_that_says_what_it_does(visit_hall: HallS
     assert page.is_hidden("#cancel") and page.is_hidden("#confirm-withdraw")
     assert text(page, "#done-hint") == "此申请已撤回。 This request was withdrawn."
     page.screenshot(path=str(pages_dir / "visit-13-withdrawn.png"))
+
+
+@pytest.fixture
+def visit_and_booking_hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
+    """The visits hall with a slip key, so its online booking runs too."""
+    server = HallServer(tmp_path, clock, layout=FIXTURES / "homevisit.toml")
+    server.settings = dataclasses.replace(server.settings, slip_key=KEY)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_manager_sees_the_home_visits_of_the_period(visit_and_booking_hall: HallServer,
+                                                        open_page: Any, pages_dir: Path):
+    """The manager's page counts the service beside the bookings (GET /home-visits/summary
+    read with the manager's own token): requests made in the period, and the visits of its
+    days by outcome, per crew."""
+    hall = visit_and_booking_hall
+
+    def desk(name: str, phone: str) -> str:
+        return hall.ok("POST", "/home-visits", json={
+            "business": "transfer", "reason": "elderly", "name": name, "district": "雁峰区",
+            "address": ADDRESS, "phone": phone, "preferred_days": ["2026-11-24"]})["code"]
+
+    done, away = desk("张三丰", PHONE_ZHANG), desk("李四", PHONE_LI)
+    desk("王五", "13900001111")  # left for the guides
+    for c in (done, away):
+        hall.ok("POST", f"/home-visits/{c}/schedule", json={
+            "team": "team1", "day": "2026-11-24", "time_window": "09:00-11:30"})
+    hall.clock.advance(days=1)  # Tuesday: the crew goes out
+    hall.issue("transfer")  # the day's first ticket starts the hall's day
+    hall.ok("POST", f"/home-visits/{done}/outcome", json={"outcome": "done"})
+    hall.ok("POST", f"/home-visits/{away}/outcome", json={"outcome": "nobody_home",
+                                                          "note": "敲门无人应答"})
+    assert hall.call("GET", "/home-visits/summary", role="manager",
+                     params={"from": "2026-11-24", "to": "2026-11-24"}).status_code == 200
+
+    m = open_page(f"{hall.url}/manager?token={hall.token('manager')}", 1920, 1080)
+    m.wait_for_function("document.body.dataset.loaded === '2026-11-24..2026-11-24'")
+    m.wait_for_selector("#card-visits:not([hidden])")
+    figures = {k: m.inner_text(f"#hv-{k} .kpi-value") for k in
+               ("requested", "scheduled", "done", "rescheduled", "refused", "nobody")}
+    # Today: no request was made today; two visits were due, one done, nobody home at one.
+    assert figures == {"requested": "0", "scheduled": "0", "done": "1", "rescheduled": "0",
+                       "refused": "0", "nobody": "1"}
+    assert " ".join(m.inner_text("#hv-done .kpi-label").split()) == "已办结 Done"
+    row = m.locator("#hv-table tr[data-team='team1'] td").all_inner_texts()
+    assert row == ["上门服务一组", "0", "1", "0", "0", "1"]
+    assert m.is_visible("#card-bookings")  # beside the bookings, on the same row
+    bk, hv = (m.locator(s).bounding_box() for s in ("#card-bookings", "#card-visits"))
+    assert abs(bk["y"] - hv["y"]) < 2 and bk["x"] + bk["width"] <= hv["x"], (bk, hv)
+
+    m.click("[data-quick='week']")  # Monday and Tuesday: the three requests of Monday too
+    m.wait_for_function("document.body.dataset.loaded === '2026-11-23..2026-11-24'")
+    assert m.inner_text("#hv-requested .kpi-value") == "3"
+    assert " ".join(m.inner_text("#hv-requested .kpi-note").split()) == "待安排 2 to schedule"
+    assert m.inner_text("#visits-period") == "2026-11-23 – 2026-11-24"
+    assert m.evaluate("document.documentElement.scrollWidth") <= 1920
+    m.locator("#card-visits").scroll_into_view_if_needed()
+    m.locator("#card-visits").screenshot(path=str(pages_dir / "visit-14-manager-card.png"))
+    m.screenshot(path=str(pages_dir / "visit-15-manager.png"), full_page=True)
+
+
+def test_a_hall_without_home_visits_shows_no_visit_card(hall: HallServer, open_page: Any):
+    m = open_page(f"{hall.url}/manager?token={hall.token('manager')}", 1920, 1080)
+    m.wait_for_function("document.body.dataset.loaded !== undefined")
+    assert m.locator("#card-visits").is_hidden()
