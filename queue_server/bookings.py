@@ -246,7 +246,7 @@ class Bookings:
                                  f"{what_en}", code=f"booking_{row['status']}")
         slot = Slot(row["business"], row["slot_start"].astimezone(self.tz),
                     row["slot_end"].astimezone(self.tz), 0)
-        rules.check_open(self.rules, slot, self.now(), what_zh, what_en)
+        rules.check_changeable(self.rules, slot, self.now(), what_zh, what_en)
         return slot
 
     def cancel(self, code: str, raw_phone: str | None, proof: str | None, *,
@@ -522,6 +522,8 @@ class Bookings:
         status = self.status_of(row)
         slip = self.slip(row)
         weekday = rules.WEEKDAY_NAMES[start.weekday()]
+        closes = rules.changes_close(self.rules, row["business"], start) if (
+            row["business"] in self.rules.businesses) else start
         return {
             "id": row["code"], "code": row["code"], "business": row["business"],
             "business_name": biz.name if biz else row["business"],
@@ -530,6 +532,10 @@ class Bookings:
             "when": f"{start:%Y年%m月%d日} 周{weekday} {start:%H:%M}–{end:%H:%M}",
             "when_en": f"{start:%a %d %b %Y}, {start:%H:%M}–{end:%H:%M}",
             "status": status, "status_zh": STATUS_ZH[status], "status_en": STATUS_EN[status],
+            # Cancel and rebook close at the booking's cut-off: the page offers them only
+            # before it, and says why not after it.
+            "changes_close": closes.isoformat(),
+            "changeable": status == "booked" and self.clock() < closes,
             "id_masked": row["id_masked"], "phone_masked": row["phone_masked"],
             "channel": row["channel"], "slip": slip,
             "slip_url": f"{self.public_url}/m/book?slip={slip}",
@@ -561,4 +567,5 @@ class Bookings:
         view = self.view(row)
         return {k: view[k] for k in ("code", "business", "business_name", "business_name_en",
                                      "slot_start", "slot_end", "when", "when_en", "status",
-                                     "status_zh", "status_en", "slip")}
+                                     "status_zh", "status_en", "slip", "changes_close",
+                                     "changeable")}

@@ -685,6 +685,8 @@ class BookingSlip(Open):
     status_zh: str
     status_en: str
     slip: str
+    changes_close: str  # cancel and rebook close then (the business's cut-off)
+    changeable: bool  # booked and before changes_close: cancel and rebook still open
 
 
 class Booking(BookingSlip):

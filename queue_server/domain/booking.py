@@ -303,6 +303,33 @@ def check_open(rules: BookingRules, slot: Slot, now: datetime, what_zh: str = "�
             "choose another", code="booking_closed")
 
 
+def changes_close(rules: BookingRules, business: str, slot_start: datetime) -> datetime:
+    """When a booking of this slot can no longer be cancelled or moved: its cut-off."""
+    return slot_start - timedelta(minutes=_business(rules, business).cutoff_minutes)
+
+
+def check_changeable(rules: BookingRules, slot: Slot, now: datetime, what_zh: str,
+                     what_en: str) -> None:
+    """A booking may still be cancelled or moved: its own slot is not past its cut-off.
+
+    The same code as a slot closed for booking, but not its words: "choose another time"
+    would send the applicant to pick a new time that is refused again, since it is the
+    booking already held that has closed. What is left is to come at the booked time."""
+    b = _business(rules, slot.business)
+    if now >= slot.start:
+        raise BookingRefused(
+            "预约时间已到，不能再改约或取消。请尽快到大厅，在自助机扫码签到",
+            "the booked time has begun: the booking can no longer be changed or cancelled; "
+            "please come to the hall now and scan it at a kiosk", code="booking_closed")
+    if now >= changes_close(rules, slot.business, slot.start):
+        raise BookingRefused(
+            f"这个预约已过{what_zh}截止时间（开始前 {b.cutoff_minutes} 分钟），不能再改约或取消。"
+            f"请按预约时间 {slot.start:%H:%M} 到大厅，在自助机扫码签到",
+            f"it is too late for this booking to be {what_en} (changes close "
+            f"{b.cutoff_minutes} minutes before it starts); please come to the hall at "
+            f"{slot.start:%H:%M} and scan it at a kiosk", code="booking_closed")
+
+
 def check_ahead(rules: BookingRules, slot: Slot, today: date) -> None:
     b = _business(rules, slot.business)
     if (slot.start.date() - today).days > b.days_ahead:

@@ -220,3 +220,18 @@ def test_a_batch_is_a_bulk_business_with_each_case_once():
     assert refused(bk.check_batch, RULES, "transfer", [str(n) for n in range(201)]
                    ).code == "batch_too_large"
     bk.check_batch(RULES, "transfer", ["A1", "A2"])
+
+
+def test_a_booking_past_its_cut_off_says_come_at_the_time_not_choose_another():
+    """Cancel and rebook close at the booking's own cut-off: the same code as a slot closed
+    for booking, but the words give the one next step left (come at the booked time)."""
+    slot = bk.find_slot(RULES, "transfer", at(23, 9), CAL, TZ)
+    assert bk.changes_close(RULES, "transfer", slot.start) == at(23, 8)
+    bk.check_changeable(RULES, slot, at(23, 7, 59), "改约", "rebooked")
+    e = refused(bk.check_changeable, RULES, slot, at(23, 8), "改约", "rebooked")
+    assert e.code == "booking_closed"
+    assert e.message_zh == ("这个预约已过改约截止时间（开始前 60 分钟），不能再改约或取消。"
+                            "请按预约时间 09:00 到大厅，在自助机扫码签到")
+    assert "choose" not in e.message_en and "at 09:00" in e.message_en
+    begun = refused(bk.check_changeable, RULES, slot, at(23, 9, 5), "取消", "cancelled")
+    assert (begun.code, begun.message_zh[:6]) == ("booking_closed", "预约时间已到")

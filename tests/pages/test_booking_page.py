@@ -218,3 +218,56 @@ def test_refusals_on_the_page_are_words_with_the_one_next_step(booking_hall: Hal
     assert err.startswith("该身份证号 90 天内爽约 3 次") and "请现场取号" in err
     assert page.evaluate("document.body.dataset.step") == "who"  # no other time would help
     page.screenshot(path=str(pages_dir / "book-12-blocked.png"))
+
+
+def test_a_rebook_refused_at_the_bookings_own_cut_off_is_said_on_the_slip(
+        booking_hall: HallServer, open_page: Any, pages_dir: Path):
+    """Zhang opens today's 10:30 booking before its 09:30 cut-off and goes to change it;
+    the cut-off passes while he looks at the times. The refusal is his booking's, not the
+    time's: the page goes back to the slip and says so there, with the one step left
+    (come at 10:30), instead of a times list every choice of which is refused again."""
+    hall = booking_hall
+    b = hall.ok("POST", "/bookings", role="portal", json={
+        "business": "transfer", "slot_start": "2026-11-23T10:30:00+08:00",
+        "id_number": ZHANG, "phone": PHONE_ZHANG})
+    hall.clock.advance(minutes=25)  # 09:25: five minutes to go (the SMS pass lasts 30)
+    page = open_page(f"{hall.url}/m/book", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    page.click("#to-mine")
+    page.fill("#mine-phone", PHONE_ZHANG)
+    page.click("#mine-send")
+    page.wait_for_selector("#mine-code-field:not([hidden])")
+    page.fill("#mine-code", sms_code(hall))
+    page.click("#mine-show")
+    page.click(f"[data-code='{b['code']}']")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    assert page.is_visible("#rebook") and page.is_visible("#cancel")
+    page.click("#rebook")
+    page.wait_for_function("document.body.dataset.step === 'slot'")
+    page.click("[data-day='2026-11-24']")
+    page.wait_for_selector("[data-slot='2026-11-24T09:00:00+08:00']")
+
+    hall.clock.advance(minutes=6)  # 09:31: the 10:30 booking's changes closed at 09:30
+    page.click("[data-slot='2026-11-24T09:00:00+08:00']")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.evaluate("document.body.dataset.step") == "done"  # the slip, not the times
+    assert text(page, "#error") == (
+        "这个预约已过改约截止时间（开始前 60 分钟），不能再改约或取消。请按预约时间 10:30 到大厅，"
+        "在自助机扫码签到 it is too late for this booking to be rebooked (changes close 60 "
+        "minutes before it starts); please come to the hall at 10:30 and scan it at a kiosk")
+    assert page.is_hidden("#rebook") and page.is_hidden("#cancel")  # nothing to try again
+    assert text(page, "#done-hint").startswith("已过改约和取消的截止时间。请按预约时间到大厅")
+    assert text(page, "#booking-code") == b["code"] and "10:30–11:00" in text(page, "#when")
+    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.screenshot(path=str(pages_dir / "book-13-rebook-closed.png"))
+    listed = hall.ok("GET", "/bookings", role="portal", params={"id_number": ZHANG})
+    assert [(x["code"], x["status"]) for x in listed] == [(b["code"], "booked")]
+
+    # Opened again after the cut-off: the slip offers neither change, and says why.
+    page.click("#again")
+    page.click("#to-mine")  # the phone proved already: the list is read again, as it is now
+    page.wait_for_selector("#mine-list[data-reads='2']")
+    page.click(f"#mine-list [data-code='{b['code']}']")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    assert page.is_hidden("#rebook") and page.is_hidden("#cancel") and page.is_hidden("#error")
+    assert text(page, "#done-hint").startswith("已过改约和取消的截止时间")

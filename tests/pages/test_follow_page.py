@@ -4,11 +4,13 @@ test-artifacts/pages/follow-*.png."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import Clock
 from tests.pages.conftest import HallServer
 
 pytestmark = pytest.mark.browser
@@ -129,3 +131,69 @@ def test_yesterdays_link_says_it_has_expired_and_keeps_the_case(hall: HallServer
     page.wait_for_selector("#cases:not([hidden])")
     assert "HY2026-000778" in page.inner_text("#cases")
     page.screenshot(path=str(pages_dir / "follow-expired.png"))
+
+
+ONE_WINDOW = """[hall]
+code = "ONE"
+name = "一窗大厅"
+timezone = "Asia/Shanghai"
+clear_time = "19:00"
+
+[[zones]]
+code = "all"
+name = "全部"
+
+[[businesses]]
+code = "fee"
+name = "缴费"
+name_en = "Fees"
+prefix = "F"
+service_minutes = 6
+
+[[windows]]
+number = 1
+zone = "all"
+businesses = ["fee"]
+"""
+
+
+def test_the_wait_range_is_shown_and_moves_with_the_live_places(
+        tmp_path: Path, clock: Clock, open_page: Any, pages_dir: Path):
+    """A real estimate: one window serving, five waiting, six minutes a service (the
+    layout's, and one service timed at six keeps it so). Fifth in line with four ahead:
+    (4 + ½) × 6 = 27 minutes, the range 27 × (1 − 0.8/√5) … 27 × (1 + 1.5/√5) in
+    five-minute steps, 15–50. One departure on, three ahead: 21, 10–40 — carried by the
+    `places` frame, not a reload."""
+    layout = tmp_path / "one.toml"
+    layout.write_text(ONE_WINDOW, encoding="utf-8")
+    hall = HallServer(tmp_path, clock, layout=layout).start()
+    try:
+        first = hall.issue("fee")
+        hall.ok("POST", "/windows/1/call-next", role="window", window=1)
+        hall.ok("POST", f"/tickets/{first['id']}/start", role="window", window=1)
+        t = [hall.issue("fee") for _ in range(5)][-1]
+        frames: list[dict[str, Any]] = []
+        page = open_page("about:blank", *PHONE)
+        page.on("websocket", lambda ws: ws.on(
+            "framereceived", lambda f: frames.append(json.loads(f if isinstance(f, str) else f.decode()))))
+        page.goto(f"{hall.url}{t['follow_url']}")
+        page.wait_for_function("window.hallqFollow.live")
+        assert "前面还有 4 人" in page.inner_text("#ahead")
+        wait = " ".join(page.inner_text("#status p:nth-of-type(2)").split())
+        assert wait == "预计等候约 27 分钟（15–50 分钟） About 27 min (15–50)"
+        assert hall.ok("GET", f"/tickets/{t['id']}")["estimated_wait_range"] == [15, 50]
+        page.screenshot(path=str(pages_dir / "follow-wait-range.png"))
+
+        hall.clock.advance(minutes=6)  # the first service takes the layout's six minutes
+        hall.ok("POST", f"/tickets/{first['id']}/complete", role="window", window=1)
+        hall.ok("POST", "/windows/1/call-next", role="window", window=1)
+        page.wait_for_function(
+            "document.querySelector('#ahead').textContent.includes('前面还有 3 人')")
+        wait = " ".join(page.inner_text("#status p:nth-of-type(2)").split())
+        assert wait == "预计等候约 21 分钟（10–40 分钟） About 21 min (10–40)"
+        assert page.evaluate("window.hallqFollow.live") and "实时" in page.inner_text("#updated")
+        moved = [f for f in frames if f.get("type") == "places"]
+        assert moved and moved[-1]["places"][t["number"]] == [3, 21, 10, 40]
+        page.screenshot(path=str(pages_dir / "follow-wait-range-moved.png"))
+    finally:
+        hall.stop()

@@ -5,6 +5,7 @@ an outcome recorded. Screenshots in test-artifacts/pages/visit-*.png."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from queue_server.store.tables import home_visits, notify_outbox
 from tests.cases.helpers import PHONE_LI, PHONE_ZHANG
 from tests.conftest import FIXTURES, Clock
 from tests.pages.conftest import HallServer
-from tests.pages.test_booking_page import sms_code, text
+from tests.pages.test_booking_page import KEY, sms_code, text
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
@@ -131,3 +132,127 @@ def test_phone_request_then_guides_schedule_and_the_crew_records(visit_hall: Hal
     crew.wait_for_selector(f".v-stop[data-code='{code}'][data-status='done']")
     assert "共 2 户，未完成 1 户" in text(crew, "#summary")
     crew.screenshot(path=str(pages_dir / "visit-10-crew-done.png"))
+
+
+def test_withdrawing_takes_a_second_tap_that_says_what_it_does(visit_hall: HallServer,
+                                                               open_page: Any,
+                                                               pages_dir: Path):
+    """The done screen's withdraw is a quiet button that only asks; 不撤回 keeps the
+    request, 确定撤回 withdraws it."""
+    hall = visit_hall
+    code = hall.ok("POST", "/home-visits", json={
+        "business": "transfer", "reason": "elderly", "name": "张三丰", "district": "雁峰区",
+        "address": ADDRESS, "phone": PHONE_ZHANG, "preferred_days": ["2026-11-24"]})["code"]
+
+    def status() -> str:
+        with hall.app.state.store.engine.connect() as conn:
+            return conn.execute(select(home_visits.c.status)
+                                .where(home_visits.c.code == code)).scalar_one()
+
+    page = open_page(f"{hall.url}/m/visit", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    page.click("#to-mine")
+    page.fill("#mine-phone", PHONE_ZHANG)
+    page.click("#mine-send")
+    page.wait_for_selector("#mine-code-field:not([hidden])")
+    page.fill("#mine-code", sms_code(hall))
+    page.click("#mine-show")
+    page.click(f"#mine-list [data-code='{code}']")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    withdraw = page.locator("#cancel")
+    assert withdraw.is_visible() and text(page, "#cancel") == "撤回申请 Withdraw the request"
+    # Not the loudest thing on the screen: no red fill, and no taller than a plain button.
+    looks = withdraw.evaluate("b => { const s = getComputedStyle(b); return "
+                              "[s.backgroundColor, b.getBoundingClientRect().height]; }")
+    assert looks[0] == "rgb(255, 255, 255)" and looks[1] < 72
+    fits(page)
+    page.screenshot(path=str(pages_dir / "visit-11-mine-done.png"))
+
+    page.click("#cancel")  # one tap asks, and withdraws nothing
+    page.wait_for_selector("#confirm-withdraw:not([hidden])")
+    assert text(page, "#confirm-withdraw") == (
+        "确定撤回这次上门服务申请？ Withdraw this home-visit request? "
+        "撤回后工作人员不会上门，需要时请重新申请。 Staff will not come; ask again if you need "
+        "a visit. 确定撤回 Yes, withdraw 不撤回 No, keep it")
+    assert page.evaluate("document.activeElement.id") == "withdraw-no"  # Enter keeps it
+    assert status() == "requested"
+    page.screenshot(path=str(pages_dir / "visit-12-withdraw-ask.png"))
+
+    page.click("#withdraw-no")
+    page.wait_for_selector("#confirm-withdraw", state="hidden")
+    assert status() == "requested" and "待安排" in text(page, "#visit-status")
+
+    page.click("#cancel")
+    page.click("#withdraw-yes")
+    page.wait_for_function("document.getElementById('done-title').textContent.startsWith('申请已撤回')")
+    assert status() == "cancelled"
+    assert page.is_hidden("#cancel") and page.is_hidden("#confirm-withdraw")
+    assert text(page, "#done-hint") == "此申请已撤回。 This request was withdrawn."
+    page.screenshot(path=str(pages_dir / "visit-13-withdrawn.png"))
+
+
+@pytest.fixture
+def visit_and_booking_hall(tmp_path: Path, clock: Clock) -> Iterator[HallServer]:
+    """The visits hall with a slip key, so its online booking runs too."""
+    server = HallServer(tmp_path, clock, layout=FIXTURES / "homevisit.toml")
+    server.settings = dataclasses.replace(server.settings, slip_key=KEY)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_manager_sees_the_home_visits_of_the_period(visit_and_booking_hall: HallServer,
+                                                        open_page: Any, pages_dir: Path):
+    """The manager's page counts the service beside the bookings (GET /home-visits/summary
+    read with the manager's own token): requests made in the period, and the visits of its
+    days by outcome, per crew."""
+    hall = visit_and_booking_hall
+
+    def desk(name: str, phone: str) -> str:
+        return hall.ok("POST", "/home-visits", json={
+            "business": "transfer", "reason": "elderly", "name": name, "district": "雁峰区",
+            "address": ADDRESS, "phone": phone, "preferred_days": ["2026-11-24"]})["code"]
+
+    done, away = desk("张三丰", PHONE_ZHANG), desk("李四", PHONE_LI)
+    desk("王五", "13900001111")  # left for the guides
+    for c in (done, away):
+        hall.ok("POST", f"/home-visits/{c}/schedule", json={
+            "team": "team1", "day": "2026-11-24", "time_window": "09:00-11:30"})
+    hall.clock.advance(days=1)  # Tuesday: the crew goes out
+    hall.issue("transfer")  # the day's first ticket starts the hall's day
+    hall.ok("POST", f"/home-visits/{done}/outcome", json={"outcome": "done"})
+    hall.ok("POST", f"/home-visits/{away}/outcome", json={"outcome": "nobody_home",
+                                                          "note": "敲门无人应答"})
+    assert hall.call("GET", "/home-visits/summary", role="manager",
+                     params={"from": "2026-11-24", "to": "2026-11-24"}).status_code == 200
+
+    m = open_page(f"{hall.url}/manager?token={hall.token('manager')}", 1920, 1080)
+    m.wait_for_function("document.body.dataset.loaded === '2026-11-24..2026-11-24'")
+    m.wait_for_selector("#card-visits:not([hidden])")
+    figures = {k: m.inner_text(f"#hv-{k} .kpi-value") for k in
+               ("requested", "scheduled", "done", "rescheduled", "refused", "nobody")}
+    # Today: no request was made today; two visits were due, one done, nobody home at one.
+    assert figures == {"requested": "0", "scheduled": "0", "done": "1", "rescheduled": "0",
+                       "refused": "0", "nobody": "1"}
+    assert " ".join(m.inner_text("#hv-done .kpi-label").split()) == "已办结 Done"
+    row = m.locator("#hv-table tr[data-team='team1'] td").all_inner_texts()
+    assert row == ["上门服务一组", "0", "1", "0", "0", "1"]
+    assert m.is_visible("#card-bookings")  # beside the bookings, on the same row
+    bk, hv = (m.locator(s).bounding_box() for s in ("#card-bookings", "#card-visits"))
+    assert abs(bk["y"] - hv["y"]) < 2 and bk["x"] + bk["width"] <= hv["x"], (bk, hv)
+
+    m.click("[data-quick='week']")  # Monday and Tuesday: the three requests of Monday too
+    m.wait_for_function("document.body.dataset.loaded === '2026-11-23..2026-11-24'")
+    assert m.inner_text("#hv-requested .kpi-value") == "3"
+    assert " ".join(m.inner_text("#hv-requested .kpi-note").split()) == "待安排 2 to schedule"
+    assert m.inner_text("#visits-period") == "2026-11-23 – 2026-11-24"
+    assert m.evaluate("document.documentElement.scrollWidth") <= 1920
+    m.locator("#card-visits").scroll_into_view_if_needed()
+    m.locator("#card-visits").screenshot(path=str(pages_dir / "visit-14-manager-card.png"))
+    m.screenshot(path=str(pages_dir / "visit-15-manager.png"), full_page=True)
+
+
+def test_a_hall_without_home_visits_shows_no_visit_card(hall: HallServer, open_page: Any):
+    m = open_page(f"{hall.url}/manager?token={hall.token('manager')}", 1920, 1080)
+    m.wait_for_function("document.body.dataset.loaded !== undefined")
+    assert m.locator("#card-visits").is_hidden()

@@ -316,11 +316,18 @@ def test_cancel_closes_at_the_cut_off(booking_api):
     b = c.post("/api/v1/bookings", headers=portal, json={
         "business": "transfer", "slot_start": "2026-11-23T10:30:00+08:00",
         "id_number": ZHANG, "phone": PHONE_ZHANG}).json()
+    assert (b["changeable"], b["changes_close"]) == (True, "2026-11-23T09:30:00+08:00")
     h.clock.advance(minutes=31)  # 09:31: the 10:30 slot closed at 09:30
     refusal(c.post(f"/api/v1/bookings/{b['code']}/cancel", headers=portal, json={}),
             409, "booking_closed")
-    refusal(c.post(f"/api/v1/bookings/{b['code']}/rebook", headers=portal,
-                   json={"slot_start": "2026-11-24T10:30:00+08:00"}), 409, "booking_closed")
+    r = c.post(f"/api/v1/bookings/{b['code']}/rebook", headers=portal,
+               json={"slot_start": "2026-11-24T10:30:00+08:00"})
+    refusal(r, 409, "booking_closed")
+    # Not "choose another time": it is the booking held that closed, so no time would do.
+    assert r.json()["error"]["message"].startswith(
+        "这个预约已过改约截止时间（开始前 60 分钟），不能再改约或取消。请按预约时间 10:30 到大厅")
+    again = c.post(f"/api/v1/bookings/{b['code']}", headers=portal, json={}).json()
+    assert (again["status"], again["changeable"]) == ("booked", False)
 
 
 def test_a_forged_or_altered_slip_link_is_refused_in_the_phones_words(booking_api):

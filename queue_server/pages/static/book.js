@@ -123,7 +123,10 @@ async function pickSlot(s) {
     try {
       b = await api("POST", `/bookings/${state.rebook}/rebook`,
         { phone: state.phone, phone_pass: state.pass, slot_start: s.start });
-    } catch (err) { await slotGone(err); return; }
+    } catch (err) {
+      if (!(await changesClosed(err))) await slotGone(err);
+      return;
+    }
     state.rebook = null;
     showBooking(b, "改约成功", "Your new time");
     return;
@@ -156,6 +159,20 @@ async function verify(codeInput) {
 // closed. The one thing to do is choose another time, so the page goes back to the day's
 // times, re-read, with the reason above them (the ID and phone stay filled in).
 const SLOT_GONE = new Set(["slot_full", "booking_closed", "no_such_slot", "too_far_ahead"]);
+
+// The booking held has passed its own cut-off (the same code as a time closed for
+// booking): no other time would be accepted, so the page goes back to the slip, says so
+// there and offers neither rebook nor cancel. Whose cut-off it was only the server's
+// clock can tell, so the booking is read again.
+async function changesClosed(err) {
+  if (err.code !== "booking_closed" || !state.booking) return false;
+  const fresh = await api("POST", `/bookings/${state.booking.code}`, { phone: state.phone, phone_pass: state.pass });
+  if (fresh.changeable) return false;
+  state.rebook = null;
+  showBooking(fresh, "我的预约", "My booking");
+  showError(err);
+  return true;
+}
 
 async function slotGone(err) {
   if (!SLOT_GONE.has(err.code)) throw err;
@@ -192,18 +209,29 @@ function showBooking(b, zh, en) {
     checked_in: ["已签到，请留意大厅叫号。", "Checked in: listen for your number in the hall."],
     no_show: ["预约时间已过，未签到。需要办理请重新预约或到大厅取号。", "The time has passed without a check-in. Book again or take a ticket at the hall."],
   };
-  const [hz, he] = hints[b.status] || hints.booked;
+  const closed = b.status === "booked" && b.changeable === false;
+  const [hz, he] = closed
+    ? ["已过改约和取消的截止时间。请按预约时间到大厅，在自助机扫描此二维码签到。",
+      "Changes are closed. Come to the hall at the booked time and scan this QR code at a kiosk."]
+    : hints[b.status] || hints.booked;
   $("done-hint").innerHTML = zhEn(hz, he);
   const own = Boolean(state.pass);
-  $("cancel").hidden = !own || b.status !== "booked";
-  $("rebook").hidden = !own || b.status !== "booked";
-  $("prove").hidden = own || b.status !== "booked";
+  const changes = b.status === "booked" && !closed;
+  $("cancel").hidden = !own || !changes;
+  $("rebook").hidden = !own || !changes;
+  $("prove").hidden = own || !changes;
   go("done");
 }
 
 async function cancelBooking() {
   $("confirm-cancel").hidden = true;
-  const b = await api("POST", `/bookings/${state.booking.code}/cancel`, { phone: state.phone, phone_pass: state.pass });
+  let b;
+  try {
+    b = await api("POST", `/bookings/${state.booking.code}/cancel`, { phone: state.phone, phone_pass: state.pass });
+  } catch (err) {
+    if (!(await changesClosed(err))) throw err;
+    return;
+  }
   showBooking(b, "预约已取消", "Booking cancelled");
 }
 
@@ -222,6 +250,7 @@ async function showMine() {
       showBooking(b, "我的预约", "My booking"); };
     box.append(btn);
   }
+  box.dataset.reads = String(Number(box.dataset.reads || 0) + 1); // the tests wait for this
 }
 
 // --- wiring --------------------------------------------------------------------------
@@ -237,7 +266,9 @@ async function start() {
   $("cancel-yes").onclick = () => guarded(cancelBooking);
   $("rebook").onclick = () => { state.rebook = state.booking.code; guarded(openSlots); };
   $("again").onclick = () => { state.booking = null; go("business"); };
-  $("to-mine").onclick = () => go("mine");
+  // The list read earlier may be stale (a booking changed, or its changes closed since):
+  // a phone already proved reads it again.
+  $("to-mine").onclick = () => { go("mine"); if (state.pass) guarded(showMine); };
   $("prove").onclick = () => go("mine");
   $("mine-send").onclick = () => guarded(() => sendCode($("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
   $("mine-show").onclick = () => guarded(showMine);

@@ -10,7 +10,7 @@ import { $, h, api, LiveHall, signIn, forgetToken, toast, clockText } from './ha
 const KIND = 'manager';
 const state = { token: null, hall: null, today: null, from: null, to: null,
   businesses: [], staff: [], levels: null, reports: {}, evaluations: null, load: null,
-  orders: null, callbacks: null, loading: false, again: false };
+  orders: null, callbacks: null, bookings: null, visits: null, loading: false, again: false };
 const charts = {};
 window.hallqManager = { state, charts }; // for people debugging the page, and for the tests
 
@@ -72,7 +72,7 @@ async function load() {
   state.loading = true;
   const period = `${state.from}..${state.to}`;
   try {
-    const [hour, business, staffRows, evals, staff, orders, loadMap, bookings] = await Promise.all([
+    const [hour, business, staffRows, evals, staff, orders, loadMap, bookings, visits] = await Promise.all([
       fetchReport('hour'), fetchReport('business'), fetchReport('staff'),
       api(state.token, 'GET', `/evaluations?from=${state.from}&to=${state.to}`),
       api(state.token, 'GET', '/staff'),
@@ -80,7 +80,10 @@ async function load() {
       api(state.token, 'GET', `/load/windows?from=${state.from}&to=${state.to}`),
       // 预约: the figures of the period's last day (today while it runs); 404 when the hall
       // takes no bookings, and the card stays hidden.
-      api(state.token, 'GET', `/booking/day?day=${state.to}`)]);
+      api(state.token, 'GET', `/booking/day?day=${state.to}`),
+      // 上门服务: the whole period (requests made in it, visits on its days); 404 when the
+      // hall makes no home visits, and the card stays hidden.
+      api(state.token, 'GET', `/home-visits/summary?from=${state.from}&to=${state.to}`)]);
     // The period changed while these were on their way: drop them, the next load runs.
     if (period !== `${state.from}..${state.to}`) { state.again = true; return; }
     state.reports = { hour, business, staff: staffRows };
@@ -89,6 +92,7 @@ async function load() {
     state.orders = orders.ok ? orders.data : state.orders;
     state.load = loadMap.ok ? loadMap.data.cells : null;
     state.bookings = bookings.ok ? bookings.data : null;
+    state.visits = visits.ok ? visits.data : null;
     renderAll();
   } finally {
     state.loading = false;
@@ -116,9 +120,31 @@ function renderBookings() {
     num(b.enterprise), h('td', { class: 'r num' }, pct(b.show_rate)))));
 }
 
+// Requests are counted by the day they were made, visits by the day they were booked for,
+// each by its state now: a visit rescheduled and given a new day counts on the new day.
+function renderVisits() {
+  const s = state.visits;
+  $('#card-visits').hidden = !s;
+  if (!s) return;
+  $('#visits-period').textContent = s.from === s.to ? s.from : `${s.from} – ${s.to}`;
+  const v = s.visits;
+  $('#hv-kpis').replaceChildren(
+    kpi('hv-requested', '申请', 'Requests', String(s.requested),
+      s.waiting ? [`待安排 ${s.waiting}`, h('small', {}, ' to schedule')] : null),
+    kpi('hv-scheduled', '已安排', 'Scheduled', String(v.scheduled)),
+    kpi('hv-done', '已办结', 'Done', String(v.done)),
+    kpi('hv-rescheduled', '需改期', 'Rescheduled', String(v.rescheduled)),
+    kpi('hv-refused', '申请人谢绝', 'Refused', String(v.refused)),
+    kpi('hv-nobody', '无人在家', 'Nobody home', String(v.nobody_home), null, v.nobody_home ? 'bad' : ''));
+  const num = (n) => h('td', { class: 'r num' }, String(n));
+  $('#hv-table tbody').replaceChildren(...s.teams.map((t) => h('tr', { 'data-team': t.team },
+    h('td', {}, t.name), num(t.scheduled), num(t.done), num(t.rescheduled), num(t.refused),
+    h('td', { class: `r num${t.nobody_home ? ' bad' : ''}` }, String(t.nobody_home)))));
+}
+
 function renderAll() {
   renderExports(); renderKpis(); renderFlow(); renderWaits(); renderSatisfaction(); renderLoad();
-  renderOrders(); renderStaff(); renderBookings();
+  renderOrders(); renderStaff(); renderBookings(); renderVisits();
   document.body.dataset.loaded = `${state.from}..${state.to}`; // the tests wait for this
 }
 

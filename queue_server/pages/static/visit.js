@@ -160,10 +160,20 @@ function showVisit(v, zh, en) {
     cancelled: ["此申请已撤回。", "This request was withdrawn."] }[v.status] || ["", ""];
   $("done-hint").innerHTML = zhEn(hint[0], hint[1]);
   $("cancel").hidden = !state.pass || !["requested", "scheduled", "rescheduled", "nobody_home"].includes(v.status);
+  $("confirm-withdraw").hidden = true;
   go("done");
 }
 
+// Withdrawing takes two taps, as cancelling a booking does: the first only asks, with the
+// safe answer focused, so a shaky finger or a mistaken tap withdraws nothing.
+function askWithdraw() {
+  showError(null);
+  $("confirm-withdraw").hidden = false;
+  $("withdraw-no").focus();
+}
+
 async function cancel() {
+  $("confirm-withdraw").hidden = true;
   const v = await api("POST", `/home-visits/${state.visit.code}/cancel`, { phone: state.phone, phone_pass: state.pass });
   showVisit(v, "申请已撤回", "Request withdrawn");
 }
@@ -191,7 +201,9 @@ async function start() {
   $("days-ok").onclick = () => guarded(daysOk);
   $("send-code").onclick = () => guarded(() => sendCode($("phone"), $("code-field"), $("submit"), $("send-code")));
   $("submit").onclick = () => guarded(submit);
-  $("cancel").onclick = () => guarded(cancel);
+  $("cancel").onclick = askWithdraw;
+  $("withdraw-no").onclick = () => { $("confirm-withdraw").hidden = true; $("cancel").focus(); };
+  $("withdraw-yes").onclick = () => guarded(cancel);
   $("again").onclick = () => { location.reload(); };
   $("to-mine").onclick = () => go("mine");
   $("mine-send").onclick = () => guarded(() => sendCode($("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
