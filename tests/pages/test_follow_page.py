@@ -40,6 +40,12 @@ def test_the_phone_follows_the_ticket_live_and_rates_the_service(
     hall.ok("POST", "/windows/1/call-next", role="window", window=1)
     page.wait_for_function("document.querySelector('#ahead').textContent.includes('下一位就是您')")
     assert "实时" in page.inner_text("#updated")
+    # In the hall's time, not the browser's (this one runs in UTC).
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+    hours = {(datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(seconds=d)).strftime("%H:")
+             for d in (-5, 0, 5)}
+    assert any(f"· {h}" in page.inner_text("#updated") for h in hours), page.inner_text("#updated")
     hall.ok("POST", "/windows/2/call-next", role="window", window=2)
     page.wait_for_function("document.body.dataset.state === 'called'")
     assert page.inner_text("#window") == "2"

@@ -179,7 +179,12 @@ async function loadCases() {
 
 // --- reading: live, else polling ----------------------------------------------------
 function stamp(how) {
-  const at = new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  // The hall's time, whatever zone the phone is set to.
+  const opts = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false };
+  let at;
+  try {
+    at = new Date().toLocaleTimeString('zh-CN', { ...opts, timeZone: state.ticket?.hall?.timezone || undefined });
+  } catch { at = new Date().toLocaleTimeString('zh-CN', opts); } // an unknown zone
   $('#updated').textContent = how === 'live' ? `实时更新 · ${at} / live` : `更新于 ${at} / updated ${at}`;
 }
 
