@@ -63,8 +63,12 @@ def test_refusing_at_the_window_ticks_materials_and_prints_the_notice(
     labels.nth(3).locator("input").check()
     page.fill("#refuse-note", "申请书未签字")
     page.screenshot(path=str(pages_dir / "window-console-refuse.png"), full_page=True)
+    # The red "tick at least one" is still up (it lasts 6 s) when the refusal goes through.
+    assert page.locator(".toast.error", has_text="至少一项").count() == 1
     page.click("#refuse-go")
     page.wait_for_selector("#notice-done:not([hidden])")
+    # Done: the form's old error goes with it, not left to read as if the notice failed.
+    assert page.locator(".toast.error").count() == 0
     no = page.locator("#notice-no-done").inner_text().strip()
     assert no.startswith("MINI-") and no.endswith("-0001")
     page.wait_for_selector(".cur-empty")  # the window is free for the next applicant
