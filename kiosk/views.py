@@ -493,7 +493,9 @@ class ImagesScreen(KScreen):
             return
         title = (app.t("images.original", page=v.page, pages=v.pages) if v.kind == "original"
                  else app.t("images.photo"))
-        self.ids.title.text = f"{title}\n[size={int(app.s * 34)}]{escape_markup(v.address)}[/size]"
+        # Landscape is short of height: the address goes beside the title, not under it.
+        sep, size = ("\n", 34) if app.portrait else ("　", 30)
+        self.ids.title.text = f"{title}{sep}[size={int(app.s * size)}]{escape_markup(v.address)}[/size]"
         zoom.show(v.image)
         many = v.kind == "original" and v.pages > 1
         for key, enabled in (("prev", many and v.page > 1), ("next", many and v.page < v.pages)):

@@ -335,7 +335,8 @@ class Hall:
               priority_reason: str | None = None, journey: str | None = None,
               appointment: Appointment | None = None, channel: str = "kiosk",
               request_key: str | None = None, issued_by: str | None = None,
-              override_reason: str | None = None, precheck_item: str | None = None) -> Ticket:
+              override_reason: str | None = None, precheck_item: str | None = None,
+              follows_notice: str | None = None) -> Ticket:
         applicant = KeptApplicant.from_id(id_number, name, self.secret) if id_number else None
         ticket_id = self.new_id()
         return _result(self.run(lambda s, now: s.issue(
@@ -343,7 +344,7 @@ class Hall:
             priority=priority, priority_reason=priority_reason, journey=journey,
             appointment=appointment, channel=channel, request_key=request_key,
             issued_by=issued_by, override_reason=override_reason,
-            precheck_item=precheck_item)))
+            precheck_item=precheck_item, follows_notice=follows_notice)))
 
     def call_next(self, window: int, *, actor: str, acting_window: int | None) -> Ticket | None:
         return self.run(lambda s, now: s.call_next(window, now, actor=actor,

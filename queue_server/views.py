@@ -47,6 +47,7 @@ def ticket_view(t: Ticket, state: HallState, ahead: int | None = None) -> dict[s
         "outcome": _outcome(t),
         "prechecked": t.precheck_item is not None,  # 已预审 at the desk before issuing
         "precheck_item": t.precheck_item,
+        "follows_notice": t.follows_notice,
         "journey": t.journey,
         "journey_step": t.journey_step,
         "journey_next": next_step,

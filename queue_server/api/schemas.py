@@ -78,6 +78,8 @@ class Ticket(Shut):
         description="how a closed ticket ended: `refused` is 不予受理 with a written notice")
     prechecked: bool = Field(description="已预审: a guide checked the materials before issuing")
     precheck_item: str | None
+    follows_notice: str | None = Field(
+        default=None, description="the 不予受理告知单 number this visit follows up, if named")
     journey: str | None
     journey_step: int
     journey_next: str | None
@@ -757,6 +759,9 @@ class NoticeVisit(Shut):
     status: str
     closed_reason: str | None
     issued_at: str
+    by: Literal["notice", "applicant"] = Field(
+        description="`notice`: the ticket names this notice; `applicant`: the same ID card, "
+                    "for the notice's item (pre-checked for it) or else its business")
 
 
 class Notice(Shut):
@@ -780,8 +785,9 @@ class Notice(Shut):
     issued_at: str
     printed: int = Field(description="how many slips were printed at a window")
     later_visits: list[NoticeVisit] = Field(
-        description="the same applicant's later tickets for the same business (their next "
-                    "visit); empty when no ID card was read")
+        description="the next visits: later tickets that name this notice, and the same "
+                    "applicant's (by ID card) for its item, or its business where the ticket "
+                    "was not pre-checked")
     page_url: str = Field(description="the A4 page a browser prints")
 
 

@@ -6,7 +6,9 @@ reaches a kiosk is pixels this module wrote (no EXIF with a GPS position, no PDF
 its scripts), and a file that does not decode is refused before anything is stored.
 The safety limits are the libraries' own: Pillow's `Image.MAX_IMAGE_PIXELS` (and its
 `DecompressionBombError` beyond twice that), PDFium's page count and its own view of a
-document's JavaScript and XFA forms (pypdfium2). No I/O but the bytes given.
+document's JavaScript and XFA forms (pypdfium2), and pypdf's parser (with its own limits
+on what a stream may inflate to) for the actions a viewer would run: on opening, on a
+page, or from a link. No I/O but the bytes given.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class _OnUse:
 
 pdfium: Any = _OnUse("pypdfium2")
 pdfium_c: Any = _OnUse("pypdfium2.raw")
+pypdf: Any = _OnUse("pypdf")
+pypdf_generic: Any = _OnUse("pypdf.generic")
+pypdf_errors: Any = _OnUse("pypdf.errors")
 Image: Any = _OnUse("PIL.Image")
 ImageDraw: Any = _OnUse("PIL.ImageDraw")
 ImageFont: Any = _OnUse("PIL.ImageFont")
@@ -197,12 +202,96 @@ def _pdf_pages(data: bytes) -> list[Page]:
                 raise _refuse("too_many_pages",
                               f"PDF 页数过多（{count} 页，上限 {MAX_PDF_PAGES} 页）",
                               f"the PDF has {count} pages; at most {MAX_PDF_PAGES}")
+            _refuse_actions(data)
             return [Page.of(_render(pdf[i])) for i in range(count)]
         except pdfium.PdfiumError:
             raise _refuse("invalid_pdf", "PDF 页面无法渲染", "a PDF page cannot be rendered"
                           ) from None
         finally:
             pdf.close()
+
+
+# Actions that run code, start a program, or send or read data outside the document. A
+# scan has none; GoTo and URI links (a viewer asks before it opens a web address) stay.
+ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData"})
+MAX_ACTIONS = 10_000  # actions followed through /Next chains in one PDF
+
+
+def _refuse_actions(data: bytes) -> None:
+    """Refuses a PDF that would run something: PDFium counts only the JavaScript in the
+    document's names tree, not the actions of /OpenAction, of /AA (additional actions:
+    on open, close, print, a page shown) or of a link clicked. pypdf reads them."""
+    scripts = _refuse("pdf_has_scripts", "PDF 含有脚本（JavaScript）或自动执行的动作，不予接收",
+                      "the PDF contains scripts (JavaScript) or actions that run by themselves")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _refuse("invalid_pdf", "PDF 有密码保护，无法读取",
+                          "the PDF is password-protected")
+        root = reader.trailer["/Root"].get_object()
+        seen: set[int] = set()
+        if _any_active(root.get("/OpenAction"), seen) or _any_trigger(root.get("/AA"), seen):
+            raise scripts
+        names = root.get("/Names")
+        names = names.get_object() if names is not None else None
+        # A names tree of JavaScript is there only to run: any entry at all is refused.
+        if isinstance(names, pypdf_generic.DictionaryObject) and "/JavaScript" in names:
+            raise scripts
+        for page in reader.pages:
+            if _any_trigger(page.get("/AA"), seen):
+                raise scripts
+            annots = page.get("/Annots")
+            annots = annots.get_object() if annots is not None else None
+            if not isinstance(annots, pypdf_generic.ArrayObject):
+                continue
+            for ref in annots:
+                annot = ref.get_object()
+                if not isinstance(annot, pypdf_generic.DictionaryObject):
+                    continue
+                if _any_active(annot.get("/A"), seen) or _any_trigger(annot.get("/AA"), seen):
+                    raise scripts
+    except ImageRefused:
+        raise
+    except (pypdf_errors.PyPdfError, KeyError, ValueError, TypeError, AttributeError,
+            RecursionError):
+        # What pypdf cannot read, the hall cannot vouch for.
+        raise _refuse("invalid_pdf", "PDF 文件结构无法读取", "the PDF's structure is unreadable"
+                      ) from None
+
+
+def _any_trigger(aa: Any, seen: set[int]) -> bool:
+    """An additional-actions dictionary: trigger name → action."""
+    aa = aa.get_object() if aa is not None else None
+    if not isinstance(aa, pypdf_generic.DictionaryObject):
+        return False
+    return any(_any_active(action, seen) for action in aa.values())
+
+
+def _any_active(action: Any, seen: set[int]) -> bool:
+    """An action, the actions its /Next chain runs after it, or an array of them. An
+    /OpenAction that is a destination (an array naming a page) runs nothing."""
+    todo = [action]
+    while todo:
+        if len(seen) > MAX_ACTIONS:
+            return True  # a chain this long is no scan's
+        item = todo.pop()
+        if item is None:
+            continue
+        if isinstance(item, pypdf_generic.IndirectObject):
+            key = (item.idnum << 16) | item.generation
+            if key in seen:
+                continue  # a /Next loop: each action once
+            seen.add(key)
+        item = item.get_object()
+        if isinstance(item, pypdf_generic.ArrayObject):
+            todo.extend(x for x in item if isinstance(
+                x, pypdf_generic.IndirectObject | pypdf_generic.DictionaryObject))
+        elif isinstance(item, pypdf_generic.DictionaryObject):
+            # A /JS entry is a script whatever /S names (a Rendition action carries one).
+            if item.get("/S") in ACTIVE_ACTIONS or "/JS" in item:
+                return True
+            todo.append(item.get("/Next"))
+    return False
 
 
 def _render(page: pdfium.PdfPage) -> Image.Image:

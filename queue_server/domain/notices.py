@@ -8,6 +8,7 @@ the notice. Pure: the catalogue item, the ticket and the clock are handed in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +17,8 @@ from queue_server.domain.catalogue import Catalogue, CatalogueItem
 from queue_server.domain.errors import InvalidInput
 
 MAX_NOTE_CHARS = 300
+# The hall's code, the day, the day's sequence: `HY01-20261206-0001`.
+NOTICE_NO_PATTERN = r"^[A-Z][A-Z0-9]{1,7}-\d{8}-\d{4,6}$"
 REFUSED = "refused"  # the ticket's closed_reason: its own outcome in the figures
 
 
@@ -51,6 +54,36 @@ def notice_number(hall_code: str, day: date, seq: int) -> str:
     """`HY01-20261206-0001`: the hall's code makes it unique in a city's network, the day
     and a daily sequence make it short enough to read out over a counter."""
     return f"{hall_code}-{day:%Y%m%d}-{seq:04d}"
+
+
+def notice_no_of(text: str) -> str:
+    """A notice number as a guide types it or a kiosk reads it off the slip: spaces and
+    lower case forgiven, anything else not a number."""
+    no = text.strip().upper()
+    if not re.fullmatch(NOTICE_NO_PATTERN, no):
+        raise InvalidInput(f"告知单编号格式不对：{text.strip()[:40]}（应如 HY01-20261206-0001）",
+                           "not a notice number (it reads like HY01-20261206-0001)",
+                           code="invalid_notice_no")
+    return no
+
+
+def check_follow_up(no: str, notice: Notice | None, business: str, hall_code: str) -> str:
+    """The notice a new ticket follows up: one this hall gave, for the ticket's business
+    (the applicant back with the papers it listed). Returns its number."""
+    if no.rsplit("-", 2)[0] != hall_code or (notice is not None and notice.hall != hall_code):
+        raise InvalidInput(f"告知单 {no} 不是本大厅开具的，请核对编号",
+                           f"notice {no} was not given by this hall; check the number",
+                           code="notice_other_hall")
+    if notice is None:
+        raise InvalidInput(f"本大厅没有编号为 {no} 的不予受理告知单，请核对编号",
+                           f"this hall has no notice numbered {no}; check the number",
+                           code="unknown_notice")
+    if notice.business != business:
+        raise InvalidInput(f"告知单 {no} 是「{notice.item_name}」的，不属于所取号的业务",
+                           f"notice {no} is for '{notice.item}' of business "
+                           f"'{notice.business}', not '{business}'",
+                           code="notice_business_mismatch")
+    return notice.no
 
 
 def find_item(catalogue: Catalogue | None, code: str, business: str) -> CatalogueItem:

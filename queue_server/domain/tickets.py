@@ -72,6 +72,9 @@ class Ticket:
     # 预审: the catalogue item a guide checked the applicant's materials against before
     # issuing (the windows see it; the figures compare refusal rates with and without).
     precheck_item: str | None = None
+    # The 不予受理告知单 this visit follows up (its number), named at the desk or kiosk:
+    # the notice finds its next visit even when no ID card was read.
+    follows_notice: str | None = None
 
     def moved(self, **changes: object) -> Ticket:
         return replace(self, **changes)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 
 from queue_server.domain.notices import MissingMaterial, Notice
 from queue_server.store.tables import notices, tickets
@@ -58,19 +58,27 @@ class NoticeStore:
             return conn.execute(select(tickets.c.id_hash)
                                 .where(tickets.c.id == ticket_id)).scalar()
 
-    def later_visits(self, id_hash: str, business: str, after: date,
-                     ticket_id: str) -> list[dict[str, Any]]:
-        """The same applicant's later tickets for the same business: their next visit."""
+    def later_visits(self, n: Notice, id_hash: str | None) -> list[dict[str, Any]]:
+        """The notice's next visits: later tickets that name it (from the desk or the
+        kiosk, card or no card), and the same applicant's by ID card: pre-checked for
+        the notice's item, or, not pre-checked, for its business."""
+        t = tickets.c
+        linked = t.follows_notice == n.no
+        match = [linked]
+        if id_hash is not None:
+            same_business = or_(t.origin_business == n.business, t.business == n.business)
+            match.append(and_(t.id_hash == id_hash, or_(
+                t.precheck_item == n.item, and_(t.precheck_item.is_(None), same_business))))
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(tickets.c.id, tickets.c.number, tickets.c.day, tickets.c.status,
-                       tickets.c.closed_reason, tickets.c.issued_at)
-                .where(tickets.c.id_hash == id_hash, tickets.c.origin_business == business,
-                       tickets.c.day >= after, tickets.c.id != ticket_id)
-                .order_by(tickets.c.issued_at).limit(20)).all()
+                select(t.id, t.number, t.day, t.status, t.closed_reason, t.issued_at,
+                       linked.label("linked"))
+                .where(t.hall == n.hall, t.day >= n.day, t.id != n.ticket_id, or_(*match))
+                .order_by(t.issued_at, t.number).limit(20)).all()
         return [{"id": r.id, "number": r.number, "day": r.day.isoformat(),
                  "status": r.status, "closed_reason": r.closed_reason,
-                 "issued_at": r.issued_at.isoformat()} for r in rows]
+                 "issued_at": r.issued_at.isoformat(),
+                 "by": "notice" if r.linked else "applicant"} for r in rows]
 
     def printed(self, no: str) -> int:
         with self.engine.begin() as conn:

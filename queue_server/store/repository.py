@@ -62,6 +62,7 @@ def _ticket_row(t: Ticket) -> dict[str, Any]:
         "closed_reason": t.closed_reason, "channel": t.channel, "request_key": t.request_key,
         "appointment_code": t.appointment_code, "issued_by": t.issued_by,
         "override_reason": t.override_reason, "precheck_item": t.precheck_item,
+        "follows_notice": t.follows_notice,
     }
 
 
@@ -83,6 +84,7 @@ def _ticket_from(row: Any) -> Ticket:
         closed_reason=m["closed_reason"], channel=m["channel"], request_key=m["request_key"],
         appointment_code=m["appointment_code"], issued_by=m["issued_by"],
         override_reason=m["override_reason"], precheck_item=m["precheck_item"],
+        follows_notice=m["follows_notice"],
     )
 
 

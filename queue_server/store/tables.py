@@ -147,11 +147,14 @@ tickets = Table(
     Column("override_reason", String(200)),  # a guide's reason for issuing past a cap
     # 预审 (migration 0011): the catalogue item a guide checked the materials against.
     Column("precheck_item", String(40)),
+    # The 不予受理告知单 this visit follows up (migration 0015): the notice's next visit.
+    Column("follows_notice", String(32)),
     # Numbers are unique per hall per business day, whatever the concurrency.
     PrimaryKeyConstraint("hall", "id", name="pk_tickets"),
     UniqueConstraint("hall", "day", "number", name="uq_tickets_day_number"),
     Index("ix_tickets_day_status", "day", "status"),
     Index("ix_tickets_id_hash", "id_hash"),
+    Index("ix_tickets_follows_notice", "hall", "follows_notice"),
     Index("uq_tickets_day_request_key", "hall", "day", "request_key", unique=True),
 )
 

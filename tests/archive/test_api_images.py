@@ -15,6 +15,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    TextStringObject,
+)
 
 from queue_server.archive.images import MAX_PDF_PAGES, MAX_UPLOAD_BYTES
 from tests.archive.test_api_archive import STRANGERS_CARD, UNIT
@@ -72,6 +80,42 @@ def pdf_with_javascript() -> bytes:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(objects) + 1, xref)
     return bytes(out)
+
+
+def action(kind: str, **entries: Any) -> DictionaryObject:
+    d = DictionaryObject({NameObject("/Type"): NameObject("/Action"),
+                          NameObject("/S"): NameObject(kind)})
+    for key, value in entries.items():
+        d[NameObject(f"/{key}")] = TextStringObject(value)
+    return d
+
+
+def pdf_acting(where: str, act: DictionaryObject, pages: int = 2) -> bytes:
+    """A plain PDF of blank A4 pages written by pypdf, with `act` put where a viewer runs
+    it: the catalog's /OpenAction or /AA, the last page's /AA, or a link on it."""
+    w = PdfWriter()
+    for _ in range(pages):
+        w.add_blank_page(595, 842)
+    ref = w._add_object(act)
+    page = w.pages[-1]
+    if where == "open":
+        w.root_object[NameObject("/OpenAction")] = ref
+    elif where == "document_aa":  # /WC: before the document closes
+        w.root_object[NameObject("/AA")] = DictionaryObject({NameObject("/WC"): ref})
+    elif where == "page_aa":  # /O: when the page is shown
+        page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): ref})
+    elif where == "link":
+        link = DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in (50, 50, 300, 100)]),
+            NameObject("/A"): ref})
+        page[NameObject("/Annots")] = ArrayObject([w._add_object(link)])
+    else:
+        raise AssertionError(where)
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
 
 
 def bomb_png(width: int, height: int) -> bytes:
@@ -276,6 +320,50 @@ def test_refused_pdf_with_javascript(hall):
     with pdfium.PdfDocument(data) as doc:  # a PDF PDFium itself opens: only its script is wrong
         assert len(doc) == 1
     refused(c, h, push(c, reg, data, "application/pdf"), 422, "pdf_has_scripts")
+
+
+JS = "app.alert('hi');"
+
+
+@pytest.mark.parametrize("where,act", [
+    ("open", action("/JavaScript", JS=JS)),
+    ("document_aa", action("/JavaScript", JS=JS)),
+    ("page_aa", action("/JavaScript", JS=JS)),
+    ("link", action("/JavaScript", JS=JS)),
+    ("link", action("/Launch", F="cmd.exe")),
+    # Second in a chain: a harmless GoTo first, the script in its /Next.
+    ("open", DictionaryObject({**action("/GoTo", D="p1"),
+                               NameObject("/Next"): action("/JavaScript", JS=JS)})),
+    ("page_aa", action("/SubmitForm", F="http://example.invalid/")),
+    ("document_aa", action("/ImportData", F="data.fdf")),
+], ids=["open-js", "document-aa-js", "page-aa-js", "link-js", "link-launch", "open-next-js",
+        "page-aa-submit", "document-aa-import"])
+def test_refused_pdf_with_actions_that_run(hall, where, act):
+    c, h, reg = hall
+    data = pdf_acting(where, act)
+    # PDFium opens it and counts no document JavaScript: only pypdf's reading finds it.
+    with pdfium.PdfDocument(data) as doc:
+        assert len(doc) == 2
+        assert pdfium.raw.FPDFDoc_GetJavaScriptActionCount(doc) == 0
+    refused(c, h, push(c, reg, data, "application/pdf"), 422, "pdf_has_scripts")
+
+
+def test_pdf_with_harmless_actions_is_kept(hall):
+    """A scan with a link to a page and an /OpenAction that is a destination (what a
+    scanner's software writes) is stored: only actions that run something are refused."""
+    c, h, reg = hall
+    w = PdfWriter()
+    for _ in range(3):
+        w.add_blank_page(595, 842)
+    w.root_object[NameObject("/OpenAction")] = ArrayObject(
+        [w.pages[0].indirect_reference, NameObject("/Fit")])
+    w.pages[2][NameObject("/AA")] = DictionaryObject(
+        {NameObject("/O"): w._add_object(action("/GoTo", D="p1"))})
+    out = io.BytesIO()
+    w.write(out)
+    r = push(c, reg, out.getvalue(), "application/pdf")
+    assert r.status_code == 200, r.text
+    assert r.json()["pages"] == 3
 
 
 def test_refused_pdf_with_too_many_pages(hall):

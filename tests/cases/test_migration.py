@@ -59,3 +59,17 @@ def test_down_and_up_again(db_url: str):
     assert set(inspect(engine).get_table_names()) >= CASES | QUALITY | CALLBACKS
     assert _diffs(engine) == []
     engine.dispose()
+
+
+def test_the_ticket_follows_notice_column_goes_down_and_up(db_url: str):
+    engine = make_engine(db_url)
+    migrate(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("tickets")}
+    assert "follows_notice" in columns
+    _down_to(engine, "0014")
+    assert "follows_notice" not in {c["name"] for c in inspect(engine).get_columns("tickets")}
+    assert "ix_tickets_follows_notice" not in {
+        i["name"] for i in inspect(engine).get_indexes("tickets")}
+    migrate(engine)
+    assert _diffs(engine) == []
+    engine.dispose()

@@ -975,6 +975,12 @@ def _pinch(ui: UI, widget: Any, spread: float) -> None:
     ui.pump(0.04)
 
 
+def _shown(zoom: Any) -> tuple[float, float]:
+    """The picture's size on the glass, fitted ("contain") in the view, at scale 1."""
+    w, h = zoom.picture.norm_image_size
+    return w * zoom.scale, h * zoom.scale
+
+
 def test_the_owner_pages_through_the_originals_and_sees_the_photo(
         ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
     handle, _server, http = live
@@ -1004,6 +1010,15 @@ def test_the_owner_pages_through_the_originals_and_sees_the_photo(
     assert not _cached(zoom.picture.texture)
     assert "images:prev" not in [b.name for b in ui.buttons()]
     ui.shot("images-original-page1")
+    # Turned, the page keeps most of the height (a row of buttons under it took a fifth):
+    # the buttons go into a column beside it, the address beside the title.
+    ui.orient(LANDSCAPE)
+    ui.shot("images-original-page1")
+    assert _shown(zoom)[1] >= 0.6 * LANDSCAPE[1]  # the demo bar under it, too
+    assert zoom.width >= 0.55 * LANDSCAPE[0] and zoom.height >= 0.6 * LANDSCAPE[1]
+    assert ui.small_targets() == []
+    ui.orient(PORTRAIT)
+    assert _shown(zoom)[0] >= 0.6 * PORTRAIT[0]  # portrait as it was: the page's full width
     # Larger by the button, then by two fingers; "还原" fits it again.
     ui.press("images:zoom_in")
     assert zoom.scale == pytest.approx(1.5)
@@ -1027,6 +1042,7 @@ def test_the_owner_pages_through_the_originals_and_sees_the_photo(
     ui.shot("images-photo")
     ui.orient(LANDSCAPE)
     ui.shot("images-photo")
+    assert _shown(zoom)[0] >= 0.45 * LANDSCAPE[0]  # was a fifth of the width
     problems = ui.small_targets()
     ui.orient(PORTRAIT)
     assert problems == []

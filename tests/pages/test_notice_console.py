@@ -63,8 +63,12 @@ def test_refusing_at_the_window_ticks_materials_and_prints_the_notice(
     labels.nth(3).locator("input").check()
     page.fill("#refuse-note", "申请书未签字")
     page.screenshot(path=str(pages_dir / "window-console-refuse.png"), full_page=True)
+    # The red "tick at least one" is still up (it lasts 6 s) when the refusal goes through.
+    assert page.locator(".toast.error", has_text="至少一项").count() == 1
     page.click("#refuse-go")
     page.wait_for_selector("#notice-done:not([hidden])")
+    # Done: the form's old error goes with it, not left to read as if the notice failed.
+    assert page.locator(".toast.error").count() == 0
     no = page.locator("#notice-no-done").inner_text().strip()
     assert no.startswith("MINI-") and no.endswith("-0001")
     page.wait_for_selector(".cur-empty")  # the window is free for the next applicant
@@ -160,3 +164,50 @@ def test_the_guide_issues_after_the_pre_check(notice_hall: HallServer, open_page
     [t] = [x for x in hall.ok("GET", "/tickets") if x["number"] == number]
     assert t["prechecked"] and t["precheck_item"] == "second_hand"
     page.locator("#precheck-form").screenshot(path=str(pages_dir / "guide-console-precheck.png"))
+
+
+def test_the_guide_links_a_returning_applicant_to_the_notice(
+        notice_hall: HallServer, open_page: Any, pages_dir: Path) -> None:
+    """No ID card was read at the refusal: the notice's number, typed at the desk, is what
+    makes the new ticket its next visit."""
+    hall = notice_hall
+    t = hall.ok("POST", "/tickets", json={"business": "transfer"})
+    hall.ok("POST", "/windows/1/call-next", role="window", window=1)
+    no = hall.ok("POST", f"/tickets/{t['id']}/refuse", role="window", window=1,
+                 json={"item": "second_hand", "missing": [3]})["notice"]["no"]
+    page = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
+    wait_live(page)
+    issued_before = len(hall.ok("GET", "/tickets"))
+    page.select_option("#precheck-item", "second_hand")
+    page.check("#precheck-done")
+    # A number this hall never gave: said in words, no ticket.
+    page.fill("#precheck-notice", "MINI-20000101-0009")
+    page.click("#precheck-go")
+    page.wait_for_selector(".toast.error")
+    assert "本大厅没有编号为 MINI-20000101-0009" in page.locator(".toast.error").last.inner_text()
+    assert len(hall.ok("GET", "/tickets")) == issued_before
+    assert page.locator("#precheck-number").count() == 0
+    # The right one, typed as read off the slip.
+    page.fill("#precheck-notice", no.lower())
+    page.locator("#precheck-form").screenshot(path=str(pages_dir / "guide-precheck-notice.png"))
+    page.click("#precheck-go")
+    page.wait_for_selector("#precheck-number")
+    number = page.locator("#precheck-number").inner_text()
+    assert no in page.locator("#precheck-follows").inner_text()
+    assert page.locator("#precheck-notice").input_value() == ""  # the next applicant's own
+    [ticket] = [x for x in hall.ok("GET", "/tickets") if x["number"] == number]
+    assert ticket["follows_notice"] == no and ticket["precheck_item"] == "second_hand"
+    assert [(v["number"], v["by"]) for v in hall.ok("GET", f"/notices/{no}")["later_visits"]] \
+        == [(number, "notice")]
+    page.locator("#precheck-form").screenshot(path=str(pages_dir / "guide-precheck-notice-issued.png"))
+    # Without a number the form issues as before: nothing linked.
+    page.select_option("#precheck-item", "gift")
+    page.check("#precheck-done")
+    page.click("#precheck-go")
+    page.wait_for_function(f"document.querySelector('#precheck-number').textContent !== {number!r}")
+    assert page.locator("#precheck-follows").count() == 0
+    # The notice's page lists the linked visit for the clerk.
+    sheet = open_page(f"{hall.url}/notices/{no}?token={hall.token('guide')}", 1000, 1200)
+    sheet.wait_for_function("document.body.dataset.ready === '1'")
+    assert "凭本单取号" in sheet.locator("#visits-list").inner_text()
+    assert number in sheet.locator("#visits-list").inner_text()

@@ -201,3 +201,93 @@ def test_the_days_figures_count_refusals_with_and_without_pre_check(hall):
     csv = client.get(f"{API}/reports?from={day}&to={day}&by=business&format=csv",
                      headers=h.headers("manager")).text
     assert "不予受理 / refused" in csv and "预审后不予受理率" in csv
+
+
+def refuse(client: TestClient, t: dict, win: dict, item: str = "second_hand") -> str:
+    r = client.post(f"{API}/tickets/{t['id']}/refuse", json={"item": item, "missing": [1]},
+                    headers=win)
+    assert r.status_code == 201, r.text
+    return r.json()["notice"]["no"]
+
+
+def visits(client: TestClient, h: AppHandle, no: str) -> list[tuple[str, str]]:
+    r = client.get(f"{API}/notices/{no}", headers=h.headers("guide"))
+    assert r.status_code == 200, r.text
+    return [(v["number"], v["by"]) for v in r.json()["later_visits"]]
+
+
+def issue(client: TestClient, headers: dict, **body) -> dict:
+    r = client.post(f"{API}/tickets", json={"business": "transfer", **body}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_ticket_that_names_the_notice_is_its_next_visit_without_a_card(hall):
+    client, h = hall
+    t, win = serve(client, h)  # no ID card read: nothing else could link the next visit
+    no = refuse(client, t, win)
+    assert visits(client, h, no) == []
+    # The desk types it as read out (spaces, lower case); a kiosk sends it off the slip.
+    guide = issue(client, h.headers("guide"), notice=f"  {no.lower()} ",
+                  precheck={"item": "second_hand"})
+    assert guide["follows_notice"] == no and guide["precheck_item"] == "second_hand"
+    kiosk = issue(client, h.kiosk(), notice=no)
+    assert kiosk["follows_notice"] == no
+    plain = issue(client, h.headers("guide"))  # the same business, naming nothing
+    assert plain["follows_notice"] is None
+    assert visits(client, h, no) == [(guide["number"], "notice"), (kiosk["number"], "notice")]
+    # Stored, not held in memory only: the ticket read back says so, and its history.
+    assert client.get(f"{API}/tickets/{guide['id']}", headers=win).json()["follows_notice"] == no
+    issued = client.get(f"{API}/tickets/{guide['id']}/history", headers=win).json()[0]
+    assert issued["type"] == "ticket.issued" and issued["data"]["notice"] == no
+
+
+def test_the_same_card_counts_for_the_notices_item_or_else_its_business(hall):
+    client, h = hall
+    t, win = serve(client, h, applicant=True)
+    no = refuse(client, t, win)  # refused for second_hand
+    guide = h.headers("guide")
+
+    def visit(business: str = "transfer", who: dict = APPLICANT, **body) -> dict:
+        # One waiting ticket per card and business: each visit is cancelled before the next.
+        r = client.post(f"{API}/tickets", json={"business": business, "applicant": who, **body},
+                        headers=guide)
+        assert r.status_code == 201, r.text
+        client.post(f"{API}/tickets/{r.json()['id']}/cancel", headers=guide).raise_for_status()
+        return r.json()
+
+    same_item = visit(precheck={"item": "second_hand"})
+    visit(precheck={"item": "gift"})  # pre-checked for another item of the business
+    unchecked = visit()  # not pre-checked: the business is all there is to go by
+    named = visit(precheck={"item": "gift"}, notice=no)  # another item, but it names it
+    visit(who={"id_number": "110105198001010032", "name": "赵六"})  # someone else's card
+    visit("mortgage")  # the same card, another business
+    assert visits(client, h, no) == [(same_item["number"], "applicant"),
+                                     (unchecked["number"], "applicant"),
+                                     (named["number"], "notice")]
+
+
+@pytest.mark.parametrize(("notice", "business", "code"), [
+    ("not a number", "transfer", "invalid_notice_no"),
+    ("MINI-2026-1", "transfer", "invalid_notice_no"),
+    ("OTHER1-20260101-0001", "transfer", "notice_other_hall"),
+    ("MINI-20000101-0001", "transfer", "unknown_notice"),
+    (None, "mortgage", "notice_business_mismatch"),  # None: the day's real notice
+    ("x" * 41, "transfer", "invalid_input"),
+    ("", "transfer", "invalid_input"),
+    (17, "transfer", "invalid_input"),
+])
+def test_bad_follow_ups_are_typed_4xx_and_issue_nothing(hall, notice, business, code):
+    client, h = hall
+    t, win = serve(client, h)
+    no = refuse(client, t, win)
+    before = len(client.get(f"{API}/tickets", headers=win).json())
+    for headers in (h.headers("guide"), h.kiosk()):
+        r = client.post(f"{API}/tickets", json={"business": business,
+                                                "notice": no if notice is None else notice},
+                        headers=headers)
+        assert r.status_code == 422 and r.json()["error"]["code"] == code, r.text
+        zh, _, en = r.json()["error"]["message"].partition(" / ")
+        assert zh and en and not zh.isascii(), r.json()["error"]["message"]
+    assert len(client.get(f"{API}/tickets", headers=win).json()) == before
+    assert visits(client, h, no) == []

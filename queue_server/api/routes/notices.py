@@ -16,7 +16,7 @@ from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import HallDep, WindowStaff, require
 from queue_server.api.errors import ApiError
 from queue_server.api.responses import Json
-from queue_server.domain.notices import MAX_NOTE_CHARS, Notice
+from queue_server.domain.notices import MAX_NOTE_CHARS, NOTICE_NO_PATTERN, Notice
 from queue_server.printers import WindowPrinters
 from queue_server.security import Principal, Role
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["notices"])
 # Who reads a notice: the windows (any of them: the next visit may be at another), the
 # guides at the desk, admins. Never a kiosk or a display: a notice names a person's case.
 NoticeReader = Annotated[Principal, Depends(require(Role.WINDOW, Role.GUIDE, Role.ADMIN))]
-NoticeNo = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Z][A-Z0-9]{1,7}-\d{8}-\d{4,6}$",
+NoticeNo = Annotated[str, Path(min_length=8, max_length=32, pattern=NOTICE_NO_PATTERN,
                                 description="告知单编号, e.g. `HY01-20261206-0001`")]
 
 
@@ -96,12 +96,12 @@ async def _find(request: Request, no: str) -> tuple[Notice, int]:
 
 @router.get("/notices/{no}", response_class=Json)
 async def get_notice(no: NoticeNo, request: Request, who: NoticeReader) -> Json:
-    """A notice by its number, with the applicant's later visits for the same business."""
+    """A notice by its number, with its next visits (tickets naming it, and the same
+    applicant's for its item)."""
     notice, printed = await _find(request, no)
     store = request.app.state.hall.notices
     id_hash = await off_loop(store.applicant_of, notice.ticket_id)
-    later = [] if id_hash is None else await off_loop(
-        store.later_visits, id_hash, notice.business, notice.day, notice.ticket_id)
+    later = await off_loop(store.later_visits, notice, id_hash)
     return Json(notice_view(request, notice, printed, later))
 
 

@@ -22,7 +22,7 @@ from queue_server.api.schemas import RATE_LIMITED
 from queue_server.api.temporal import Moment
 from queue_server.domain.follow import follow_ref
 from queue_server.domain.layout import Priority
-from queue_server.domain.notices import find_item
+from queue_server.domain.notices import check_follow_up, find_item, notice_no_of
 from queue_server.domain.scope import kiosk_reaches
 from queue_server.domain.slips import MAX_SLIP_CHARS, check_appointment
 from queue_server.domain.state import Appointment
@@ -84,6 +84,9 @@ class IssueIn(Strict):
     override: OverrideIn | None = None
     precheck: PrecheckIn | None = Field(default=None, description="guide only: 预审, the "
                                         "materials were checked before the ticket")
+    notice: str | None = Field(default=None, min_length=1, max_length=40,
+                               description="the 不予受理告知单 number this visit follows up "
+                               "(`HY01-20261206-0001`): one of this hall's, for this business")
 
 
 class TransferIn(Strict):
@@ -119,6 +122,8 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
         booking = await off_loop(request.app.state.bookings.stored_code, appointment.code)
     override = _override(body.override, who)
     precheck = _precheck(body.precheck, body.business, who, request)
+    follows = None if body.notice is None else await _follows(body.notice, body.business,
+                                                              request, hall)
     # Keys are the caller's own: one kiosk's key never finds another's ticket.
     key = f"{who.token_id}:{idempotency_key}" if idempotency_key else None
     if who.role is Role.KIOSK and (key is None or key not in hall.state.request_keys):
@@ -135,7 +140,8 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
         priority=Priority(body.priority) if body.priority else None,
         priority_reason=body.priority_reason, journey=body.journey, appointment=appointment,
         channel="kiosk" if who.role is Role.KIOSK else "guide", request_key=key,
-        issued_by=who.token_id, override_reason=override, precheck_item=precheck)
+        issued_by=who.token_id, override_reason=override, precheck_item=precheck,
+        follows_notice=follows)
 
     def issue_and_view() -> tuple[bool, dict[str, Any]]:
         replayed = key is not None and key in hall.state.request_keys
@@ -174,6 +180,15 @@ def _precheck(p: PrecheckIn | None, business: str, who: Principal, request: Requ
                        "自助机不能登记预审，请到咨询台 / a kiosk cannot record a pre-check; the "
                        "information desk can")
     return find_item(request.app.state.catalogue, p.item, business).code
+
+
+async def _follows(text: str, business: str, request: Request, hall: Hall) -> str:
+    """The notice the applicant came back for, from the slip or as read out at the desk."""
+    no = notice_no_of(text)
+    code = hall.layout.hall.code
+    found = None if no.rsplit("-", 2)[0] != code else await off_loop(
+        request.app.state.hall.notices.get, no)
+    return check_follow_up(no, None if found is None else found[0], business, code)
 
 
 def _appointment(a: AppointmentIn, business: str, request: Request, hall: Hall,

@@ -23,8 +23,8 @@ class Issuing(StateCore):
               priority_reason: str | None = None, journey: str | None = None,
               appointment: Appointment | None = None, channel: str = "kiosk",
               request_key: str | None = None, issued_by: str | None = None,
-              override_reason: str | None = None, precheck_item: str | None = None
-              ) -> Change:
+              override_reason: str | None = None, precheck_item: str | None = None,
+              follows_notice: str | None = None) -> Change:
         """`request_key`, unique per caller: asked again with it, the same ticket comes back
         (`Change.result`, nothing written), whatever has happened to it since.
         `override_reason`, a guide's: issue past the daily cap and the per-ID limit, the
@@ -130,6 +130,7 @@ class Issuing(StateCore):
             priority_reason=priority_reason, channel=channel, request_key=request_key,
             appointment_code=appointment.code if appointment else None, issued_by=issued_by,
             override_reason=override_reason, precheck_item=precheck_item,
+            follows_notice=follows_notice,
         )
         data: dict[str, object] = {"number": t.number, "business": business,
                                    "priority": priority.value}
@@ -137,6 +138,8 @@ class Issuing(StateCore):
             data["appointment"] = appointment.code
         if precheck_item:
             data["precheck"] = precheck_item
+        if follows_notice:
+            data["notice"] = follows_notice
         if override_reason:
             data["override"] = {"reason": override_reason, "past": past}
         event = Event(EventType.TICKET_ISSUED, now, actor, t.id, None, data)

@@ -124,7 +124,16 @@ function renderMaterials() {
       item.materials_where?.[i] ? h('span', { class: 'where' }, `获取途径 Where: ${item.materials_where[i]}`) : null))));
 }
 
-function closeRefuse() { $('#refuse').hidden = true; }
+// The form's own error messages: once the refusal is made (or the form closed), a red
+// "tick at least one" left on screen would read as if the notice had failed.
+const refuseToasts = new Set();
+function refuseSays(el) { refuseToasts.add(el); }
+function clearRefuseToasts() {
+  for (const el of refuseToasts) el.remove();
+  refuseToasts.clear();
+}
+
+function closeRefuse() { $('#refuse').hidden = true; clearRefuseToasts(); }
 
 async function refuse(e) {
   e?.preventDefault();
@@ -132,10 +141,11 @@ async function refuse(e) {
   if (!t || state.busy) return;
   const item = $('#refuse-item').value;
   const missing = [...document.querySelectorAll('#refuse-materials input:checked')].map((x) => Number(x.value));
-  if (!item) { toast('请先选择办理事项 / choose the item first'); return; }
-  if (!missing.length) { toast('请勾选缺少或不符合要求的材料（至少一项） / tick at least one material that is missing or wrong'); return; }
+  if (!item) { refuseSays(toast('请先选择办理事项 / choose the item first')); return; }
+  if (!missing.length) { refuseSays(toast('请勾选缺少或不符合要求的材料（至少一项） / tick at least one material that is missing or wrong')); return; }
   await perform(async () => {
-    const r = await request('POST', `/tickets/${t.id}/refuse`, { item, missing, note: $('#refuse-note').value });
+    const r = await api(state.token, 'POST', `/tickets/${t.id}/refuse`, { item, missing, note: $('#refuse-note').value });
+    if (!r.ok) refuseSays(toastRefusal(r));
     if (r.ok) {
       closeRefuse();
       state.notice = r.data.notice;

@@ -425,7 +425,7 @@ async function perform(fn) {
 }
 
 function setFormsDisabled(disabled) {
-  for (const id of ['#move-go', '#green-go', '#bk-go']) $(id).disabled = disabled;
+  for (const id of ['#move-go', '#green-go', '#bk-go', '#precheck-go']) $(id).disabled = disabled;
   for (const b of document.querySelectorAll('#advice button')) b.disabled = disabled;
 }
 
@@ -575,11 +575,18 @@ async function main() {
     const item = state.items.find((i) => i.code === $('#precheck-item').value);
     if (!item) return;
     perform(async () => {
-      const r = await request('POST', '/tickets', { business: item.business, precheck: { item: item.code } });
+      const body = { business: item.business, precheck: { item: item.code } };
+      // The server checks the number (this hall's, this business's) and says what is wrong.
+      const notice = $('#precheck-notice').value.trim();
+      if (notice) body.notice = notice;
+      const r = await request('POST', '/tickets', body);
       if (r.ok) {
         $('#precheck-result').replaceChildren('已发号 ', h('b', { class: 'num', id: 'precheck-number' }, r.data.number),
-          h('small', {}, ` issued · 已预审 pre-checked · ${item.name}`));
+          h('small', {}, ` issued · 已预审 pre-checked · ${item.name}`),
+          ...(r.data.follows_notice ? [h('small', { id: 'precheck-follows' },
+            ' · 续办告知单 follows notice ', h('span', {}, r.data.follows_notice))] : []));
         $('#precheck-done').checked = false;
+        $('#precheck-notice').value = '';
       }
     });
   });

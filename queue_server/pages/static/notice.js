@@ -48,7 +48,8 @@ function render(n, tz) {
   $('#page').hidden = false;
   const visits = n.later_visits || [];
   $('#visits-list').replaceChildren(...(visits.length ? visits.map((v) => h('li', {},
-    `${v.day} ${v.number} `, h('small', {}, v.closed_reason === 'refused' ? '又被不予受理 refused again' : v.status)))
+    `${v.day} ${v.number} `, h('small', {}, v.closed_reason === 'refused' ? '又被不予受理 refused again' : v.status),
+    h('small', { class: 'by' }, v.by === 'notice' ? ' · 凭本单取号 named this notice' : ' · 同一身份证 same ID card')))
     : [h('li', {}, '尚无', h('small', {}, ' none yet'))]));
   $('#visits').hidden = false;
   document.title = `不予受理告知单 ${n.no}`;
