@@ -11,7 +11,7 @@ same run: the product's code, with only the last step of the fan-out swapped.
   (`GET /api/v1/follow/{ref}/stream`, text/event-stream, the same audiences and frames
   through a StreamingResponse): the other transport issue 17 asks to measure.
 - `profile`: the product's own, under cProfile between SIGUSR1 and SIGUSR2 (the calls,
-  not the set-up), the stats written to HALLQ_BENCH_PROFILE: where the server's time goes.
+  not the set-up), the stats written to BENCH_PROFILE_PATH: where the server's time goes.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def profile() -> None:
 
     def stop(*_: Any) -> None:
         prof.disable()
-        prof.dump_stats(os.environ["HALLQ_BENCH_PROFILE"])
+        prof.dump_stats(os.environ["BENCH_PROFILE_PATH"])
     signal.signal(signal.SIGUSR1, lambda *_: prof.enable())
     signal.signal(signal.SIGUSR2, stop)
 

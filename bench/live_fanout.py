@@ -200,7 +200,7 @@ def run_variant(variant: str, phones: int, calls: int, pace: float, workers: int
         tmp = Path(tmpdir)
         layout = bench_layout(tmp / "bench.toml")
         env = {**hall_env(tmp / "var", layout), "HALLQ_LIVE_MAX_PHONES": str(phones + 10),
-               "HALLQ_LOG_LEVEL": "WARNING", "HALLQ_BENCH_PROFILE": str(PROFILE)}
+               "HALLQ_LOG_LEVEL": "WARNING", "BENCH_PROFILE_PATH": str(PROFILE)}
         tokens = {role: issue_token(env, role) for role in ("display", "guide", "admin")}
         with server(variant, layout, env) as s:
             return _measure(variant, s, tokens, phones, calls, pace, workers)
