@@ -203,7 +203,7 @@ class HallqEnv(BaseSettings):
     ws_send_timeout: Seconds = 10.0
     shutdown_timeout: Seconds = 5.0
     ws_max_backlog: Annotated[int, BeforeValidator(_whole(1))] = 1024 * 1024
-    live_max_phones: Annotated[int, BeforeValidator(_whole(0))] = 3000
+    live_max_phones: Annotated[int, BeforeValidator(_whole(0))] = 1000
     log_level: Annotated[str, BeforeValidator(_one_of(*LOG_LEVELS, case="upper"))] = "INFO"
     log_format: Annotated[str, BeforeValidator(_one_of("text", "json"))] = "text"
     kiosk_ticket_minutes: Annotated[float, BeforeValidator(

@@ -51,7 +51,7 @@ class Settings:
     ws_max_backlog: int = 1024 * 1024  # bytes a display has not taken before it is dropped
     # Phones following their tickets live at once; past it a phone is told to poll
     # (docs/performance.md, "Live updates", measures what one server takes).
-    live_max_phones: int = 3000
+    live_max_phones: int = 1000
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"  # text | json: one line per record either way
     # How long after issuing a kiosk may still see and act on its own ticket (take back
