@@ -1,29 +1,12 @@
 // 预约 on the applicant's phone: business → materials → day and slot → ID, phone and SMS
 // code → the QR slip, with cancel and rebook on the same page. No token: the SMS code
 // proves the phone, and the pass it earns lives in this page's memory only.
-const API = "/api/v1";
-const $ = (id) => document.getElementById(id);
+import { $, API, api, esc, sendCode as sendPhoneCode, verify as verifyPhone, zhEn } from "./phone.js";
+
 const state = { businesses: [], business: null, day: null, slot: null, phone: "", pass: null,
                 booking: null, rebook: null };
 
-function zhEn(zh, en) { return `${esc(zh)}<small>${esc(en)}</small>`; }
-function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
-    '"': "&quot;", "'": "&#39;" }[c]));
-}
 
-async function api(method, path, body) {
-  const r = await fetch(API + path, { method, headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined });
-  const data = await r.json().catch(() => null);
-  if (!r.ok) {
-    const msg = data?.error?.message || "网络出错，请稍后再试 / network problem, try again";
-    const [zh, en] = msg.split(" / ");
-    const err = new Error(msg); err.zh = zh; err.en = en || ""; err.code = data?.error?.code;
-    throw err;
-  }
-  return data;
-}
 
 function showError(err) {
   const box = $("error");
@@ -140,20 +123,7 @@ async function pickSlot(s) {
 
 // --- ③ who, and the SMS code ---------------------------------------------------------
 
-async function sendCode(phoneInput, codeField, nextBtn, sendBtn) {
-  const phone = phoneInput.value.trim();
-  const r = await api("POST", "/booking/sms-code", { phone });
-  state.phone = phone; state.pass = null;
-  codeField.hidden = false; nextBtn.hidden = false;
-  sendBtn.innerHTML = zhEn(`验证码已发到 ${r.phone_masked}，可重新获取`, `Code sent to ${r.phone_masked}; tap to send again`);
-  codeField.querySelector("input").focus();
-}
 
-async function verify(codeInput) {
-  if (state.pass) return;
-  const r = await api("POST", "/booking/verify", { phone: state.phone, code: codeInput.value.trim() });
-  state.pass = r.pass;
-}
 
 // Refusals about the time itself: the place went to someone else meanwhile, or the slot
 // closed. The one thing to do is choose another time, so the page goes back to the day's
@@ -184,7 +154,7 @@ async function slotGone(err) {
 async function confirmBooking() {
   const phone = $("phone").value.trim();
   if (phone !== state.phone) state.pass = null;
-  await verify($("code"));
+  await verifyPhone(state, $("code"));
   let b;
   try {
     b = await api("POST", "/bookings", { business: state.business.code, slot_start: state.slot.start,
@@ -238,7 +208,7 @@ async function cancelBooking() {
 // --- my bookings ---------------------------------------------------------------------
 
 async function showMine() {
-  await verify($("mine-code"));
+  await verifyPhone(state, $("mine-code"));
   const list = await api("POST", "/booking/mine", { phone: state.phone, phone_pass: state.pass });
   const box = $("mine-list");
   box.innerHTML = list.length ? "" : `<p class="b-hint">${zhEn("没有预约", "No bookings")}</p>`;
@@ -259,7 +229,7 @@ async function start() {
   for (const btn of document.querySelectorAll("[data-back]")) btn.onclick = () => go(btn.dataset.back);
   $("materials-ok").onclick = () => guarded(openSlots);
   $("slot-back").onclick = () => { state.rebook = null; go(state.booking ? "done" : "materials"); };
-  $("send-code").onclick = () => guarded(() => sendCode($("phone"), $("code-field"), $("confirm"), $("send-code")));
+  $("send-code").onclick = () => guarded(() => sendPhoneCode(state, $("phone"), $("code-field"), $("confirm"), $("send-code")));
   $("confirm").onclick = () => guarded(confirmBooking);
   $("cancel").onclick = () => { $("confirm-cancel").hidden = false; };
   $("cancel-no").onclick = () => { $("confirm-cancel").hidden = true; };
@@ -270,7 +240,7 @@ async function start() {
   // a phone already proved reads it again.
   $("to-mine").onclick = () => { go("mine"); if (state.pass) guarded(showMine); };
   $("prove").onclick = () => go("mine");
-  $("mine-send").onclick = () => guarded(() => sendCode($("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
+  $("mine-send").onclick = () => guarded(() => sendPhoneCode(state, $("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
   $("mine-show").onclick = () => guarded(showMine);
   try {
     state.businesses = (await api("GET", "/booking/businesses")).businesses;

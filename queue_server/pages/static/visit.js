@@ -1,34 +1,12 @@
 // 上门服务 on the applicant's phone: business → who and why → district and address →
 // preferred days → phone and SMS code → the request's number. No token: the booking's SMS
 // code proves the phone, and the pass it earns lives in this page's memory only.
-const API = "/api/v1";
-const $ = (id) => document.getElementById(id);
+import { $, api, sendCode as sendPhoneCode, verify as verifyPhone, zhEn } from "./phone.js";
+
 const state = { opts: null, business: null, reason: null, district: null, days: new Set(),
                 phone: "", pass: null, visit: null };
 
-function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
-    '"': "&quot;", "'": "&#39;" }[c]));
-}
-function zhEn(zh, en) { return `${esc(zh)}<small>${esc(en)}</small>`; }
 
-async function api(method, path, body) {
-  let r;
-  try {
-    r = await fetch(API + path, { method, headers: body ? { "Content-Type": "application/json" } : {},
-      body: body ? JSON.stringify(body) : undefined });
-  } catch { r = null; }
-  const data = r ? await r.json().catch(() => null) : null;
-  if (!r || !r.ok) {
-    let msg = data?.error?.message || "网络出错，请稍后再试 / network problem, try again";
-    // A field the form itself checks (FastAPI's 422) names the field: say it plainly.
-    if (data?.error?.code === "invalid_input" && !/[\u4e00-\u9fff]/.test(msg)) msg = "请检查填写的内容 / please check what you typed";
-    const [zh, en] = msg.split(" / ");
-    const err = new Error(msg); err.zh = zh; err.en = en || ""; err.code = data?.error?.code;
-    throw err;
-  }
-  return data;
-}
 
 function showError(err) {
   const box = $("error");
@@ -123,24 +101,11 @@ function daysOk() {
   if (state.pass) { $("code-field").hidden = true; $("submit").hidden = false; }
 }
 
-async function sendCode(phoneInput, codeField, nextBtn, sendBtn) {
-  const phone = phoneInput.value.trim();
-  const r = await api("POST", "/booking/sms-code", { phone });
-  state.phone = phone; state.pass = null;
-  codeField.hidden = false; nextBtn.hidden = false;
-  sendBtn.innerHTML = zhEn(`验证码已发到 ${r.phone_masked}，可重新获取`, `Code sent to ${r.phone_masked}; tap to send again`);
-  codeField.querySelector("input").focus();
-}
 
-async function verify(codeInput) {
-  if (state.pass) return;
-  const r = await api("POST", "/booking/verify", { phone: state.phone, code: codeInput.value.trim() });
-  state.pass = r.pass;
-}
 
 async function submit() {
   if ($("phone").value.trim() !== state.phone) state.pass = null;
-  await verify($("code"));
+  await verifyPhone(state, $("code"));
   const v = await api("POST", "/home-visits", {
     business: state.business.code, reason: state.reason, reason_note: $("reason-note").value.trim(),
     name: $("name").value.trim(), district: state.district, address: $("address").value.trim(),
@@ -179,7 +144,7 @@ async function cancel() {
 }
 
 async function showMine() {
-  await verify($("mine-code"));
+  await verifyPhone(state, $("mine-code"));
   const list = await api("POST", "/home-visits/mine", { phone: state.phone, phone_pass: state.pass });
   const box = $("mine-list");
   box.innerHTML = list.length ? "" : `<p class="b-hint">${zhEn("没有上门申请", "No requests")}</p>`;
@@ -199,14 +164,14 @@ async function start() {
   $("who-ok").onclick = () => guarded(whoOk);
   $("where-ok").onclick = () => guarded(whereOk);
   $("days-ok").onclick = () => guarded(daysOk);
-  $("send-code").onclick = () => guarded(() => sendCode($("phone"), $("code-field"), $("submit"), $("send-code")));
+  $("send-code").onclick = () => guarded(() => sendPhoneCode(state, $("phone"), $("code-field"), $("submit"), $("send-code")));
   $("submit").onclick = () => guarded(submit);
   $("cancel").onclick = askWithdraw;
   $("withdraw-no").onclick = () => { $("confirm-withdraw").hidden = true; $("cancel").focus(); };
   $("withdraw-yes").onclick = () => guarded(cancel);
   $("again").onclick = () => { location.reload(); };
   $("to-mine").onclick = () => go("mine");
-  $("mine-send").onclick = () => guarded(() => sendCode($("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
+  $("mine-send").onclick = () => guarded(() => sendPhoneCode(state, $("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
   $("mine-show").onclick = () => guarded(showMine);
   try {
     state.opts = await api("GET", "/home-visits/options");
