@@ -766,3 +766,27 @@ home_visit_load = Table(
     PrimaryKeyConstraint("hall", "team", "visit_day", "window_start",
                          name="pk_home_visit_load"),
 )
+
+
+def _lookup_indexes() -> None:
+    """Every key that leads with `hall` gets a twin without it.
+
+    The hall leads every key so a centre can hold many halls' rows (migration 0008); but
+    at a hall every row is the hall's own, and its queries name the key alone
+    (`WHERE id = ?`). Neither SQLite nor PostgreSQL before 18 can search a B-tree by its
+    second column, so without the twin each such lookup read the whole table: every
+    call and completion scanned the year's tickets. Migration 0016 creates them."""
+    for table in metadata.tables.values():
+        keys = [table.primary_key.columns,
+                *(c.columns for c in table.constraints if isinstance(c, UniqueConstraint)),
+                *(ix.columns for ix in list(table.indexes))]
+        have = {tuple(c.name for c in ix.columns) for ix in table.indexes}
+        for columns in keys:
+            names = [c.name for c in columns]
+            rest = tuple(names[1:])
+            if names[0] == "hall" and rest and rest not in have:
+                Index(f"lk_{table.name}_{'_'.join(rest)}", *(table.c[n] for n in rest))
+                have.add(rest)
+
+
+_lookup_indexes()
