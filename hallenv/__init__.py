@@ -14,8 +14,10 @@ always has (`HALLQ_DB= hallq serve` is the default database).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -271,10 +273,19 @@ class HallqEnv(BaseSettings):
         """The variables of os.environ, or of `env` alone; EnvError for bad values."""
         try:
             if env is None:
-                return cls()
+                return _from_environ(cls, tuple(sorted(
+                    (k.upper(), v) for k, v in os.environ.items()
+                    if k.upper().startswith(PREFIX))))
             return _from_mapping(cls, env)
         except ValidationError as exc:
             raise EnvError(_problems(exc)) from None
+
+
+@lru_cache(maxsize=4)
+def _from_environ(cls: type[HallqEnv], _variables: tuple[tuple[str, str], ...]) -> HallqEnv:
+    """Read once per set of HALLQ_* values: the server's start-up reads it in four places,
+    and each read walks pydantic-settings' sources (~9 ms). The instance is frozen."""
+    return cls()
 
 
 def _from_mapping(cls: type[HallqEnv], env: Mapping[str, str]) -> HallqEnv:

@@ -23,13 +23,13 @@ from queue_server.domain.windows import WindowStatus
 class Shut(BaseModel):
     """Exactly these fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Open(BaseModel):
     """At least these fields."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 # -- errors -----------------------------------------------------------------------------
