@@ -8,7 +8,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from queue_server.store.db import MIGRATIONS, downgrade, make_engine, migrate
+from queue_server.store.db import MIGRATIONS, downgrade, make_engine, migrate, upgrade
 from queue_server.store.tables import metadata
 
 CASES = {"cases", "case_applicants", "case_steps", "units", "unit_holders", "archive_audit",
@@ -31,12 +31,46 @@ def _diffs(engine) -> list:  # type: ignore[no-untyped-def]
 
 def test_the_migrations_build_every_declared_table(db_url: str):
     engine = make_engine(db_url)
-    migrate(engine)
+    upgrade(engine, "head")  # the migrations themselves, not a new database's shortcut
     # Types alembic reads back differently (UTCDateTime is DateTime underneath) are not
     # compared by default; tables, columns, indexes, constraints and nullability are.
     assert _diffs(engine) == []
     assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
     engine.dispose()
+
+
+def _sqlite_schema(engine) -> dict:  # type: ignore[no-untyped-def]
+    """Each table's columns, indexes and foreign keys as SQLite reports them."""
+    out = {}
+    with engine.connect() as conn:
+        q = conn.exec_driver_sql
+        for (table,) in q("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            columns = {tuple(r[1:]) for r in q(f'PRAGMA table_info("{table}")')}
+            indexes = set()
+            for _, name, unique, origin, partial in q(f'PRAGMA index_list("{table}")'):
+                cols = tuple(r[2] for r in q(f'PRAGMA index_info("{name}")'))
+                # Names differ only for SQLite's own autoindexes of a key.
+                indexes.add((name if origin == "c" else origin, unique, cols, partial))
+            fks = {tuple(r[2:5]) for r in q(f'PRAGMA foreign_key_list("{table}")')}
+            out[table] = (columns, indexes, fks)
+    return out
+
+
+def test_a_new_sqlite_database_is_what_the_migrations_build(tmp_path):
+    """A hall's first start creates the newest schema at once (0.55 s less than running
+    the migrations); it must be the very schema the migrations build, stamped at head so
+    the next migration applies to it."""
+    created, migrated = (make_engine(f"sqlite:///{tmp_path / n}.db") for n in ("new", "old"))
+    migrate(created, "TEST")
+    upgrade(migrated, "head", "TEST")
+    new, old = _sqlite_schema(created), _sqlite_schema(migrated)
+    assert new.keys() == old.keys() and len(new) > len(metadata.tables)
+    for table in new:
+        assert new[table] == old[table], table
+    with created.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() \
+            == migrated.connect().exec_driver_sql("SELECT version_num FROM alembic_version"
+                                                  ).scalar_one()
 
 
 def _down_to(engine, revision: str) -> None:  # type: ignore[no-untyped-def]

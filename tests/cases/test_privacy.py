@@ -56,6 +56,9 @@ def session(make_app, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.DEBUG)
     # Every statement and parameter sent to the database is logged from here on.
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    # httpx logs each URL at INFO; a server test that ran `logs.configure` before this
+    # one quietened it, and the URLs must be read here whatever ran first.
+    caplog.set_level(logging.INFO, logger="httpx")
     h = make_app()
     with TestClient(h.app) as c:
         rec = Recorder(c)
