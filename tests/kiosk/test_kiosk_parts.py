@@ -256,6 +256,56 @@ def test_measured_wrap_keeps_punctuation_off_line_starts() -> None:
         assert not any(line[0] in "）」，。" for line in lines), (limit, lines)
 
 
+def _cjk_width(text: str) -> float:  # a CJK character 2 units, Latin 1
+    return float(sum(1 if c.isascii() else 2 for c in text))
+
+
+def _desk_texts() -> list[str]:
+    """Every Chinese line the kiosk shows that sends the applicant to 咨询台."""
+    shown = [zh for zh, _ in (*texts.TEXTS.values(), *texts.NOTICES.values())]
+    shown += [zh for _, _, zh, _ in texts.MESSAGES.values()]
+    return [p for text in shown for p in text.split("\n") if "咨询台" in p]
+
+
+def test_no_notice_splits_the_desk_at_any_width() -> None:
+    """"请到咨" at a line's end and "询台" on the next sent an elderly applicant looking
+    for the wrong thing: no width, wide panel or narrow, breaks the word."""
+    desk = _desk_texts()
+    assert len(desk) >= 15  # the ticket's, the messages', the card and scan notices
+    for text in desk:
+        for limit in range(8, 2 * len(text) + 2):
+            lines = wrap_measured(text, limit, _cjk_width)
+            assert "".join(lines) == text
+            assert sum(line.count("咨询台") for line in lines) == text.count("咨询台"), (
+                limit, lines)
+
+
+def test_the_wrap_keeps_windows_and_numbers_whole() -> None:
+    text = "请到5号窗口或6–7号窗口办理，叫到H001号时请到出纸口"
+    for limit in range(10, 60):
+        lines = wrap_measured(text, limit, _cjk_width)
+        assert "".join(lines) == text
+        for word in ("5号窗口", "6–7号窗口", "H001号", "出纸口"):
+            assert any(word in line for line in lines), (limit, word, lines)
+    # Carried down with the 。 after it, the desk goes down whole: not "咨询" / "台。".
+    assert wrap_measured("需要帮助请到咨询台。", 18, _cjk_width) == ["需要帮助请到", "咨询台。"]
+    # A word wider than the line is broken where it falls, not drawn past the edge.
+    lines = wrap_measured("咨询台", 4, _cjk_width)
+    assert "".join(lines) == "咨询台" and all(_cjk_width(line) <= 4 for line in lines)
+
+
+def test_the_wrap_leaves_no_character_alone_on_the_last_line() -> None:
+    """The scan screen's hint ended "…一拳距" / "离" in landscape: 离 alone reads as "leave"."""
+    text = texts.t("scan.where")
+    for limit in range(8, 2 * len(text)):
+        lines = wrap_measured(text, limit, _cjk_width)
+        assert "".join(lines) == text and all(_cjk_width(line) <= limit for line in lines)
+        assert len(lines) == 1 or len(lines[-1]) > 1, (limit, lines)
+        assert not any(line[0] in "，。" for line in lines), (limit, lines)
+    # Company for the last character comes with its closing mark, never leaves it behind.
+    assert wrap_measured("请放好，离", 8, _cjk_width) == ["请放", "好，离"]
+
+
 def test_the_ticket_qr_is_the_servers_follow_link_when_it_is_a_full_address():
     from kiosk.models import parse_ticket
     from kiosk.ticketing import qr_link

@@ -383,6 +383,80 @@ def test_out_of_paper_the_number_is_shown_and_kept(
     assert ticket.json()["status"] == "waiting"  # shown, so it counts
 
 
+def _rendered_lines(label: Any) -> list[str]:
+    """The lines Kivy drew for `label`, as the applicant reads them."""
+    return ["".join(word.text for word in line.words) for line in label._label._cached_lines]
+
+
+def _desk_split(ui: UI) -> list[list[str]]:
+    """Every label on the glass that names 咨询台 with the word broken across two lines
+    ("…请到咨" / "询台。"), as its drawn lines; [] when there is none."""
+    from kivy.uix.label import Label
+
+    broken = []
+    for w in ui.app.root.walk(restrict=False):
+        if isinstance(w, Label) and _visible(w) and "咨询台" in w.text.replace("\n", ""):
+            lines = _rendered_lines(w)
+            if "".join(lines).count("咨询台") != sum(line.count("咨询台") for line in lines):
+                broken.append(lines)
+    return broken
+
+
+def test_notices_never_split_the_desk_across_lines_in_either_orientation(
+        ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
+    """Out of paper, the ticket screen ends 需要帮助请到咨询台; portrait broke it "咨" / "询台",
+    and an elderly applicant read the end of a line as the end of a word. Neither
+    orientation breaks it there, nor in the scan screen's or the offline screen's notice."""
+    handle, _server, http = live
+    ticker = Ticker()
+    flow = ui.attach(handle, http, ticker=ticker)
+    ui.wait_screen(Screen.HOME)
+    ui.press("demo:paper")  # the simulated printer runs out of paper
+    ticker.advance(flow.settings.health_check_seconds)
+    ui.wait(lambda: "printer" in flow.state.faults, "the printer fault")
+    ui.press("demo:card:zhang")
+    ui.wait_screen(Screen.BUSINESS)
+    ui.press("item:cert_collect")
+    ui.wait_screen(Screen.MATERIALS)
+    ui.press("materials:confirm")
+    ui.wait_screen(Screen.TICKET)
+    result = flow.state.result
+    assert result is not None and result.print_problem == "paper_out"
+    broken: dict[str, list[list[str]]] = {}
+    for size in (PORTRAIT, LANDSCAPE):
+        ui.orient(size)
+        ui.wait_screen(Screen.TICKET)
+        assert "需要帮助请到咨询台" in ui.text()
+        ui.shot("ticket-paper-out-desk")
+        broken[f"ticket {size}"] = _desk_split(ui)
+    ui.orient(PORTRAIT)
+    ui.press("nav:home")
+    ui.wait_screen(Screen.HOME)
+    ui.press("demo:lift")
+
+    ui.press("home:appointment")
+    ui.wait_screen(Screen.SCAN)
+    flow.hw.simulator("scanner").present("not a slip")
+    ui.wait(lambda: flow.state.notice == "slip_invalid", "the unreadable-code notice")
+    for size in (PORTRAIT, LANDSCAPE):
+        ui.orient(size)
+        ui.wait_screen(Screen.SCAN)
+        assert "或到咨询台" in ui.text()
+        ui.shot("scan-invalid-desk")
+        broken[f"scan {size}"] = _desk_split(ui)
+    ui.orient(PORTRAIT)
+
+    ui.app.attach(_idle_flow())  # no server: out of service
+    for size in (PORTRAIT, LANDSCAPE):
+        ui.orient(size)
+        ui.wait_screen(Screen.OFFLINE)
+        assert "请到咨询台" in ui.text()
+        ui.shot("offline-desk")
+        broken[f"offline {size}"] = _desk_split(ui)
+    ui.orient(PORTRAIT)
+    assert not any(broken.values()), {k: v for k, v in broken.items() if v}
+
+
 def test_follow_a_case_by_typing_its_number(
         ui: UI, live: tuple[AppHandle, LiveServer, httpx.Client]) -> None:
     handle, _server, http = live
