@@ -452,6 +452,16 @@ RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: {
     "headers": {"Retry-After": {"schema": {"type": "integer"},
                                 "description": "seconds to wait"}}}}
 
+# Declared on the routes an applicant's phone proves itself on with the SMS code's pass: a
+# page left open past the pass's 30 minutes is told so by its own code, to ask for a new
+# SMS code rather than show a refusal (domain/phone_pass.py).
+PHONE_PASS: dict[int | str, dict[str, Any]] = {403: {
+    "description": "手机验证已过期 (phone_pass_expired：请重新获取短信验证码) 或未通过 "
+                   "(phone_unverified：没有验证、伪造或属于其他手机)；带令牌时：该令牌的角色不能做这件事 "
+                   "/ the phone's pass has expired (phone_pass_expired: get a new SMS code) or "
+                   "does not prove this phone (phone_unverified: none, forged or another "
+                   "phone's); with a token: its role may not do this"}}
+
 
 # -- cases, archive, call-backs ------------------------------------------------------------
 

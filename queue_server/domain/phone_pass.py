@@ -32,17 +32,27 @@ def make_pass(phone_ref: str, now: datetime, key: bytes,
 
 def _refused() -> Forbidden:
     return Forbidden("手机验证已失效，请重新获取短信验证码",
-                     "the phone check has expired or is not valid; ask for a new SMS code",
+                     "the phone check is not valid; ask for a new SMS code",
                      code="phone_unverified")
 
 
+def _expired() -> Forbidden:
+    # Its own code: a page left open past the pass's half hour only has to ask for a new
+    # SMS code, which is the one thing the applicant needs told (not a refusal to read).
+    return Forbidden("验证已过期，请重新获取短信验证码",
+                     "your verification has expired: please get a new SMS code",
+                     code="phone_pass_expired")
+
+
 def check_pass(text: str | None, phone_ref: str, now: datetime, key: bytes) -> None:
-    """The pass proves this phone now, or Forbidden `phone_unverified`."""
+    """The pass proves this phone now, or Forbidden: `phone_pass_expired` for this phone's
+    own pass out of date, `phone_unverified` for none, a forged one or another phone's."""
     if not text:
         raise _refused()
     ref, _, rest = text.partition(".")
     stamp, _, sig = rest.partition(".")
     if (not stamp.isdigit() or ref != phone_ref
-            or not hmac.compare_digest(sig.encode(), _sig(f"{ref}.{stamp}", key).encode())
-            or datetime.fromtimestamp(int(stamp), UTC) <= now):
+            or not hmac.compare_digest(sig.encode(), _sig(f"{ref}.{stamp}", key).encode())):
         raise _refused()
+    if datetime.fromtimestamp(int(stamp), UTC) <= now:
+        raise _expired()

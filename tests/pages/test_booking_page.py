@@ -19,11 +19,13 @@ from sqlalchemy import select
 from queue_server.store.tables import notify_outbox
 from tests.cases.helpers import LI, PHONE_LI, PHONE_ZHANG, WANG, ZHANG
 from tests.conftest import FIXTURES, REPO, Clock
-from tests.pages.conftest import HallServer
+from tests.pages.conftest import HallServer, checked_screenshot
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
 KEY = "page-test-slip-key-0123456789"
+EXPIRED = ("验证已过期，请重新获取短信验证码 your verification has expired: please get a new "
+           "SMS code")
 
 
 @pytest.fixture
@@ -271,3 +273,88 @@ def test_a_rebook_refused_at_the_bookings_own_cut_off_is_said_on_the_slip(
     page.wait_for_function("document.body.dataset.step === 'done'")
     assert page.is_hidden("#rebook") and page.is_hidden("#cancel") and page.is_hidden("#error")
     assert text(page, "#done-hint").startswith("已过改约和取消的截止时间")
+
+
+def asked_for_a_new_code(page: Any, step: str, phone: str, code_field: str, nxt: str,
+                         send: str) -> None:
+    """The phone form as at first, the number still in it, and one line saying why: not
+    an error to puzzle over, nor a button that is refused again on every tap."""
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.evaluate("document.body.dataset.step") == step
+    assert page.input_value(phone) == PHONE_ZHANG
+    assert page.is_hidden(code_field) and page.is_hidden(nxt)
+    assert page.input_value(f"{code_field} input") == ""  # the used code is dead
+    assert text(page, send) == "获取短信验证码 Text me a code"
+    assert text(page, "#error") == EXPIRED
+    # Said calmly, in the page's blue: nothing went wrong, so no refusal's red.
+    assert page.evaluate("getComputedStyle(document.getElementById('error'))"
+                         ".backgroundColor") == "rgb(230, 239, 251)"
+
+
+def test_an_expired_sms_pass_asks_for_a_new_code_not_an_error(booking_hall: HallServer,
+                                                              open_page: Any,
+                                                              pages_dir: Path):
+    """Zhang proves his phone and sees his booking, then leaves the page open past the
+    pass's 30 minutes. 我的预约, the slip's cancel and booking anew each bring him back to
+    the phone and SMS code, his number still typed in, with one plain line saying the
+    check expired; a new code and he carries on."""
+    hall = booking_hall
+    b = hall.ok("POST", "/bookings", role="portal", json={
+        "business": "transfer", "slot_start": "2026-11-24T09:00:00+08:00",
+        "id_number": ZHANG, "phone": PHONE_ZHANG})
+    page = open_page(f"{hall.url}/m/book", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    page.click("#to-mine")
+    page.fill("#mine-phone", PHONE_ZHANG)
+
+    def prove_mine() -> None:
+        page.click("#mine-send")
+        page.wait_for_selector("#mine-code-field:not([hidden])")
+        page.fill("#mine-code", sms_code(hall))
+        page.click("#mine-show")
+        page.wait_for_selector(f"#mine-list [data-code='{b['code']}']")
+
+    prove_mine()
+    hall.clock.advance(minutes=31)  # he put the phone down; the pass lasts 30 minutes
+    page.click("[data-for='mine'] [data-back]")
+    page.click("#to-mine")  # a phone proved reads the list again: its pass is refused
+    asked_for_a_new_code(page, "mine", "#mine-phone", "#mine-code-field", "#mine-show",
+                         "#mine-send")
+    assert text(page, "#mine-list") == ""  # the list read with the old pass is gone
+    checked_screenshot(page, pages_dir / "book-14-expired-mine.png")
+    prove_mine()
+
+    # On the slip, 取消预约 after another half hour away: the booking stays as it was.
+    page.click(f"#mine-list [data-code='{b['code']}']")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    hall.clock.advance(minutes=31)
+    page.click("#cancel")
+    page.click("#cancel-yes")
+    asked_for_a_new_code(page, "mine", "#mine-phone", "#mine-code-field", "#mine-show",
+                         "#mine-send")
+    checked_screenshot(page, pages_dir / "book-15-expired-cancel.png")
+    listed = hall.ok("GET", "/bookings", role="portal", params={"id_number": ZHANG})
+    assert [(x["code"], x["status"]) for x in listed] == [(b["code"], "booked")]
+    prove_mine()
+
+    # Booking another business: the phone proved, ③ offers 确认预约 at once; he dawdles.
+    page.click("[data-for='mine'] [data-back]")
+    page.click("[data-business='mortgage']")
+    page.click("#materials-ok")
+    page.click("[data-day='2026-11-24']")
+    page.click("[data-slot='2026-11-24T10:00:00+08:00']")
+    page.wait_for_function("document.body.dataset.step === 'who'")
+    assert page.is_hidden("#code-field") and page.is_visible("#confirm")
+    page.fill("#id-number", ZHANG)
+    page.fill("#phone", PHONE_ZHANG)
+    hall.clock.advance(minutes=31)
+    page.click("#confirm")
+    asked_for_a_new_code(page, "who", "#phone", "#code-field", "#confirm", "#send-code")
+    assert page.input_value("#id-number") == ZHANG  # nothing else to type again
+    checked_screenshot(page, pages_dir / "book-16-expired-booking.png")
+    page.click("#send-code")
+    page.wait_for_selector("#code-field:not([hidden])")
+    page.fill("#code", sms_code(hall))
+    page.click("#confirm")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    assert text(page, "#done-title").startswith("预约成功")

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from queue_server.store.tables import home_visits, notify_outbox
 from tests.cases.helpers import PHONE_LI, PHONE_ZHANG
 from tests.conftest import FIXTURES, Clock
-from tests.pages.conftest import HallServer
-from tests.pages.test_booking_page import KEY, sms_code, text
+from tests.pages.conftest import HallServer, checked_screenshot
+from tests.pages.test_booking_page import KEY, asked_for_a_new_code, sms_code, text
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
@@ -256,3 +256,74 @@ def test_a_hall_without_home_visits_shows_no_visit_card(hall: HallServer, open_p
     m = open_page(f"{hall.url}/manager?token={hall.token('manager')}", 1920, 1080)
     m.wait_for_function("document.body.dataset.loaded !== undefined")
     assert m.locator("#card-visits").is_hidden()
+
+
+def test_an_expired_sms_pass_asks_for_a_new_code_on_the_visit_page_too(
+        visit_hall: HallServer, open_page: Any, pages_dir: Path):
+    """/m/visit proves the phone with the same code and pass (phone.js): 我的上门申请 read
+    again, withdrawing one, and asking for another, each after the pass's 30 minutes, come
+    back to the phone and SMS code with the number kept and one plain line saying why."""
+    hall = visit_hall
+    code = hall.ok("POST", "/home-visits", json={
+        "business": "transfer", "reason": "elderly", "name": "张三丰", "district": "雁峰区",
+        "address": ADDRESS, "phone": PHONE_ZHANG, "preferred_days": ["2026-11-24"]})["code"]
+    page = open_page(f"{hall.url}/m/visit", *PHONE)
+    page.wait_for_function("document.body.dataset.step === 'business'")
+    page.click("#to-mine")
+    page.fill("#mine-phone", PHONE_ZHANG)
+
+    def prove_mine() -> None:
+        page.click("#mine-send")
+        page.wait_for_selector("#mine-code-field:not([hidden])")
+        page.fill("#mine-code", sms_code(hall))
+        page.click("#mine-show")
+        page.wait_for_selector(f"#mine-list [data-code='{code}']")
+
+    prove_mine()
+    hall.clock.advance(minutes=31)
+    page.click("#mine-show")  # 查看 again, to see whether a crew is booked yet
+    asked_for_a_new_code(page, "mine", "#mine-phone", "#mine-code-field", "#mine-show",
+                         "#mine-send")
+    assert text(page, "#mine-list") == ""
+    fits(page)
+    checked_screenshot(page, pages_dir / "visit-13-expired-mine.png")
+    prove_mine()
+
+    page.click(f"#mine-list [data-code='{code}']")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    hall.clock.advance(minutes=31)
+    page.click("#cancel")
+    page.click("#withdraw-yes")
+    asked_for_a_new_code(page, "mine", "#mine-phone", "#mine-code-field", "#mine-show",
+                         "#mine-send")
+    checked_screenshot(page, pages_dir / "visit-14-expired-withdraw.png")
+    with hall.app.state.store.engine.connect() as conn:
+        assert conn.execute(select(home_visits.c.status).where(
+            home_visits.c.code == code)).scalar_one() == "requested"  # not withdrawn
+    prove_mine()
+
+    # A second request, the phone proved: ⑤ offers 提交 at once; the pass runs out first.
+    page.click("[data-for='mine'] [data-back]")
+    page.click("[data-business='mortgage']")
+    page.fill("#name", "张三丰")
+    page.click("[data-reason='elderly']")
+    page.click("#who-ok")
+    page.click("[data-district='雁峰区']")
+    page.fill("#address", ADDRESS)
+    page.click("#where-ok")
+    page.click("[data-day='2026-11-26']")
+    page.click("#days-ok")
+    page.wait_for_function("document.body.dataset.step === 'phone'")
+    assert page.is_hidden("#code-field") and page.is_visible("#submit")
+    page.fill("#phone", PHONE_ZHANG)
+    hall.clock.advance(minutes=31)
+    page.click("#submit")
+    asked_for_a_new_code(page, "phone", "#phone", "#code-field", "#submit", "#send-code")
+    fits(page)
+    checked_screenshot(page, pages_dir / "visit-15-expired-request.png")
+    page.click("#send-code")
+    page.wait_for_selector("#code-field:not([hidden])")
+    page.fill("#code", sms_code(hall))
+    page.click("#submit")
+    page.wait_for_function("document.body.dataset.step === 'done'")
+    assert text(page, "#done-title").startswith("申请已提交")

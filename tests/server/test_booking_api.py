@@ -109,7 +109,7 @@ def test_book_with_the_sms_code_then_the_kiosk_checks_in_once(booking_api):
     assert issued.json()["priority"] == "appointment"
     refusal(c.post(f"/api/v1/bookings/{b['code']}", json={"phone": PHONE_ZHANG,
                                                           "phone_pass": token}),
-            403, "phone_unverified")  # a day later the pass has run out
+            403, "phone_pass_expired")  # a day later the pass has run out
     seen = c.post(f"/api/v1/bookings/{b['code']}", json={"phone": PHONE_ZHANG,
                                                          "phone_pass": phone_pass(c, h)})
     assert seen.json()["status"] == "checked_in"
@@ -178,6 +178,41 @@ def test_refusals_each_typed(booking_api):
     refusal(c.post("/api/v1/bookings/BNOSUCH123", json={"phone": PHONE_ZHANG,
                                                         "phone_pass": token}),
             404, "booking_unknown")
+
+
+def test_an_expired_pass_is_told_apart_from_one_that_proves_nothing(booking_api):
+    """The page left open past the pass's half hour: its own code, in words that say the
+    one thing to do (a new SMS code), so the page asks for one instead of showing an error.
+    A forged pass, or another phone's, is still `phone_unverified`, expired or not."""
+    c, h = booking_api
+    token = phone_pass(c, h)
+    li = phone_pass(c, h, PHONE_LI)
+    mine = {"phone": PHONE_ZHANG, "phone_pass": token}
+    code = book(c, token).json()["code"]
+    h.clock.advance(minutes=29, seconds=59)
+    assert c.post("/api/v1/booking/mine", json=mine).status_code == 200
+    h.clock.advance(seconds=1)  # 30 minutes on: the pass has run out
+    err = refusal(c.post("/api/v1/booking/mine", json=mine), 403, "phone_pass_expired")
+    assert err["message"] == ("验证已过期，请重新获取短信验证码 / your verification has "
+                              "expired: please get a new SMS code")
+    refusal(book(c, token, start=TUE_930), 403, "phone_pass_expired")
+    refusal(c.post(f"/api/v1/bookings/{code}/cancel", json=mine), 403, "phone_pass_expired")
+    refusal(c.post("/api/v1/booking/mine", json={"phone": PHONE_ZHANG, "phone_pass": li}),
+            403, "phone_unverified")  # another phone's, though expired too
+    stamp = token.split(".")[1]
+    refusal(c.post("/api/v1/booking/mine", json={
+        "phone": PHONE_ZHANG, "phone_pass": token.replace(stamp, str(int(stamp) + 3600))}),
+        403, "phone_unverified")  # stretched by hand: forged, not expired
+    fresh = phone_pass(c, h)
+    assert c.post("/api/v1/booking/mine", json={"phone": PHONE_ZHANG,
+                                                 "phone_pass": fresh}).status_code == 200
+    # The document says so where an integrator's client looks: the operation's 403.
+    doc = c.get("/api/openapi.json").json()["paths"]
+    for path in ("/api/v1/booking/mine", "/api/v1/bookings", "/api/v1/bookings/{code}",
+                 "/api/v1/bookings/{code}/cancel", "/api/v1/bookings/{code}/rebook",
+                 "/api/v1/home-visits", "/api/v1/home-visits/mine",
+                 "/api/v1/home-visits/{code}/cancel"):
+        assert "phone_pass_expired" in doc[path]["post"]["responses"]["403"]["description"]
 
 
 def test_wrong_codes_then_locked_and_the_send_rate(booking_api):

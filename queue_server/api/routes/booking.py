@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import Guide, HallDep, bearer, principal_of, require
 from queue_server.api.errors import ApiError
-from queue_server.api.schemas import RATE_LIMITED
+from queue_server.api.schemas import PHONE_PASS, RATE_LIMITED
 from queue_server.api.temporal import Day, Moment
 from queue_server.bookings import Bookings
 from queue_server.domain.slips import check_appointment
@@ -131,7 +131,7 @@ def verify(body: VerifyIn, svc: BookingsDep) -> dict[str, Any]:
     return svc.verify(body.phone, body.code)
 
 
-@router.post("/bookings", status_code=201)
+@router.post("/bookings", status_code=201, responses=PHONE_PASS)
 def book(body: BookIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
     """预约 book a slot: the phone with its pass, or the portal on the applicant's behalf."""
     return svc.book(body.business, body.slot_start, body.id_number, body.phone,
@@ -147,7 +147,7 @@ def list_bookings(svc: BookingsDep, _: Portal,
     return svc.of_id(id_number)
 
 
-@router.post("/booking/mine")
+@router.post("/booking/mine", responses=PHONE_PASS)
 def mine(body: ProofIn, svc: BookingsDep) -> list[dict[str, Any]]:
     """The phone's bookings from today on: POST, so the phone never sits in a URL."""
     return svc.mine(body.phone or "", body.phone_pass)
@@ -160,18 +160,18 @@ def by_slip(svc: BookingsDep, text: Annotated[str, Query(min_length=1, max_lengt
     return svc.by_slip(text)
 
 
-@router.post("/bookings/{code}")
+@router.post("/bookings/{code}", responses=PHONE_PASS)
 def find(code: str, body: ProofIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
     """One booking by its code, with the phone's pass (the portal: its token)."""
     return svc.find(code, body.phone, body.phone_pass, portal=who is not None)
 
 
-@router.post("/bookings/{code}/cancel")
+@router.post("/bookings/{code}/cancel", responses=PHONE_PASS)
 def cancel(code: str, body: ProofIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
     return svc.cancel(code, body.phone, body.phone_pass, portal=who is not None)
 
 
-@router.post("/bookings/{code}/rebook", status_code=201)
+@router.post("/bookings/{code}/rebook", status_code=201, responses=PHONE_PASS)
 def rebook(code: str, body: RebookIn, svc: BookingsDep, who: PortalOrPhone) -> dict[str, Any]:
     """改约 move to another slot of the same business: one commit, the old place is kept
     if the new one cannot be had."""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import bearer, principal_of, require
 from queue_server.api.errors import ApiError
+from queue_server.api.schemas import PHONE_PASS
 from queue_server.homevisits import HomeVisits
 from queue_server.security import Principal, Role
 
@@ -91,7 +92,7 @@ def options(svc: VisitsDep) -> dict[str, Any]:
     return svc.options()
 
 
-@router.post("/home-visits", status_code=201)
+@router.post("/home-visits", status_code=201, responses=PHONE_PASS)
 def request_visit(body: VisitIn, svc: VisitsDep, who: GuideOrPhone) -> dict[str, Any]:
     """上门服务 ask for a home visit: the phone with its pass, or a guide at the desk."""
     return svc.request(business=body.business, reason=body.reason,
@@ -102,7 +103,7 @@ def request_visit(body: VisitIn, svc: VisitsDep, who: GuideOrPhone) -> dict[str,
                        actor=who.actor if who else "phone")
 
 
-@router.post("/home-visits/mine")
+@router.post("/home-visits/mine", responses=PHONE_PASS)
 def mine(body: VisitProofIn, svc: VisitsDep) -> list[dict[str, Any]]:
     """The phone's own requests (masked): POST, so the phone never sits in a URL."""
     return svc.mine(body.phone or "", body.phone_pass)
@@ -147,7 +148,7 @@ def outcome(code: str, body: VisitOutcomeIn, svc: VisitsDep, who: Guide) -> dict
     return svc.outcome(code, body.outcome, body.note, who.actor)
 
 
-@router.post("/home-visits/{code}/cancel")
+@router.post("/home-visits/{code}/cancel", responses=PHONE_PASS)
 def cancel(code: str, body: VisitProofIn, svc: VisitsDep, who: GuideOrPhone) -> dict[str, Any]:
     """Withdraw a request: the applicant's phone (its own only) or a guide."""
     return svc.cancel(code, phone=body.phone, proof=body.phone_pass, desk=who is not None,

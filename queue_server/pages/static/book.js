@@ -1,17 +1,21 @@
 // 预约 on the applicant's phone: business → materials → day and slot → ID, phone and SMS
 // code → the QR slip, with cancel and rebook on the same page. No token: the SMS code
 // proves the phone, and the pass it earns lives in this page's memory only.
-import { $, API, api, esc, sendCode as sendPhoneCode, verify as verifyPhone, zhEn } from "./phone.js";
+import { $, API, api, askCodeAgain, esc, passRefused, sendCode as sendPhoneCode, verify as verifyPhone,
+  zhEn } from "./phone.js";
 
 const state = { businesses: [], business: null, day: null, slot: null, phone: "", pass: null,
                 booking: null, rebook: null };
-
+// The two places the phone is proved: booking (③) and my bookings.
+const WHO = { phone: $("phone"), send: $("send-code"), codeField: $("code-field"), next: $("confirm") };
+const MINE = { phone: $("mine-phone"), send: $("mine-send"), codeField: $("mine-code-field"), next: $("mine-show") };
 
 
 function showError(err) {
   const box = $("error");
   if (!err) { box.hidden = true; box.innerHTML = ""; return; }
   box.innerHTML = zhEn(err.zh || String(err), err.en || "");
+  box.classList.toggle("b-again", passRefused(err));
   box.hidden = false;
   box.scrollIntoView({ block: "start" });
 }
@@ -23,7 +27,18 @@ function go(step) {
 }
 
 async function guarded(fn) {
-  try { await fn(); } catch (e) { showError(e); }
+  try { await fn(); } catch (e) { if (passRefused(e)) codeAgain(e); else showError(e); }
+}
+
+// The pass ran out while the page stood open: a new SMS code, not an error, is the way on.
+// While booking, the applicant stays at ③ with the ID, phone and time kept; anywhere else
+// (my bookings, the slip's cancel or rebook) goes to my bookings, where a booking already
+// made is proved, its old list gone with the pass.
+function codeAgain(err) {
+  askCodeAgain(state, [WHO, MINE]);
+  state.rebook = null;
+  if (document.body.dataset.step !== "who") { go("mine"); $("mine-list").innerHTML = ""; }
+  showError(err);
 }
 
 // --- ① business and its materials ---------------------------------------------------
@@ -154,7 +169,7 @@ async function slotGone(err) {
 async function confirmBooking() {
   const phone = $("phone").value.trim();
   if (phone !== state.phone) state.pass = null;
-  await verifyPhone(state, $("code"));
+  await verifyPhone(state, WHO);
   let b;
   try {
     b = await api("POST", "/bookings", { business: state.business.code, slot_start: state.slot.start,
@@ -208,7 +223,7 @@ async function cancelBooking() {
 // --- my bookings ---------------------------------------------------------------------
 
 async function showMine() {
-  await verifyPhone(state, $("mine-code"));
+  await verifyPhone(state, MINE);
   const list = await api("POST", "/booking/mine", { phone: state.phone, phone_pass: state.pass });
   const box = $("mine-list");
   box.innerHTML = list.length ? "" : `<p class="b-hint">${zhEn("没有预约", "No bookings")}</p>`;
@@ -229,7 +244,7 @@ async function start() {
   for (const btn of document.querySelectorAll("[data-back]")) btn.onclick = () => go(btn.dataset.back);
   $("materials-ok").onclick = () => guarded(openSlots);
   $("slot-back").onclick = () => { state.rebook = null; go(state.booking ? "done" : "materials"); };
-  $("send-code").onclick = () => guarded(() => sendPhoneCode(state, $("phone"), $("code-field"), $("confirm"), $("send-code")));
+  $("send-code").onclick = () => guarded(() => sendPhoneCode(state, WHO));
   $("confirm").onclick = () => guarded(confirmBooking);
   $("cancel").onclick = () => { $("confirm-cancel").hidden = false; };
   $("cancel-no").onclick = () => { $("confirm-cancel").hidden = true; };
@@ -240,7 +255,7 @@ async function start() {
   // a phone already proved reads it again.
   $("to-mine").onclick = () => { go("mine"); if (state.pass) guarded(showMine); };
   $("prove").onclick = () => go("mine");
-  $("mine-send").onclick = () => guarded(() => sendPhoneCode(state, $("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
+  $("mine-send").onclick = () => guarded(() => sendPhoneCode(state, MINE));
   $("mine-show").onclick = () => guarded(showMine);
   try {
     state.businesses = (await api("GET", "/booking/businesses")).businesses;

@@ -1,17 +1,20 @@
 // 上门服务 on the applicant's phone: business → who and why → district and address →
 // preferred days → phone and SMS code → the request's number. No token: the booking's SMS
 // code proves the phone, and the pass it earns lives in this page's memory only.
-import { $, api, sendCode as sendPhoneCode, verify as verifyPhone, zhEn } from "./phone.js";
+import { $, api, askCodeAgain, passRefused, sendCode as sendPhoneCode, verify as verifyPhone, zhEn } from "./phone.js";
 
 const state = { opts: null, business: null, reason: null, district: null, days: new Set(),
                 phone: "", pass: null, visit: null };
-
+// The two places the phone is proved: the request (⑤) and my requests.
+const ASK = { phone: $("phone"), send: $("send-code"), codeField: $("code-field"), next: $("submit") };
+const MINE = { phone: $("mine-phone"), send: $("mine-send"), codeField: $("mine-code-field"), next: $("mine-show") };
 
 
 function showError(err) {
   const box = $("error");
   if (!err) { box.hidden = true; box.innerHTML = ""; return; }
   box.innerHTML = zhEn(err.zh || String(err), err.en || "");
+  box.classList.toggle("b-again", passRefused(err));
   box.hidden = false;
   box.scrollIntoView({ block: "start" });
 }
@@ -22,7 +25,18 @@ function go(step) {
   document.body.dataset.step = step;
   window.scrollTo(0, 0);
 }
-async function guarded(fn) { try { await fn(); } catch (e) { showError(e); } }
+async function guarded(fn) {
+  try { await fn(); } catch (e) { if (passRefused(e)) codeAgain(e); else showError(e); }
+}
+
+// The pass ran out while the page stood open: a new SMS code, not an error, is the way on.
+// While asking, the applicant stays at ⑤ with everything kept; anywhere else (my requests,
+// withdrawing one) goes to my requests, its old list gone with the pass.
+function codeAgain(err) {
+  askCodeAgain(state, [ASK, MINE]);
+  if (document.body.dataset.step !== "phone") { go("mine"); $("mine-list").innerHTML = ""; }
+  showError(err);
+}
 
 function pick(container, value, attr) {
   showError(null);
@@ -105,7 +119,7 @@ function daysOk() {
 
 async function submit() {
   if ($("phone").value.trim() !== state.phone) state.pass = null;
-  await verifyPhone(state, $("code"));
+  await verifyPhone(state, ASK);
   const v = await api("POST", "/home-visits", {
     business: state.business.code, reason: state.reason, reason_note: $("reason-note").value.trim(),
     name: $("name").value.trim(), district: state.district, address: $("address").value.trim(),
@@ -144,7 +158,7 @@ async function cancel() {
 }
 
 async function showMine() {
-  await verifyPhone(state, $("mine-code"));
+  await verifyPhone(state, MINE);
   const list = await api("POST", "/home-visits/mine", { phone: state.phone, phone_pass: state.pass });
   const box = $("mine-list");
   box.innerHTML = list.length ? "" : `<p class="b-hint">${zhEn("没有上门申请", "No requests")}</p>`;
@@ -164,14 +178,14 @@ async function start() {
   $("who-ok").onclick = () => guarded(whoOk);
   $("where-ok").onclick = () => guarded(whereOk);
   $("days-ok").onclick = () => guarded(daysOk);
-  $("send-code").onclick = () => guarded(() => sendPhoneCode(state, $("phone"), $("code-field"), $("submit"), $("send-code")));
+  $("send-code").onclick = () => guarded(() => sendPhoneCode(state, ASK));
   $("submit").onclick = () => guarded(submit);
   $("cancel").onclick = askWithdraw;
   $("withdraw-no").onclick = () => { $("confirm-withdraw").hidden = true; $("cancel").focus(); };
   $("withdraw-yes").onclick = () => guarded(cancel);
   $("again").onclick = () => { location.reload(); };
   $("to-mine").onclick = () => go("mine");
-  $("mine-send").onclick = () => guarded(() => sendPhoneCode(state, $("mine-phone"), $("mine-code-field"), $("mine-show"), $("mine-send")));
+  $("mine-send").onclick = () => guarded(() => sendPhoneCode(state, MINE));
   $("mine-show").onclick = () => guarded(showMine);
   try {
     state.opts = await api("GET", "/home-visits/options");
