@@ -768,6 +768,9 @@ home_visit_load = Table(
 )
 
 
+HOT_TWINS: dict[str, set[tuple[str, ...]]] = {"tickets": {("id",)}, "events": set()}
+
+
 def _lookup_indexes() -> None:
     """Every key that leads with `hall` gets a twin without it.
 
@@ -775,8 +778,13 @@ def _lookup_indexes() -> None:
     at a hall every row is the hall's own, and its queries name the key alone
     (`WHERE id = ?`). Neither SQLite nor PostgreSQL before 18 can search a B-tree by its
     second column, so without the twin each such lookup read the whole table: every
-    call and completion scanned the year's tickets. Migration 0016 creates them."""
+    call and completion scanned the year's tickets. Migration 0016 creates them.
+
+    Tickets and events are written on every issue, call and completion, and each index
+    costs each of those writes: they get only the twins their queries need (a ticket by
+    its id; events are always read with the hall)."""
     for table in metadata.tables.values():
+        only = HOT_TWINS.get(table.name)
         keys = [table.primary_key.columns,
                 *(c.columns for c in table.constraints if isinstance(c, UniqueConstraint)),
                 *(ix.columns for ix in list(table.indexes))]
@@ -784,7 +792,8 @@ def _lookup_indexes() -> None:
         for columns in keys:
             names = [c.name for c in columns]
             rest = tuple(names[1:])
-            if names[0] == "hall" and rest and rest not in have:
+            if names[0] == "hall" and rest and rest not in have and (
+                    only is None or rest in only):
                 Index(f"lk_{table.name}_{'_'.join(rest)}", *(table.c[n] for n in rest))
                 have.add(rest)
 

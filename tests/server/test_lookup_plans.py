@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from queue_server.store.db import make_engine, migrate
 from queue_server.store.repository import _UPDATE_TICKET, _UPDATE_WINDOW
-from queue_server.store.tables import metadata, tokens
+from queue_server.store.tables import HOT_TWINS, metadata, tokens
 
 
 def _plan(engine: Engine, statement: Any, params: dict[str, Any]) -> str:
@@ -67,6 +67,8 @@ def test_every_key_led_by_the_hall_can_be_searched_without_it(db_url: str, engin
             names = [c.name for c in key]
             if names[0] != "hall" or len(names) == 1:
                 continue
+            if table.name in HOT_TWINS and tuple(names[1:]) not in HOT_TWINS[table.name]:
+                continue  # written on every ticket operation: only the twins it needs
             where = " AND ".join(f'"{n}" = ?' for n in names[1:])
             with engine.connect() as conn:
                 plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql(
@@ -74,4 +76,4 @@ def test_every_key_led_by_the_hall_can_be_searched_without_it(db_url: str, engin
                     tuple([None] * (len(names) - 1))).all())
             assert plan.startswith("SEARCH"), (table.name, names, plan)
             checked += 1
-    assert checked > 40
+    assert checked > 30
