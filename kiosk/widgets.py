@@ -31,8 +31,8 @@ from kivy.uix.scatter import Scatter
 from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 
+from hallrules.wrapping import wrap_measured
 from kiosk import paging
-from kiosk.wrapping import wrap_measured
 
 
 def rgb(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:

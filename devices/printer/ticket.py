@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Literal
 
+from hallrules.wrapping import wrap_measured
+
 DEFAULT_NOTICE = "请留意叫号，过号请到咨询台"
 MATERIALS_HEADING = "一次性告知单"
 
@@ -214,54 +216,11 @@ def text_width(text: str) -> int:
     return sum(cell_width(c) for c in text)
 
 
-# A line must not start with these (Chinese typesetting rule); carry the character before
-# them down instead.
-_NO_LINE_START = set("，。、；：？！）》」』】…,.;:?!)%")
-
-
 def wrap(text: str, columns: int, indent: int = 0) -> list[str]:
-    """Greedy wrap by printer columns; keeps ASCII words whole where they fit and gives
-    continuation lines `indent` spaces (hanging indent for numbered items)."""
+    """Wrap by printer columns with the kiosk's rule (hallrules.wrapping), so a slip keeps
+    咨询台, 窗口 and a number whole as the screen does; continuation lines get `indent`
+    spaces (hanging indent for numbered items)."""
     if columns <= indent + 2:
         raise ValueError("columns too small to wrap into")
-    tokens: list[str] = []
-    for ch in text:
-        if (
-            ch.isascii()
-            and not ch.isspace()
-            and tokens
-            and tokens[-1][-1:].isascii()
-            and not tokens[-1][-1:].isspace()
-        ):
-            tokens[-1] += ch
-        else:
-            tokens.append(ch)
-    lines: list[str] = []
-    line = ""
-
-    def room() -> int:
-        return columns - (indent if lines else 0)
-
-    for tok in tokens:
-        if text_width(tok) > room():
-            # A word wider than a whole line (a long URL): break it where it falls.
-            for ch in tok:
-                if text_width(line + ch) > room():
-                    lines.append(line)
-                    line = ""
-                line += ch
-            continue
-        if text_width(line + tok) <= room():
-            line += tok
-        elif tok.isspace():
-            lines.append(line)
-            line = ""
-        elif tok in _NO_LINE_START and len(line) > 1:
-            lines.append(line[:-1])
-            line = line[-1] + tok
-        else:
-            lines.append(line.rstrip())
-            line = tok
-    if line or not lines:
-        lines.append(line.rstrip())
-    return [(" " * indent + ln if i else ln) for i, ln in enumerate(lines)]
+    lines = wrap_measured(text, columns, text_width, rest_width=columns - indent) or [""]
+    return [lines[0], *(" " * indent + ln for ln in lines[1:])]

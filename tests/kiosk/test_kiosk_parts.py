@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from devices.scanner import SlipKind, make_slip
 from devices.scanner.appointment import BadAppointment, appointment_value, parse_appointment
+from hallrules.wrapping import wrap_measured
 from kiosk import texts
 from kiosk.codes import FollowLink, Receipt, SlipText, UnknownCode, classify, receipt_text
 from kiosk.fonts import FontMissing, find_font
@@ -18,7 +19,6 @@ from kiosk.models import BadResponse, parse_archive, parse_case, parse_catalogue
 from kiosk.paging import page, page_count
 from kiosk.state import Applicant
 from kiosk.ticketing import window_hint
-from kiosk.wrapping import wrap_measured
 from queue_server.domain.catalogue import load_catalogue
 from queue_server.domain.identity import mask_name as server_mask
 from queue_server.settings import DEFAULT_CATALOGUE

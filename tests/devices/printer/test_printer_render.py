@@ -19,7 +19,8 @@ from devices.printer.escpos_render import (
     render_materials,
     render_ticket,
 )
-from devices.printer.ticket import TicketPrint, wrap
+from devices.printer.ticket import TicketPrint, text_width, wrap
+from tests.devices.printer.escpos_text import read_job
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INIT = b"\x1b@"
@@ -29,8 +30,12 @@ CUT = b"\x1bd\x06\x1dV\x00"  # feed 6 lines, full cut
 
 
 def render(ticket: TicketPrint, profile: str | None = None, **options: object) -> bytes:
+    return render_options(ticket, RenderOptions.for_paper(58, **options), profile)
+
+
+def render_options(ticket: TicketPrint, options: RenderOptions, profile: str | None = None) -> bytes:
     printer = Dummy(profile=profile)
-    render_ticket(printer, ticket, RenderOptions.for_paper(58, **options), SHANGHAI)
+    render_ticket(printer, ticket, options, SHANGHAI)
     return printer.output
 
 
@@ -168,3 +173,32 @@ def test_wrap_keeps_words_and_does_not_start_a_line_with_punctuation() -> None:
     lines = wrap("一二三四五六七八九十一二三四五六，七", 32)  # 16 characters fill 32 columns
     assert lines == ["一二三四五六七八九十一二三四五", "六，七"]
     assert all(not ln.startswith("，") for ln in lines)
+
+
+# The kiosk's notice on a green-channel ticket (kiosk/ticketing.py).
+GREEN_NOTICE = "绿色通道优先办理。请留意叫号，过号请到咨询台"
+
+
+def test_a_slip_keeps_the_desk_whole_as_the_kiosk_screen_does(ticket: TicketPrint) -> None:
+    """On a TM-T88V (42 columns) the green ticket read "…过号请到咨询" / "台": an elderly
+    applicant looked for a 台. The printer wraps by the kiosk's rule (hallrules.wrapping)."""
+    assert wrap(GREEN_NOTICE, 42) == ["绿色通道优先办理。请留意叫号，过号请到", "咨询台"]
+    out = render_options(replace(ticket, notice=GREEN_NOTICE), RenderOptions(columns=42))
+    lines = [ln.text for ln in read_job(out).lines]
+    assert lines[-2:] == ["绿色通道优先办理。请留意叫号，过号请到", "咨询台"]
+    # Under a numbered item's hanging indent too, and no character left alone at the end.
+    assert wrap("材料不全的，请先到咨询台核对", 21, indent=3) == ["材料不全的，请先到", "   咨询台核对"]
+    assert wrap("1. 不动产登记申请书（原件1份，买卖双方签字）。", 42, indent=3) == [
+        "1. 不动产登记申请书（原件1份，买卖双方", "   签字）。"]
+
+
+def test_an_indented_item_never_runs_past_the_paper() -> None:
+    """A URL or a notice number that fits a line but not the indented one was printed past
+    the edge, where the printer breaks it wherever it likes."""
+    for text in ("1. 详见 https://hall.example.cn/t/8f3a9c2d1e0b4a5f/and/more/path 办理",
+                 "编号：HY01-20261206-0003"):
+        for columns in range(16, 65):
+            lines = wrap(text, columns, indent=3)
+            assert all(text_width(ln) <= columns for ln in lines), (columns, lines)
+            assert not any(ln.endswith(" ") for ln in lines), lines
+            assert "".join(lines).replace(" ", "") == text.replace(" ", ""), lines
