@@ -2,19 +2,33 @@
 
 The hall screen's per-business figures are large enough to read from the floor and every
 name is shown whole; the window display shows all its businesses, keeps a called number
-when its window pauses, and its reconnect banner leaves the window number in view; the
-window console's transfer choice starts empty and its parked list is above the fold; the
-guide's forms are in view at 1920×1080. Measured in real Chromium, as a person would look.
+when its window pauses, and its reconnect banner leaves the window number in view; a
+silent hall screen's sound-off banner hides no window and no call; the window console's
+transfer choice starts empty and its parked list is above the fold; the guide's forms
+(moving tickets, the green channel, the pre-check) are in view at 1920×1080. Measured in
+real Chromium, as a person would look.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.pages.conftest import HallServer, checked_screenshot, wait_live
+from queue_server.settings import DEFAULT_CATALOGUE
+from tests.conftest import Clock
+from tests.pages.conftest import (
+    HENGYANG,
+    REFUSES_SOUND,
+    HallServer,
+    busy_hall,
+    checked_screenshot,
+    wait_live,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -138,6 +152,83 @@ def test_the_reconnect_banner_leaves_the_window_number_in_view(
     wait_live(page, connects=2)
 
 
+# The selector's elements that a person cannot see whole: partly off the screen, under
+# the box `cover`, or under anything else drawn on top (probed 2 px inside the middle of
+# each edge, and at the centre: rounded corners are not the element's to hit).
+NOT_WHOLLY_SEEN = """([sel, cover]) => {
+  const c = document.querySelector(cover).getBoundingClientRect();
+  return [...document.querySelectorAll(sel)].filter(el => {
+    const r = el.getBoundingClientRect();
+    if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) return true;
+    if (r.left < c.right && c.left < r.right && r.top < c.bottom && c.top < r.bottom) return true;
+    const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+    const points = [[x, r.top + 2], [x, r.bottom - 2], [r.left + 2, y], [r.right - 2, y], [x, y]];
+    return points.some(([x, y]) => !el.contains(document.elementFromPoint(x, y)));
+  }).map(el => el.dataset.window || el.dataset.business || el.id || el.className);
+}"""
+
+# Tiles whose number (or state) is wider than the tile: cut by it, "W00" for W001.
+CUT_BY_TILE = """() => [...document.querySelectorAll('#zones .tile')].filter(t => {
+  const r = t.getBoundingClientRect();
+  return [...t.children].some(c => { const b = c.getBoundingClientRect();
+    return b.left < r.left - 1 || b.right > r.right + 1 || b.top < r.top - 1 || b.bottom > r.bottom + 1; });
+}).map(t => t.dataset.window)"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+@pytest.mark.parametrize("which", ["hall", "hengyang"])  # 5 windows with tall tiles; 96
+def test_the_sound_off_banner_hides_no_window_and_no_call(
+        which: str, open_page: Any, pages_dir: Path, width: int, height: int,
+        request: pytest.FixtureRequest) -> None:
+    hall: HallServer = request.getfixturevalue(which)
+    # Only reads the shared hall: the screen's "silent" reports are answered here and never
+    # reach the server, so the guide consoles of the other tests do not list it.
+    page = open_page("about:blank", width, height)
+    page.add_init_script(REFUSES_SOUND)
+    page.route("**/api/v1/screens/*/audio", lambda route: route.fulfill(status=204))
+    page.goto(f"{hall.url}/display/hall?token={hall.token('display')}")
+    wait_live(page)
+    page.wait_for_function("window.hallqVoice && window.hallqVoice.ctx")
+    assert not page.evaluate("window.hallqVoice.enabled")
+    front = sum(w["kind"] == "front" for w in hall.ok("GET", "/windows"))
+    page.wait_for_function(f"document.querySelectorAll('#zones .tile').length === {front}")
+    # Two calls go unheard: the banner says so on a third line, and grows.
+    if which == "hall":
+        for n in (1, 2):
+            hall.issue("transfer")
+            hall.ok("POST", f"/windows/{n}/call-next", role="window", window=n)
+    else:  # the shared hall is only read: the screen hears of two calls as from the server
+        page.evaluate("for (const n of [1, 2]) window.hallqVoice.announce({ number: 'A001', window: n })")
+    page.wait_for_function("document.querySelector('#sound-missed').textContent.includes('已漏播 2 次')")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+    # Still impossible to miss: across the whole screen, as tall and its words as large as
+    # the banner that covered the windows (9 rem and 3.4 rem; 1 rem is 16 px at 1080p).
+    scale = width / 1920
+    banner = box(page, "#sound-gate")
+    assert banner["x"] <= 0 and banner["width"] >= width, banner
+    assert banner["height"] >= 144 * scale - 1, banner  # 1 rem is 0.8333vw: a hair under 16 px
+    assert font_px(page, "#sound-gate b")[0] >= 54.4 * scale - 0.5
+    assert page.evaluate("getComputedStyle(document.querySelector('#sound-gate')).backgroundColor") \
+        == "rgb(255, 176, 0)"  # amber
+    # The picture first: kept for a person to look at when what follows fails.
+    checked_screenshot(page, pages_dir / f"hall-sound-off-{which}-{width}x{height}.png")
+    # And it hides nothing: an applicant finds their number on every window's tile, the
+    # zones' names, the call being made, the waiting figures and the notice line.
+    for what in ("#zones .tile", ".zone-name", "#now", ".hall-name", "#queues .queue", ".notice"):
+        assert page.evaluate(NOT_WHOLLY_SEEN, [what, "#sound-gate"]) == [], f"the banner hides {what}"
+    assert page.locator("#zones .tile").count() == front
+    # Made room for, the tiles still show their numbers whole.
+    assert page.evaluate(CUT_BY_TILE) == [], "numbers cut by their tiles"
+
+    # One tap gives the screen sound: the banner goes and the windows get their room back.
+    silent_height = box(page, "#zones")["height"]
+    page.click("#sound-gate")
+    page.wait_for_function("window.hallqVoice.enabled && !document.querySelector('#sound-gate')")
+    assert box(page, ".top")["y"] == 0
+    assert box(page, "#zones")["height"] >= silent_height + 140 * scale
+
+
 def test_window_console_transfer_starts_unchosen_and_parked_is_above_the_fold(
         hall: HallServer, open_page: Any, pages_dir: Path) -> None:
     tickets = [hall.issue("mortgage") for _ in range(16)]  # window 1 serves it, uncapped
@@ -185,17 +276,61 @@ def test_window_console_transfer_starts_unchosen_and_parked_is_above_the_fold(
     assert (moved["business"], moved["status"]) == ("query", "waiting")
 
 
-def test_guide_forms_are_in_view_at_1080p(hengyang: HallServer, open_page: Any, pages_dir: Path) -> None:
-    # Only reads the shared hall.
-    page = open_page(f"{hengyang.url}/console/guide?token={hengyang.token('guide')}", 1920, 1080)
+@pytest.fixture
+def guide_hall(tmp_path: Path) -> Iterator[HallServer]:
+    """The busy 96-window hall as the guide's desk has it: the catalogue's 55 items to
+    pre-check against and bookings taken (their card in the actions column too)."""
+    server = HallServer(tmp_path, Clock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC)), HENGYANG)
+    server.settings = replace(server.settings, catalogue_path=DEFAULT_CATALOGUE,
+                              slip_key="guide-fit-test-slip-key-0123456789")
+    server.start()
+    busy_hall(server)
+    yield server
+    server.stop()
+
+
+def test_guide_forms_are_in_view_at_1080p(guide_hall: HallServer, open_page: Any, pages_dir: Path) -> None:
+    hall = guide_hall
+    page = open_page(f"{hall.url}/console/guide?token={hall.token('guide')}", 1920, 1080)
     wait_live(page)
     page.wait_for_function("document.querySelectorAll('#biz tbody tr').length === 17"
-                           " && !document.querySelector('#alerts').hidden")
-    for form in ("#move-form", "#green-form"):
-        b = box(page, form)
-        assert b["y"] + b["height"] <= 1080, f"{form} is below the fold"
-    for field in ("#move-from", "#move-to", "#move-count", "#move-go", "#green-business",
-                  "#green-reason", "#green-override", "#green-go"):
-        assert page.locator(field).is_visible()
+                           " && !document.querySelector('#alerts').hidden"
+                           " && document.body.dataset.bookings === 'shown'"
+                           " && document.querySelectorAll('#precheck-item option').length > 1")
+    forms = ("#move-form", "#green-form", "#precheck-form")
+    fields = ("#move-from", "#move-to", "#move-count", "#move-go", "#green-business", "#green-reason",
+              "#green-override", "#green-go", "#precheck-item", "#precheck-notice", "#precheck-done",
+              "#precheck-go")
+
+    def all_in_view(*more: str) -> None:
+        # The alert bar as well: scrolling the page to the forms would push it away.
+        for what in ("#alerts", *forms, *more):
+            b = box(page, what)
+            assert b["y"] >= 0 and b["y"] + b["height"] <= 1080, f"{what} is out of view"
+        for field in fields:
+            assert page.locator(field).is_visible()
+        assert page.evaluate("document.scrollingElement.scrollTop") == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+
+    # Under four lines of alerts, with the bookings card (read at a glance) last.
+    assert box(page, "#alerts")["height"] > 100
+    all_in_view("#booking-form")
     assert page.locator(".wtile").count() == 96
     checked_screenshot(page, pages_dir / "guide-console-1920x1080.png")
+
+    # The item with the longest list, eight materials: they scroll in their box, the guide
+    # is told how many there are, and the tick and 发号 stay in view. A green ticket and a
+    # pre-checked one issued: their numbers too.
+    page.select_option("#precheck-item", "second_hand_sale")
+    assert page.locator("#precheck-list li").count() == 8
+    assert "收件清单共 8 项" in page.inner_text("#precheck-count")
+    assert page.locator("#precheck-list li").first.is_visible()
+    page.check("#precheck-done")
+    page.click("#precheck-go")
+    page.wait_for_selector("#precheck-number")
+    page.click("#green-go")
+    page.wait_for_selector("#green-number")
+    all_in_view("#precheck-list", "#precheck-result", "#green-result")
+    issued = {t["number"]: t for t in hall.ok("GET", "/tickets")}
+    assert issued[page.inner_text("#precheck-number")]["precheck_item"] == "second_hand_sale"
+    checked_screenshot(page, pages_dir / "guide-console-precheck-1920x1080.png")

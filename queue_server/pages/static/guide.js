@@ -569,6 +569,9 @@ async function main() {
       item.materials_en?.[i] ? h('small', {}, item.materials_en[i]) : null,
       item.materials_where?.[i] ? h('small', { class: 'where' }, `获取途径 Where: ${item.materials_where[i]}`) : null)) : []));
     list.hidden = !item;
+    // The list scrolls in its box: how many there are tells the guide when it is done.
+    const n = item ? item.materials.length : 0;
+    $('#precheck-count').textContent = n ? `· 收件清单共 ${n} 项 ${n} materials` : '';
   });
   $('#precheck-form').addEventListener('submit', (e) => {
     e.preventDefault();

@@ -12,6 +12,7 @@ const RECENT = 8;            // calls listed
 const FRESH_MS = 15000;      // how long a new call stays highlighted on its window tile
 const MAX_MISSED = 3;        // calls announced late after a reconnect
 const REPORT_MS = 30000;     // how often the screen tells the server whether it is heard
+const MIN_NUM_REM = 1.1;     // the smallest type of a number on a window's tile
 
 const params = new URLSearchParams(location.search);
 const ZONE = params.get('zone') || '';
@@ -134,15 +135,23 @@ function renderZones() {
   const box = $('#zones');
   const groups = zoneWindows();
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
-  // As many rows as fit, so a big zone takes few columns; then the numbers are sized to
-  // the column width that leaves (a 4-character number is the common case).
-  const fit = Math.max(3, Math.floor((box.clientHeight / rem - 3.4) / 3.3));
-  const rows = Math.min(fit, Math.max(...groups.map((g) => g.windows.length), 1));
-  const columns = groups.reduce((n, g) => n + Math.ceil(g.windows.length / rows), 0);
-  const colWidth = (box.clientWidth / rem - groups.length * 1.5 - columns * 0.35) / Math.max(columns, 1);
   const longest = Math.max(4, ...[...state.windows.values()].map((w) => (w.current?.number || '').length));
   sizedFor = longest;
-  const numFont = Math.min(2.8, Math.max(1.1, (colWidth - 4.2) / (longest * 0.7)));
+  // As many rows as fit, so a big zone takes few columns; then the numbers are sized to
+  // the column width that leaves (a 4-character number is the common case).
+  const most = Math.max(...groups.map((g) => g.windows.length), 1);
+  const layout = (rowRem) => {
+    const rows = Math.min(most, Math.max(3, Math.floor((box.clientHeight / rem - 3.4) / rowRem)));
+    const columns = groups.reduce((n, g) => n + Math.ceil(g.windows.length / rows), 0);
+    const colWidth = (box.clientWidth / rem - groups.length * 1.5 - columns * 0.35) / Math.max(columns, 1);
+    return { rows, font: (colWidth - 4.2) / (longest * 0.7) };
+  };
+  // A short box (the sound-off banner above a 96-window hall) leaves columns too narrow
+  // for a whole number at the smallest type: then lower rows, down to the window badge's
+  // height, rather than numbers cut by their tiles.
+  let { rows, font } = layout(3.3);
+  if (font < MIN_NUM_REM) ({ rows, font } = layout(2.6));
+  const numFont = Math.min(2.8, Math.max(MIN_NUM_REM, font));
   box.style.setProperty('--rows', rows);
   box.style.setProperty('--num-font', `${numFont.toFixed(2)}rem`);
   const now = Date.now();
