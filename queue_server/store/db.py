@@ -90,10 +90,13 @@ def create_newest(engine: Engine) -> None:
     "building an up to date database from scratch" recipe. Running the sixteen migrations
     instead, each rebuilding tables in SQLite's batch mode, took 0.55 s of a hall's first
     start; tests/cases/test_migration.py checks both roads build the same schema."""
-    from queue_server.store.tables import metadata
+    from queue_server.store.tables import APPEND_ONLY, metadata, sqlite_append_only
 
     with engine.begin() as conn:
         metadata.create_all(conn)
+        for table in APPEND_ONLY:
+            for trigger in sqlite_append_only(table):
+                conn.exec_driver_sql(trigger)
         # The table Alembic itself would create, in its own shape.
         conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                              "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")

@@ -768,6 +768,23 @@ home_visit_load = Table(
 )
 
 
+# Tables whose rows are never changed or deleted once written, and what the database says
+# to a statement that tries: migrations 0002, 0006 and 0008 put triggers on them (on
+# SQLite, RAISE(ABORT); PostgreSQL has its own functions), and `db.create_newest` does
+# the same for a new SQLite database.
+APPEND_ONLY = {
+    "archive_audit": "archive_audit is append-only / 查询审计日志只能追加",
+    **dict.fromkeys(("callback_draws", "callback_calls", "callback_outcomes",
+                     "callback_reveals"), "回访记录只能追加 / call-back records are append-only"),
+}
+
+
+def sqlite_append_only(table: str) -> list[str]:
+    """The triggers that keep `table` append-only on SQLite, as the migrations make them."""
+    return [f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} BEGIN "
+            f"SELECT RAISE(ABORT, '{APPEND_ONLY[table]}'); END" for verb in ("UPDATE", "DELETE")]
+
+
 HOT_TWINS: dict[str, set[tuple[str, ...]]] = {"tickets": {("id",)}, "events": set()}
 
 

@@ -53,6 +53,9 @@ def _sqlite_schema(engine) -> dict:  # type: ignore[no-untyped-def]
                 indexes.add((name if origin == "c" else origin, unique, cols, partial))
             fks = {tuple(r[2:5]) for r in q(f'PRAGMA foreign_key_list("{table}")')}
             out[table] = (columns, indexes, fks)
+        # Triggers (the append-only tables'), as SQLite keeps their text.
+        out["triggers"] = {(name, " ".join(sql.split())) for name, sql in q(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
     return out
 
 
@@ -65,6 +68,7 @@ def test_a_new_sqlite_database_is_what_the_migrations_build(tmp_path):
     upgrade(migrated, "head", "TEST")
     new, old = _sqlite_schema(created), _sqlite_schema(migrated)
     assert new.keys() == old.keys() and len(new) > len(metadata.tables)
+    assert len(new["triggers"]) == 10
     for table in new:
         assert new[table] == old[table], table
     with created.connect() as conn:
