@@ -78,3 +78,9 @@ Guide = Annotated[Principal, Depends(require(Role.GUIDE, Role.ADMIN))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 NotDisplay = Annotated[Principal, Depends(require(
     Role.KIOSK, Role.WINDOW, Role.GUIDE, Role.ADMIN, Role.REGISTRY))]
+
+
+def address(request: Request) -> str:
+    """The caller's network address, for limits per address (SMS codes, phone links).
+    Behind a reverse proxy this is the proxy: the per-phone limits still hold there."""
+    return request.client.host if request.client else "unknown"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.batching import in_hall, off_loop
-from queue_server.api.deps import Guide, HallDep, bearer, principal_of, require
+from queue_server.api.deps import Guide, HallDep, address, bearer, principal_of, require
 from queue_server.api.errors import ApiError
 from queue_server.api.schemas import PHONE_PASS, RATE_LIMITED
 from queue_server.api.temporal import Day, Moment
@@ -77,11 +77,6 @@ BookingsDep = Annotated[Bookings, Depends(bookings_of)]
 Portal = Annotated[Principal, Depends(require(Role.PORTAL, Role.GUIDE, Role.ADMIN))]
 Enterprise = Annotated[Principal, Depends(require(Role.ENTERPRISE))]
 Figures = Annotated[Principal, Depends(require(Role.GUIDE, Role.MANAGER, Role.ADMIN))]
-
-
-def address(request: Request) -> str:
-    # Behind a reverse proxy this is the proxy: the per-phone limit still holds there.
-    return request.client.host if request.client else "unknown"
 
 
 def caller(request: Request) -> Principal | None:

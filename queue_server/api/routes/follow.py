@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from queue_server.api.batching import in_hall
+from queue_server.api.deps import address
 from queue_server.api.errors import ApiError
-from queue_server.api.routes.booking import address
 from queue_server.api.routes.evaluations import (
     EvaluationIn,
     kiosk_caller,
