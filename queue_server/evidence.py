@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from queue_server.domain.errors import DomainError, InvalidInput
 from queue_server.domain.identity import id_hash, normalise_id_number
 from queue_server.notify.templates import LOOKUP_CODE
 from queue_server.phone_codes import PhoneCodes
 from queue_server.secrecy import SecretBox
+from queue_server.store.sqlutil import upsert_insert
 from queue_server.store.tables import case_applicants, cases, id_cards
 
 PROOF_LEVELS = ("card", "sms", "card+sms")
@@ -203,8 +203,7 @@ class CardRegistry:
 
 
 def _upsert(conn: Connection, row: dict[str, object]) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(id_cards).values(**row)
+    stmt = upsert_insert(conn, id_cards).values(**row)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=[id_cards.c.hall, id_cards.c.id_hash],
         set_={"card_hash": stmt.excluded.card_hash, "updated_at": stmt.excluded.updated_at}))
