@@ -8,7 +8,7 @@ The safety limits are the libraries' own: Pillow's `Image.MAX_IMAGE_PIXELS` (and
 `DecompressionBombError` beyond twice that), PDFium's page count and its own view of a
 document's JavaScript and XFA forms (pypdfium2), and pypdf's parser (with its own limits
 on what a stream may inflate to) for the actions a viewer would run: on opening, on a
-page, or from a link. No I/O but the bytes given.
+page, from a link, or from a bookmark. No I/O but the bytes given.
 """
 
 from __future__ import annotations
@@ -214,13 +214,14 @@ def _pdf_pages(data: bytes) -> list[Page]:
 # Actions that run code, start a program, or send or read data outside the document. A
 # scan has none; GoTo and URI links (a viewer asks before it opens a web address) stay.
 ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData"})
-MAX_ACTIONS = 10_000  # actions followed through /Next chains in one PDF
+MAX_ACTIONS = 10_000  # actions (through /Next chains), or bookmarks, followed in one PDF
 
 
 def _refuse_actions(data: bytes) -> None:
     """Refuses a PDF that would run something: PDFium counts only the JavaScript in the
     document's names tree, not the actions of /OpenAction, of /AA (additional actions:
-    on open, close, print, a page shown) or of a link clicked. pypdf reads them."""
+    on open, close, print, a page shown), of a link or a bookmark clicked. pypdf reads
+    them."""
     scripts = _refuse("pdf_has_scripts", "PDF 含有脚本（JavaScript）或自动执行的动作，不予接收",
                       "the PDF contains scripts (JavaScript) or actions that run by themselves")
     try:
@@ -236,6 +237,8 @@ def _refuse_actions(data: bytes) -> None:
         names = names.get_object() if names is not None else None
         # A names tree of JavaScript is there only to run: any entry at all is refused.
         if isinstance(names, pypdf_generic.DictionaryObject) and "/JavaScript" in names:
+            raise scripts
+        if "/Outlines" in root and _any_bookmark(root.raw_get("/Outlines"), seen):
             raise scripts
         for page in reader.pages:
             if _any_trigger(page.get("/AA"), seen):
@@ -265,6 +268,33 @@ def _any_trigger(aa: Any, seen: set[int]) -> bool:
     if not isinstance(aa, pypdf_generic.DictionaryObject):
         return False
     return any(_any_active(action, seen) for action in aa.values())
+
+
+def _any_bookmark(outlines: Any, seen: set[int]) -> bool:
+    """The outline (bookmarks): a bookmark's /A runs when a clerk clicks it, at any depth
+    of the /First and /Next tree. A /Dest only goes to a page. A tree that points back
+    at itself is walked once per item, and one larger than any scan's is refused."""
+    todo = [outlines]
+    items: set[int] = set()
+    while todo:
+        if len(items) > MAX_ACTIONS:
+            return True
+        item = todo.pop()
+        if item is None:
+            continue
+        if isinstance(item, pypdf_generic.IndirectObject):
+            key = (item.idnum << 16) | item.generation
+            if key in items:
+                continue
+            items.add(key)
+        item = item.get_object()
+        if not isinstance(item, pypdf_generic.DictionaryObject):
+            continue
+        if _any_active(item.get("/A"), seen):
+            return True
+        # Kept by reference, not resolved: the reference is what the loop check knows.
+        todo.extend(item.raw_get(k) for k in ("/First", "/Next") if k in item)
+    return False
 
 
 def _any_active(action: Any, seen: set[int]) -> bool:

@@ -366,6 +366,69 @@ def test_pdf_with_harmless_actions_is_kept(hall):
     assert r.json()["pages"] == 3
 
 
+def pdf_bookmarked(act: DictionaryObject | None, depth: int = 1, loop: bool = False) -> bytes:
+    """Two blank pages and a chain of bookmarks `depth` deep, each under the one before:
+    the deepest runs `act` when clicked, the others only go to page 1 (/Dest). With
+    `loop`, the deepest also names the top one as its child and as its next sibling."""
+    w = PdfWriter()
+    for _ in range(2):
+        w.add_blank_page(595, 842)
+    to_page_1 = ArrayObject([w.pages[0].indirect_reference, NameObject("/Fit")])
+    marks = []
+    for n in range(depth):
+        mark = w.add_outline_item(title=f"第 {n + 1} 级 / level {n + 1}", page_number=None,
+                                  parent=marks[-1] if marks else None)
+        mark.get_object()[NameObject("/Dest")] = to_page_1
+        marks.append(mark)
+    deepest = marks[-1].get_object()
+    if act is not None:
+        del deepest["/Dest"]
+        deepest[NameObject("/A")] = w._add_object(act)
+    if loop:
+        deepest[NameObject("/First")] = marks[0]
+        deepest[NameObject("/Last")] = marks[0]
+        deepest[NameObject("/Next")] = marks[0]
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("act,depth", [
+    (action("/JavaScript", JS=JS), 1),
+    (action("/Launch", F="cmd.exe"), 3),  # two levels under the top bookmark
+], ids=["bookmark-js", "nested-bookmark-launch"])
+def test_refused_pdf_whose_bookmark_runs_something(hall, act, depth):
+    """A clerk who clicks a bookmark in the stored scan must not start a script or a
+    program: such a PDF is refused like one with a script on a link."""
+    c, h, reg = hall
+    data = pdf_bookmarked(act, depth)
+    with pdfium.PdfDocument(data) as doc:  # PDFium opens it and counts no JavaScript
+        assert len(doc) == 2
+        assert pdfium.raw.FPDFDoc_GetJavaScriptActionCount(doc) == 0
+    refused(c, h, push(c, reg, data, "application/pdf"), 422, "pdf_has_scripts")
+
+
+def test_pdf_with_bookmarks_to_pages_is_kept(hall):
+    """Bookmarks that only go to a page (what a scanner's software writes) are kept."""
+    c, h, reg = hall
+    r = push(c, reg, pdf_bookmarked(None, depth=2), "application/pdf")
+    assert r.status_code == 200, r.text
+    assert r.json()["pages"] == 2
+
+
+@pytest.mark.timeout(60)  # a walk that follows the loop would never answer
+@pytest.mark.parametrize("act", [None, action("/JavaScript", JS=JS)], ids=["plain", "js"])
+def test_pdf_with_a_looping_outline_is_answered(hall, act):
+    """An outline whose bookmark names its own ancestor as child and sibling: the push
+    is answered (no hang), and a script in it is still found."""
+    c, h, reg = hall
+    r = push(c, reg, pdf_bookmarked(act, depth=3, loop=True), "application/pdf")
+    if act is None:
+        assert r.status_code == 200, r.text
+    else:
+        refused(c, h, r, 422, "pdf_has_scripts")
+
+
 def test_refused_pdf_with_too_many_pages(hall):
     c, h, reg = hall
     refused(c, h, push(c, reg, pdf(MAX_PDF_PAGES + 1), "application/pdf"), 422,
