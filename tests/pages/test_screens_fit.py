@@ -220,6 +220,10 @@ def test_the_sound_off_banner_hides_no_window_and_no_call(
     assert page.locator("#zones .tile").count() == front
     # Made room for, the tiles still show their numbers whole.
     assert page.evaluate(CUT_BY_TILE) == [], "numbers cut by their tiles"
+    # And the recent calls keep room for three or more: on a silent screen the list is how
+    # an applicant learns they were called (under the banner a busy hall showed one).
+    row = box(page, "#recent li")
+    assert box(page, "#recent")["height"] >= 3 * row["height"], "recent calls squeezed out"
 
     # One tap gives the screen sound: the banner goes and the windows get their room back.
     silent_height = box(page, "#zones")["height"]
