@@ -237,8 +237,10 @@ class HomeVisits:
     # --- figures -------------------------------------------------------------------------
 
     def summary(self, first: date, last: date) -> dict[str, Any]:
-        """Requests made and visits made in [first, last], by crew and outcome: the
-        manager's count of the service."""
+        """The manager's count of the service in [first, last]: requests made, visits
+        scheduled, done, sent back, refused and withdrawn, each counted in the period it
+        happened (not by the visit's state now), so a closed month's figures stay put
+        when its visits are finished later."""
         rules.require_enabled(self.rules)
         if last < first:
             from queue_server.domain.errors import InvalidInput
@@ -251,20 +253,24 @@ class HomeVisits:
         since = datetime.combine(first, time.min, self.tz)
         until = datetime.combine(last + timedelta(days=1), time.min, self.tz)
         requested = self.store.counts(since, until)
-        visits = self.store.visits_between(first, last)
+        events, open_at_end = self.store.events_between(since, until)
         by_team: dict[str, Counter[str]] = {}
-        for team, status, _ in visits:
-            by_team.setdefault(team or "", Counter())[status] += 1
+        total: Counter[str] = Counter()
+        for team, event, n in events:
+            by_team.setdefault(team, Counter())[event] += n
+            total[event] += n
         keys = ("scheduled", *rules.OUTCOMES, "cancelled")
         rows = []
         for code, t in self.rules.teams.items():
             c = by_team.get(code, Counter())
             rows.append({"team": code, "name": t.name, "kind": t.kind,
                          **{k: c.get(k, 0) for k in keys}})
-        total = Counter(s for _, s, _ in visits)
         return {"from": first.isoformat(), "to": last.isoformat(),
                 "requested": sum(requested.values()),
+                # The one figure by today's state: the period's requests a guide still
+                # has to schedule, for the desk's work list rather than month comparisons.
                 "waiting": sum(requested.get(s, 0) for s in rules.OPEN),
+                "open_at_end": open_at_end,
                 "visits": {k: total.get(k, 0) for k in keys}, "teams": rows}
 
     # --- what people see -----------------------------------------------------------------

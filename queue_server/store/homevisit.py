@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from queue_server.domain.errors import LimitReached
 from queue_server.store.sqlutil import insert_ignore
@@ -169,15 +169,33 @@ class HomeVisitStore:
     # --- figures -------------------------------------------------------------------------
 
     def counts(self, since: datetime, until: datetime) -> dict[str, int]:
-        """Requests made in [since, until) by their state now."""
+        """Requests made in [since, until) by their state now (`waiting` on the card's
+        figures: what is left of them to schedule today)."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(H.status, func.count()).where(
                 H.created_at >= since, H.created_at < until).group_by(H.status)).all()
         return {r[0]: int(r[1]) for r in rows}
 
-    def visits_between(self, first: date, last: date) -> list[tuple[str, str, str]]:
-        """(team, status, business) of the visits scheduled on days first..last."""
+    def events_between(self, since: datetime, until: datetime
+                       ) -> tuple[list[tuple[str, str, int]], int]:
+        """What happened in [since, until), each counted once in the period it happened:
+        (team, event, count) for schedulings (scheduled_at) and outcomes and withdrawals
+        (outcome_at, by the visit's state), and the visits still open at `until`
+        (requested before it, not done, refused or withdrawn before it).
+
+        A row holds only its newest scheduling and outcome: a visit the crew sends back
+        (rescheduled, nobody home) and the guides schedule again leaves the earlier period's
+        scheduling and outcome; done, refused and withdrawn are final and never move."""
+        final = ("done", "refused", "cancelled")
         with self.engine.connect() as conn:
-            rows = conn.execute(select(H.team, H.status, H.business).where(
-                H.visit_day >= first, H.visit_day <= last)).all()
-        return [(r[0], r[1], r[2]) for r in rows]
+            sched = conn.execute(select(H.team, func.count()).where(
+                H.scheduled_at >= since, H.scheduled_at < until).group_by(H.team)).all()
+            ends = conn.execute(select(H.team, H.status, func.count()).where(
+                H.outcome_at >= since, H.outcome_at < until,
+                H.status != "scheduled").group_by(H.team, H.status)).all()
+            still_open = conn.execute(select(func.count()).where(
+                H.created_at < until,
+                or_(H.status.not_in(final), H.outcome_at >= until))).scalar()
+        rows = [(r[0] or "", "scheduled", int(r[1])) for r in sched]
+        rows += [(r[0] or "", r[1], int(r[2])) for r in ends]
+        return rows, int(still_open or 0)

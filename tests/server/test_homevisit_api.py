@@ -124,7 +124,9 @@ def test_desk_request_schedule_day_list_in_route_order_and_outcomes(visits):
     assert s.status_code == 200, s.text
     fig = s.json()
     assert fig["requested"] == 3 and fig["visits"]["done"] == 1
-    assert fig["visits"]["refused"] == 1 and fig["visits"]["scheduled"] == 1
+    # Scheduled in the week: all three (the one scheduled again counts once, by its
+    # newest scheduling), whatever became of them since.
+    assert fig["visits"]["refused"] == 1 and fig["visits"]["scheduled"] == 3
     assert fig["teams"][0]["team"] == "team1" and fig["teams"][0]["done"] == 1
 
 
@@ -227,3 +229,43 @@ def test_a_visit_the_crew_must_reschedule_goes_back_to_the_guides_and_is_counted
                    json={**put, "day": WED})
     assert again.status_code == 200 and again.json()["visit_day"] == WED
     assert len(outbox_bodies(h, "visit_scheduled")) == 2
+
+
+def test_a_month_s_figures_count_what_happened_in_it_and_stay_put(visits):
+    """A manager comparing months: visits requested and scheduled in November but done
+    (or refused) in December count as done in December, not November, and November's
+    figures read the same before and after December's outcomes."""
+    c, h = visits
+    guide, manager = h.headers("guide"), h.headers("manager")
+    codes = [ask(c, headers=guide).json()["code"] for _ in range(3)]
+    for code, window in zip(codes, ("09:00-11:30", "09:00-11:30", "14:30-17:00"),
+                            strict=True):
+        r = c.post(f"/api/v1/home-visits/{code}/schedule", headers=guide,
+                   json={"team": "team1", "day": "2026-11-30", "time_window": window})
+        assert r.status_code == 200, r.text
+
+    def month(first: str, last: str) -> dict:
+        r = c.get("/api/v1/home-visits/summary", headers=manager,
+                  params={"from": first, "to": last})
+        assert r.status_code == 200, r.text
+        fig = r.json()
+        fig.pop("waiting")  # by today's state on purpose: the guides' work list
+        return fig
+
+    november = month("2026-11-01", "2026-11-30")
+    assert november["requested"] == 3 and november["visits"]["scheduled"] == 3
+    assert november["visits"]["done"] == 0
+
+    h.clock.advance(days=8)  # Tuesday 1 December: the crew records the visits late
+    for code, outcome in zip(codes, ("done", "done", "refused"), strict=True):
+        r = c.post(f"/api/v1/home-visits/{code}/outcome", headers=guide,
+                   json={"outcome": outcome, "note": "家属已代为到厅办理"})
+        assert r.status_code == 200, r.text
+
+    assert month("2026-11-01", "2026-11-30") == november
+    december = month("2026-12-01", "2026-12-31")
+    assert december["requested"] == 0 and december["visits"]["scheduled"] == 0
+    assert december["visits"]["done"] == 2 and december["visits"]["refused"] == 1
+    assert december["teams"][0]["team"] == "team1" and december["teams"][0]["done"] == 2
+    # The backlog at each month's end: all three open on 30 November, none on 31 December.
+    assert (november["open_at_end"], december["open_at_end"]) == (3, 0)

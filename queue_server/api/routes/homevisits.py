@@ -131,7 +131,8 @@ def day_list(svc: VisitsDep, _: Guide, day: Annotated[date, Query()],
 def summary(svc: VisitsDep, _: Figures,
             from_: Annotated[date, Query(alias="from")],
             to: Annotated[date, Query()]) -> dict[str, Any]:
-    """Requests and visits in a period, by crew and outcome."""
+    """Requests and visits in a period, by crew and outcome, each event counted in the
+    period it happened; `open_at_end` is the backlog when the period ends."""
     return svc.summary(from_, to)
 
 

@@ -81,7 +81,7 @@ async function load() {
       // 预约: the figures of the period's last day (today while it runs); 404 when the hall
       // takes no bookings, and the card stays hidden.
       api(state.token, 'GET', `/booking/day?day=${state.to}`),
-      // 上门服务: the whole period (requests made in it, visits on its days); 404 when the
+      // 上门服务: what happened in the whole period (requests, schedulings, outcomes); 404 when the
       // hall makes no home visits, and the card stays hidden.
       api(state.token, 'GET', `/home-visits/summary?from=${state.from}&to=${state.to}`)]);
     // The period changed while these were on their way: drop them, the next load runs.
@@ -120,8 +120,8 @@ function renderBookings() {
     num(b.enterprise), h('td', { class: 'r num' }, pct(b.show_rate)))));
 }
 
-// Requests are counted by the day they were made, visits by the day they were booked for,
-// each by its state now: a visit rescheduled and given a new day counts on the new day.
+// Each event counts in the period it happened (made, scheduled, done…), not by the visit's
+// state now, so last month's figures stay put while this month finishes its visits.
 function renderVisits() {
   const s = state.visits;
   $('#card-visits').hidden = !s;
@@ -130,7 +130,7 @@ function renderVisits() {
   const v = s.visits;
   $('#hv-kpis').replaceChildren(
     kpi('hv-requested', '申请', 'Requests', String(s.requested),
-      s.waiting ? [`待安排 ${s.waiting}`, h('small', {}, ' to schedule')] : null),
+      s.open_at_end ? [`期末未办结 ${s.open_at_end}`, h('small', {}, ' open at end')] : null),
     kpi('hv-scheduled', '已安排', 'Scheduled', String(v.scheduled)),
     kpi('hv-done', '已办结', 'Done', String(v.done)),
     kpi('hv-rescheduled', '需改期', 'Rescheduled', String(v.rescheduled)),
