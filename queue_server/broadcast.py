@@ -22,13 +22,13 @@ task; a client that falls too far behind there is dropped the same way.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from queue_server.connections import text_frame
+from queue_server.jsonbytes import dumps_text
 from queue_server.views import follow_view
 
 CLOSE = (0, None)  # queued in place of what a client fell behind on: it must reconnect
@@ -100,7 +100,7 @@ def pad_message(m: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _dumps(m: dict[str, Any]) -> str:
-    return json.dumps(m, ensure_ascii=False, separators=(",", ":"))
+    return dumps_text(m)
 
 
 class Hub:

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from queue_server.api import errors, openapi
-from queue_server.api.guard import InputGuard
-from queue_server.api.limits import BodyLimit
+from queue_server.api.edge import Edge
+from queue_server.api.limits import BodyLimits
 from queue_server.api.routes import (
     admin,
     advice,
@@ -51,7 +51,6 @@ from queue_server.domain.workdays import WorkCalendar
 from queue_server.domain.workorders import due_on
 from queue_server.hall import Clock, Hall, utc_now
 from queue_server.homevisits import HomeVisits
-from queue_server.logs import RequestLog
 from queue_server.pages import routes as pages
 from queue_server.printers import WindowPrinters
 from queue_server.records import Records
@@ -197,11 +196,12 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     # 上门服务: the phone page proves the phone with the booking's SMS code and pass.
     app.state.home_visits = HomeVisits(layout, app.state.calendar, HomeVisitStore(engine),
                                        records.notifier, hall.secret, hall.clock)
-    app.add_middleware(InputGuard, max_headers=settings.max_headers)  # after BodyLimit: the body it reads is bounded
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       wide=[(archive_routes.UPLOAD_PATH, MAX_UPLOAD_BYTES, "image_too_large")])
-    app.add_middleware(errors.CatchAll)
-    app.add_middleware(RequestLog)  # outermost: the request id covers every line
+    app.add_middleware(Edge, max_headers=settings.max_headers, body=BodyLimits(
+        settings.max_body_bytes,
+        wide=[(archive_routes.UPLOAD_PATH, MAX_UPLOAD_BYTES, "image_too_large")]))
+    # Every visit's operations first: FastAPI matches routes in order (routes/tickets.py).
+    for hot in (windows.hot, tickets.hot):
+        app.include_router(hot, prefix=API_PREFIX)
     for module in (health, hall_info, tickets, windows, admin, events, voice, kiosks, advice,
                    slips, staff, evaluations, follow, callbacks, reports, screens, booking,
                    notices):

@@ -15,7 +15,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from queue_server.domain.errors import DomainError
 from queue_server.logs import request_id
@@ -158,39 +158,20 @@ INTERNAL_MESSAGE = ("服务器内部错误，已记录；请稍后重试或联�
                     "try again or tell the administrator")
 
 
-class CatchAll:
-    """ASGI middleware, just inside the request log: whatever no handler answered becomes
-    the JSON error shape with a 500, logged here once with the request id. The line has
-    the exception's type and where it was raised, never its message: a database error's
-    message may quote the values of the request (ID hashes, tokens)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception as exc:
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("unhandled %s on %s %s\n%s", type(exc).__name__, scope.get("method"),
-                      scope.get("path", ""), frames.rstrip())
-            if started:  # part of the answer is out: the connection is closed on return
-                return
-            rid = request_id.get()
-            body = json.dumps(error_body("internal_error", INTERNAL_MESSAGE, request_id=rid),
-                              ensure_ascii=False).encode("utf-8")
-            await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+async def answer_internal_error(scope: Scope, send: Send, exc: Exception, *,
+                                started: bool) -> None:
+    """Whatever no handler answered: the JSON error shape with a 500, logged here once with
+    the request id (api/edge.py). The line has the exception's type and where it was
+    raised, never its message: a database error's message may quote the values of the
+    request (ID hashes, tokens)."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unhandled %s on %s %s\n%s", type(exc).__name__, scope.get("method"),
+              scope.get("path", ""), frames.rstrip())
+    if started:  # part of the answer is out: the connection is closed on return
+        return
+    body = json.dumps(error_body("internal_error", INTERNAL_MESSAGE, request_id=request_id.get()),
+                      ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

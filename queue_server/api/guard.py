@@ -1,6 +1,6 @@
-"""The edge every request passes: its path, query and JSON body held to the limits of
-`domain.inputs` before any route or the database sees them (one place, so a route added
-tomorrow is covered too). Refusals are the API's JSON error shape, 422.
+"""The input guard every request passes (api/edge.py): its path, query and JSON body held
+to the limits of `domain.inputs` before any route or the database sees them (one place,
+so a route added tomorrow is covered too). Refusals are the API's JSON error shape, 422.
 
 A body that is not JSON at all is left to FastAPI, which answers it as `malformed_json`.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from queue_server.domain.errors import InvalidInput
 from queue_server.domain.inputs import check_param, loads
@@ -37,61 +37,35 @@ class TooManyHeaders(InvalidInput):
     status = 431
 
 
-class InputGuard:
-    def __init__(self, app: ASGIApp, max_headers: int = 100) -> None:
-        self.app = app
-        self.max_headers = max_headers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        try:
-            # Their total size is bounded where they are read (connections.py); their
-            # number here, as no client of this API sends more than a dozen.
-            if len(scope.get("headers") or ()) > self.max_headers:
-                raise TooManyHeaders(f"请求头过多（上限 {self.max_headers} 个）",
-                                     f"more than {self.max_headers} request headers")
-            check_request(scope)
-        except InvalidInput as exc:
-            if scope["type"] == "websocket":  # refused before the handshake: HTTP 403
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            await refuse(send, exc)
-            return
-        if scope["type"] == "websocket" or not _is_json(scope):
-            await self.app(scope, receive, send)
-            return
-        # Read the body once (BodyLimit, outside, bounds it), check it, hand it on.
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        try:
-            loads(body)
-        except InvalidInput as exc:
-            await refuse(send, exc)
-            return
-        except (ValueError, UnicodeDecodeError):
-            pass  # not JSON: FastAPI's own answer (malformed_json) follows
-        await self.app(scope, _replay([{"type": "http.request", "body": body,
-                                        "more_body": False}], receive), send)
+def check_scope(scope: Scope, max_headers: int) -> None:
+    """Everything but the body; InvalidInput (422, or 431 for the headers) when refused."""
+    # Their total size is bounded where they are read (connections.py); their number
+    # here, as no client of this API sends more than a dozen.
+    if len(scope.get("headers") or ()) > max_headers:
+        raise TooManyHeaders(f"请求头过多（上限 {max_headers} 个）",
+                             f"more than {max_headers} request headers")
+    check_request(scope)
 
 
-def _is_json(scope: Scope) -> bool:
+def check_body(body: bytes) -> None:
+    """A JSON body held to the input limits. A body that is not JSON passes: FastAPI's own
+    answer (malformed_json) follows."""
+    try:
+        loads(body)
+    except InvalidInput:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        pass
+
+
+def is_json(scope: Scope, headers: dict[bytes, bytes]) -> bool:
     if scope.get("method") not in ("POST", "PUT", "PATCH", "DELETE"):
         return False
-    ctype = dict(scope.get("headers") or ()).get(b"content-type", b"")
+    ctype = headers.get(b"content-type", b"")
     return ctype.split(b";")[0].strip().lower().endswith((b"/json", b"+json"))
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
     async def replayed() -> Message:
         if messages:
             return messages.pop(0)

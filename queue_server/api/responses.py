@@ -7,12 +7,13 @@ ticket).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from queue_server.jsonbytes import dumps
+
 
 class Json(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return dumps(content)

@@ -16,6 +16,7 @@ from queue_server.domain.state import Change
 from queue_server.domain.tickets import OPEN_STATUSES, Status, Ticket
 from queue_server.domain.windows import WindowState, WindowStatus
 from queue_server.store.notices import notice_row, seq_of
+from queue_server.store.prepared import Statements, hall_of
 from queue_server.store.tables import (
     day_reports,
     events,
@@ -34,6 +35,18 @@ _UPDATE_TICKET = update(tickets).where(
     tickets.c.business == bindparam("w_business"))
 _UPDATE_WINDOW = update(windows).where(windows.c.number == bindparam("w_number"))
 _INSERT_EVENT = insert(events)
+# What every ticket operation writes: straight to SQLite's driver (store/prepared.py).
+_HOT = Statements({"insert_ticket": _INSERT_TICKET, "update_ticket": _UPDATE_TICKET,
+                   "update_window": _UPDATE_WINDOW, "insert_event": _INSERT_EVENT})
+
+
+def _driver_run(conn: Connection, name: str, rows: list[dict[str, Any]]) -> int:
+    return _HOT.run(conn, name, rows)
+
+
+def _sqlalchemy_run(conn: Connection, name: str, rows: list[dict[str, Any]]) -> int:
+    result = conn.execute(_HOT.statements[name], rows if len(rows) > 1 else rows[0])
+    return int(result.rowcount)
 
 
 class StaleState(Exception):
@@ -271,7 +284,8 @@ class ChangeBatch:
     def __init__(self, last_seq: int) -> None:
         self.seq = last_seq
         self.inserts: dict[str, dict[str, Any]] = {}
-        self.updates: list[tuple[str, dict[str, Any]]] = []
+        # ticket id → (number, the row as stored, the columns this transaction changes)
+        self.updates: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
         self.windows: dict[int, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []
@@ -290,10 +304,15 @@ class ChangeBatch:
             if old is None or t.id in self.inserts:  # new in this transaction: insert as it is now
                 self.inserts[t.id] = _ticket_row(t)
                 continue
-            row = _ticket_row(t)
-            del row["id"]
-            row.update(w_id=t.id, w_status=old.status.value, w_business=old.business)
-            self.updates.append((t.number, row))
+            pending = self.updates.get(t.id)
+            if pending is None:
+                # The row as stored: what this transaction's UPDATE expects to find there.
+                pending = self.updates[t.id] = (t.number, _ticket_row(old), {})
+            number, stored, changed = pending
+            # Only the columns that differ from the stored row: SQLite rewrites every index
+            # on a column that is SET, even to the value it had, and a ticket sits in eight.
+            changed.clear()
+            changed.update((k, v) for k, v in _ticket_row(t).items() if v != stored[k])
         window_day = change.new_day or day
         for w in change.windows:
             row = _window_row(w, window_day)
@@ -318,20 +337,36 @@ class ChangeBatch:
                     or self.notices)
 
     def write_to(self, conn: Connection) -> None:
+        run = _driver_run if Statements.usable(conn) else _sqlalchemy_run
         if self.inserts:
-            conn.execute(_INSERT_TICKET, list(self.inserts.values()))
-        if self.updates:
-            rows = [row for _, row in self.updates]
+            rows = list(self.inserts.values())
+            if run is _driver_run:
+                hall = hall_of(conn)
+                rows = [{**r, "hall": hall} for r in rows]
+            run(conn, "insert_ticket", rows)
+        # One executemany per set of columns changed (a call sets the same few each time).
+        by_columns: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
+        for ticket_id, (number, stored, changed) in self.updates.items():
+            if changed:  # changed and changed back in one transaction: nothing to write
+                row = {**changed, "w_id": ticket_id, "w_status": stored["status"],
+                       "w_business": stored["business"]}
+                by_columns.setdefault(tuple(row), []).append((number, row))
+        for group in by_columns.values():
+            rows = [row for _, row in group]
             if len(rows) == 1 or not conn.dialect.supports_sane_multi_rowcount:
-                for number, row in self.updates:
-                    if conn.execute(_UPDATE_TICKET, row).rowcount != 1:
+                for number, row in group:
+                    if run(conn, "update_ticket", [row]) != 1:
                         raise StaleState(number)
-            elif conn.execute(_UPDATE_TICKET, rows).rowcount != len(rows):
-                raise StaleState("、".join(n for n, _ in self.updates))
+            elif run(conn, "update_ticket", rows) != len(rows):
+                raise StaleState("、".join(n for n, _ in group))
         if self.windows:
-            conn.execute(_UPDATE_WINDOW, list(self.windows.values()))
+            run(conn, "update_window", list(self.windows.values()))
         if self.events:
-            conn.execute(_INSERT_EVENT, self.events)
+            rows = self.events
+            if run is _driver_run:
+                hall = hall_of(conn)
+                rows = [{**r, "hall": hall} for r in rows]
+            run(conn, "insert_event", rows)
         if self.reports:
             conn.execute(insert(day_reports), self.reports)
         if self.notices:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -42,7 +44,12 @@ class HallUnknown(Exception):
 
 
 def _hall_of(ctx: ExecutionContext) -> str:
-    code = ctx.execution_options.get(HALL_OPTION)
+    return hall_code(ctx.execution_options)
+
+
+def hall_code(options: Mapping[str, Any]) -> str:
+    """The hall an engine's execution options bind it to; refused when there is none."""
+    code = options.get(HALL_OPTION)
     if not code:
         raise HallUnknown("数据库未绑定大厅代码，拒绝写入 / the engine was opened without a "
                           "hall code (store.db.bind_hall): nothing is written without one")

@@ -81,3 +81,26 @@ def test_a_bad_log_setting_stops_the_server_naming_it(tmp_path):
     out = run("serve", "--data", str(tmp_path / "var"), "--port", "1",
               env={"HALLQ_LOG_LEVEL": "LOUD"})
     assert out.returncode == 1 and "HALLQ_LOG_LEVEL" in out.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_each_line_has_its_own_time_across_a_second(fmt: str, log_stream: io.StringIO):
+    """The time of day is formatted once a second (logs._Formatter): a line just after the
+    second turns must not keep the one before's."""
+    import time
+
+    handler = configure("INFO", fmt, log_stream)
+    base = time.mktime((2026, 12, 8, 9, 30, 59, 0, 0, -1))
+    for created in (base + 0.5, base + 0.75, base + 1.25, base + 61.5):
+        record = logging.LogRecord("hallq.http", logging.INFO, "", 0, "x", (), None)
+        record.created, record.msecs = created, (created % 1) * 1000
+        handler.handle(record)
+    lines = log_stream.getvalue().splitlines()
+    if fmt == "json":
+        stamps = [json.loads(line)["at"] for line in lines]
+        assert stamps == ["2026-12-08T09:30:59.500", "2026-12-08T09:30:59.750",
+                          "2026-12-08T09:31:00.250", "2026-12-08T09:32:00.500"]
+    else:
+        assert [line[:23] for line in lines] == [
+            "2026-12-08 09:30:59,500", "2026-12-08 09:30:59,750", "2026-12-08 09:31:00,250",
+            "2026-12-08 09:32:00,500"]

@@ -216,7 +216,7 @@ def audit_search(body: AuditSearchBody, records: RecordsDep, _: Admin) -> list[d
 
 # --- 档案原貌 and 房屋现貌 ------------------------------------------------------------------
 
-# The routes that take a file: BodyLimit (api/limits.py) lets these bodies be larger.
+# The routes that take a file: their body limit (api/limits.py, BodyLimits) is larger.
 UPLOAD_PATH = re.compile(r"/api/v1/units/[^/]+/(originals|photo)")
 _FILE = {"type": "string", "format": "binary"}
 UPLOAD_BODY: dict[str, Any] = {"requestBody": {

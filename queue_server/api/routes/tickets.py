@@ -32,6 +32,10 @@ from queue_server.security import Principal, Role
 from queue_server.views import ticket_view
 
 router = APIRouter(tags=["tickets"])
+# The operations of every visit (issue, and each window's actions on its ticket), matched
+# before any other route: FastAPI tries the routes in turn, twice over, a few µs each,
+# and 130 of them stood before some of these (api/app.py includes this router first).
+hot = APIRouter(tags=["tickets"])
 
 
 class Strict(BaseModel):
@@ -97,8 +101,8 @@ class CallIn(Strict):
     window: int = Field(ge=1, le=9999)
 
 
-@router.post("/tickets", status_code=201, response_class=Json, responses=RATE_LIMITED)
-async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKiosk,
+@hot.post("/tickets", status_code=201, response_class=Json, responses=RATE_LIMITED)
+async def issue(body: IssueIn, request: Request, who: StaffOrKiosk,
                 idempotency_key: Annotated[str | None, Header(
                     alias="Idempotency-Key", min_length=1, max_length=64,
                     pattern=r"^[A-Za-z0-9._:-]+$",
@@ -107,6 +111,7 @@ async def issue(body: IssueIn, request: Request, hall: HallDep, who: StaffOrKios
                                 "key (the answer was lost), the request gets the same ticket "
                                 "back instead of a second one")] = None) -> Json:
     """取号 issue a ticket; with `Idempotency-Key`, safe to send again."""
+    hall: Hall = request.app.state.hall  # not a dependency: each one costs every request
     appointment = None if body.appointment is None else _appointment(
         body.appointment, body.business, request, hall, who)
     # A hall that books online checks a slip against its stored booking: an unknown or
@@ -314,7 +319,8 @@ def _act_and_view(hall: Hall, action: str, ticket_id: str, who: Principal) -> di
 
 
 def _action(action: str):  # type: ignore[no-untyped-def]
-    async def handler(ticket_id: str, hall: HallDep, who: WindowStaff) -> Json:
+    async def handler(ticket_id: str, request: Request, who: WindowStaff) -> Json:
+        hall = request.app.state.hall  # not a dependency: each one costs every request
         return Json(await in_hall(hall, _act_and_view, hall, action, ticket_id, who))
     handler.__name__ = action
     return handler
@@ -328,8 +334,8 @@ for _path, _name, _summary in (
     ("park", "park", "挂起 set aside; the window calls it back later"),
     ("forward", "forward", "转下一环节 send on to the next step of the journey"),
 ):
-    router.add_api_route(f"/tickets/{{ticket_id}}/{_path}", _action(_name), methods=["POST"],
-                         summary=_summary, response_class=Json)
+    hot.add_api_route(f"/tickets/{{ticket_id}}/{_path}", _action(_name), methods=["POST"],
+                      summary=_summary, response_class=Json)
 
 
 @router.post("/tickets/{ticket_id}/transfer", response_class=Json)

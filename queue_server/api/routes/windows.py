@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.batching import in_hall
@@ -16,6 +16,7 @@ from queue_server.security import Principal
 from queue_server.views import window_view
 
 router = APIRouter(tags=["windows"])
+hot = APIRouter(tags=["windows"])  # call-next, matched first (see tickets.hot)
 
 
 class ReskillIn(BaseModel):
@@ -30,8 +31,9 @@ class MoveIn(BaseModel):
     count: int = Field(ge=1, le=1000)
 
 
-@router.post("/windows/{number}/call-next", response_class=Json)
-async def call_next(number: int, hall: HallDep, who: WindowStaff) -> Json:
+@hot.post("/windows/{number}/call-next", response_class=Json)
+async def call_next(number: int, request: Request, who: WindowStaff) -> Json:
+    hall = request.app.state.hall  # not a dependency: each one costs every request
     return Json(await in_hall(hall, _call_next, hall, number, who))
 
 

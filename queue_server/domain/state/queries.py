@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from queue_server.domain.estimate import (
+    STALL_MINUTES,
     Estimate,
     capacities,
     estimate_wait,
@@ -16,6 +17,8 @@ from queue_server.domain.routing import queue_minutes, routing_key
 from queue_server.domain.state.change import minutes
 from queue_server.domain.state.core import StateCore
 from queue_server.domain.tickets import Status, Ticket
+
+STALL = timedelta(minutes=STALL_MINUTES)
 
 
 class Queries(StateCore):
@@ -72,6 +75,12 @@ class Queries(StateCore):
                 if w.takes_tickets and w.current is None:
                     # Free since before this state knew (a restart): from now on.
                     self.free_since.setdefault(w.number, now)
+            if min(self.free_since.values(), default=now) > now - STALL:
+                # No window has been free that long: none is stalled, whatever waits. The
+                # usual case in a busy hall, and it spares a pass over every waiting ticket
+                # on each ticket view.
+                self._stalled = (now, frozenset())
+                return self._stalled[1]
             oldest = {code: min(t.queued_at for t in q.values())
                       for code, q in self.queues.items() if q}
             self._stalled = (now, stalled_windows(self.windows.values(), self.policy,
