@@ -1,0 +1,3 @@
+"""The HTTP API: every route lives under one prefix."""
+
+API_PREFIX = "/api/v1"

@@ -296,7 +296,7 @@ def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
 
 
 def build(app: FastAPI, layout: Layout) -> dict[str, Any]:
-    from queue_server.api.app import API_PREFIX  # the app imports this module
+    from queue_server.api import API_PREFIX
 
     doc = get_openapi(title=app.title, version=app.version, description=app.description,
                       routes=app.routes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
+from functools import cached_property
 from typing import Any
 
 Where = tuple[Any, ...]
@@ -96,8 +97,13 @@ class Problems:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self.index = line_index(text)
         self.items: list[tuple[int, str]] = []
+
+    @cached_property
+    def index(self) -> dict[Where, int]:
+        # Scanned when a problem first needs its line: a good file, read at every start
+        # of the server, never does (the scan of the layout and catalogue took ~10 ms).
+        return line_index(self.text)
 
     def line(self, where: Where) -> int:
         """The line of a key, else of its entry's `code`, else of its table, else 1."""

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import off_loop
 from queue_server.api.deps import Admin, Guide, HallDep, StoreDep
 from queue_server.api.errors import ApiError
 from queue_server.security import TokenError, issue_token, parse_lifetime
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
 
 class TokenIn(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall
 from queue_server.api.deps import Guide, HallDep
 from queue_server.api.errors import ApiError
@@ -24,7 +25,7 @@ from queue_server.security import Principal
 from queue_server.simulation.demand import Demand, DemandError, derive_demand, find_demand
 from queue_server.views import window_view
 
-router = APIRouter(tags=["advice"])
+router = APIRouter(prefix=API_PREFIX, tags=["advice"])
 
 _demand_cache: dict[str, Demand] = {}
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import Admin, require
 from queue_server.api.errors import ApiError
 from queue_server.api.routes.cases import (
@@ -36,7 +37,7 @@ from queue_server.archive.model import (
 from queue_server.domain.errors import InvalidInput
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["archive"])
+router = APIRouter(prefix=API_PREFIX, tags=["archive"])
 
 Registry = Annotated[Principal, Depends(require(Role.REGISTRY))]
 # Staff look at any unit (the judicial-assistance window serves courts), kiosks at their own.

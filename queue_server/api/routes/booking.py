@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import Guide, HallDep, address, bearer, principal_of, require
 from queue_server.api.errors import ApiError
@@ -21,7 +22,7 @@ from queue_server.security import Principal, Role
 
 # Every booking route first needs the hall to take bookings (404 booking_unavailable), and a
 # slip or code may name a booking since cancelled (409): refusals of GETs too.
-router = APIRouter(tags=["booking"], responses={
+router = APIRouter(prefix=API_PREFIX, tags=["booking"], responses={
     404: {"description": "本大厅未开通预约，或所指预约不存在 / this hall takes no bookings, or "
                          "no such booking"},
     409: {"description": "预约规则不允许（已取消、已满、不可预约） / the booking rules refuse "

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import Admin, require
 from queue_server.domain.callbacks import check_outcome, parse_share
 from queue_server.secrecy import SecretBox
 from queue_server.security import Principal, Role
 from queue_server.store.callbacks import Callbacks, Who
 
-router = APIRouter(tags=["callbacks"])
+router = APIRouter(prefix=API_PREFIX, tags=["callbacks"])
 Managers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN))]
 
 

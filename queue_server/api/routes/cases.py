@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import NotDisplay, WindowStaff, require
 from queue_server.api.errors import ApiError
 from queue_server.api.schemas import RATE_LIMITED
@@ -29,7 +30,7 @@ from queue_server.evidence import CardEvidence, SmsProof
 from queue_server.records import Records
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(prefix=API_PREFIX, tags=["cases"])
 
 Registry = Annotated[Principal, Depends(require(Role.REGISTRY))]
 Kiosk = Annotated[Principal, Depends(require(Role.KIOSK))]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import HallDep, bearer, require
 from queue_server.api.schemas import RATE_LIMITED
@@ -48,7 +49,7 @@ from queue_server.hall import Hall
 from queue_server.security import Principal, Role
 from queue_server.store.quality import Quality
 
-router = APIRouter(tags=["evaluations"])
+router = APIRouter(prefix=API_PREFIX, tags=["evaluations"])
 Kiosk = Annotated[Principal, Depends(require(Role.KIOSK))]
 Managers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN))]
 Watchers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN, Role.GUIDE))]

@@ -13,11 +13,12 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
+from queue_server.api import API_PREFIX
 from queue_server.broadcast import EVERYTHING, Audience, Client, Hub, pad_audience, window_audience
 from queue_server.connections import FRAMES
 from queue_server.security import Role
 
-router = APIRouter(tags=["events"])
+router = APIRouter(prefix=API_PREFIX, tags=["events"])
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall
 from queue_server.api.deps import address
 from queue_server.api.errors import ApiError
@@ -36,7 +37,7 @@ from queue_server.phone_codes import PHONE_SCOPE
 from queue_server.records import Records
 from queue_server.views import FOLLOWED, business_places, iso
 
-router = APIRouter(tags=["follow"])
+router = APIRouter(prefix=API_PREFIX, tags=["follow"])
 POLL_SECONDS = 15  # how often a phone told to poll re-reads its ticket
 
 

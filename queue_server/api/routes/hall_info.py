@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall
 from queue_server.api.deps import AnyRole, HallDep
 from queue_server.hall import Hall
 from queue_server.views import window_view
 
-router = APIRouter(tags=["hall"])
+router = APIRouter(prefix=API_PREFIX, tags=["hall"])
 
 
 @router.get("/businesses")

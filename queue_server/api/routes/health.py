@@ -1,6 +1,8 @@
 from fastapi import APIRouter
 
-router = APIRouter(tags=["health"])
+from queue_server.api import API_PREFIX
+
+router = APIRouter(prefix=API_PREFIX, tags=["health"])
 
 
 @router.get("/health")

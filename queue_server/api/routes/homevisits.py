@@ -12,13 +12,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import bearer, principal_of, require
 from queue_server.api.errors import ApiError
 from queue_server.api.schemas import PHONE_PASS
 from queue_server.homevisits import HomeVisits
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["home visits"], responses={
+router = APIRouter(prefix=API_PREFIX, tags=["home visits"], responses={
     404: {"description": "本大厅未开通上门服务，或所指申请不存在 / this hall makes no home "
                          "visits, or no such request"},
     409: {"description": "上门服务的状态或排班不允许 / the visit's state or the crew's load "

@@ -15,12 +15,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.boards import DeviceBoard
 from queue_server.api.deps import Guide, require
 from queue_server.api.errors import ApiError
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["kiosks"])
+router = APIRouter(prefix=API_PREFIX, tags=["kiosks"])
 
 MAX_KIOSKS = 500  # a hall has a handful; the bound keeps a misbehaving client from growing memory
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Engine, select
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import off_loop
 from queue_server.api.deps import HallDep, require
 from queue_server.api.temporal import Day
@@ -19,7 +20,7 @@ from queue_server.domain.tickets import business_day, next_clear_at
 from queue_server.security import Principal, Role
 from queue_server.store.tables import events
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(prefix=API_PREFIX, tags=["reports"])
 Readers = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN, Role.GUIDE))]
 COUNTED = {"ticket.called": "called", "ticket.completed": "completed"}
 

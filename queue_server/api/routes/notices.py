@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.errors import DeviceError
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import HallDep, WindowStaff, require
 from queue_server.api.errors import ApiError
@@ -20,7 +21,7 @@ from queue_server.domain.notices import MAX_NOTE_CHARS, NOTICE_NO_PATTERN, Notic
 from queue_server.printers import WindowPrinters
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["notices"])
+router = APIRouter(prefix=API_PREFIX, tags=["notices"])
 
 # Who reads a notice: the windows (any of them: the next visit may be at another), the
 # guides at the desk, admins. Never a kiosk or a display: a notice names a person's case.

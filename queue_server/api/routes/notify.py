@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import Admin, HallDep, StaffOrKiosk
 from queue_server.api.errors import ApiError
 from queue_server.api.routes.cases import RecordsDep
@@ -16,7 +17,7 @@ from queue_server.notify import outbox
 from queue_server.notify.outbox import STATUS_NAMES, OutboxStatus
 from queue_server.notify.phone import mask_phone, normalise_phone
 
-router = APIRouter(tags=["notify"])
+router = APIRouter(prefix=API_PREFIX, tags=["notify"])
 
 
 class WatchBody(BaseModel):

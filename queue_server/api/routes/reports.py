@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import off_loop
 from queue_server.api.deps import HallDep, require
 from queue_server.api.errors import ApiError
@@ -29,7 +30,7 @@ from queue_server.security import Principal, Role
 from queue_server.store.reports import Reports
 
 log = logging.getLogger("hallq")
-router = APIRouter(tags=["reports"])
+router = APIRouter(prefix=API_PREFIX, tags=["reports"])
 Readers = Annotated[Principal, Depends(require(Role.GUIDE, Role.MANAGER, Role.ADMIN))]
 FORMATS = ("json", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -16,11 +16,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.boards import DeviceBoard
 from queue_server.api.deps import Guide, require
 from queue_server.security import Principal, Role
 
-router = APIRouter(tags=["screens"])
+router = APIRouter(prefix=API_PREFIX, tags=["screens"])
 
 MAX_SCREENS = 200  # a hall has a few; the bound keeps a misbehaving client from growing memory
 

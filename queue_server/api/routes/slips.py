@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import HallDep, StaffOrKiosk
 from queue_server.domain.slips import MAX_SLIP_CHARS, check_slip
 
-router = APIRouter(tags=["slips"])
+router = APIRouter(prefix=API_PREFIX, tags=["slips"])
 
 KIND_NAMES = {"A": "appointment", "C": "case", "T": "ticket"}
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import Admin, HallDep, WindowStaff, require
 from queue_server.domain.staff import new_member
@@ -20,7 +21,7 @@ from queue_server.security import Principal, Role
 from queue_server.store.staff import StaffRegister, member_view
 from queue_server.views import window_view
 
-router = APIRouter(tags=["staff"])
+router = APIRouter(prefix=API_PREFIX, tags=["staff"])
 Readers = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGER, Role.GUIDE))]
 
 

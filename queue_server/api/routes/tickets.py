@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall, off_loop
 from queue_server.api.deps import (
     HallDep,
@@ -31,11 +32,11 @@ from queue_server.hall import Hall
 from queue_server.security import Principal, Role
 from queue_server.views import ticket_view
 
-router = APIRouter(tags=["tickets"])
+router = APIRouter(prefix=API_PREFIX, tags=["tickets"])
 # The operations of every visit (issue, and each window's actions on its ticket), matched
 # before any other route: FastAPI tries the routes in turn, twice over, a few µs each,
 # and 130 of them stood before some of these (api/app.py includes this router first).
-hot = APIRouter(tags=["tickets"])
+hot = APIRouter(prefix=API_PREFIX, tags=["tickets"])
 
 
 class Strict(BaseModel):

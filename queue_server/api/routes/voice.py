@@ -19,11 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from devices.errors import DeviceError
 from devices.voice.backends import EspeakSynth, announcement_wav
 from devices.voice.phrases import PhraseBook
+from queue_server.api import API_PREFIX
 from queue_server.api.deps import AnyRole
 from queue_server.api.errors import ApiError
 from queue_server.pages.config import VoiceSettings, display_config
 
-router = APIRouter(tags=["voice"])
+router = APIRouter(prefix=API_PREFIX, tags=["voice"])
 
 CACHE_CLIPS = 64  # a clip is ~200 kB: the cache stays near 12 MB
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.api import API_PREFIX
 from queue_server.api.batching import in_hall
 from queue_server.api.deps import Guide, HallDep, WindowStaff
 from queue_server.api.responses import Json
@@ -15,8 +16,8 @@ from queue_server.hall import Hall
 from queue_server.security import Principal
 from queue_server.views import window_view
 
-router = APIRouter(tags=["windows"])
-hot = APIRouter(tags=["windows"])  # call-next, matched first (see tickets.hot)
+router = APIRouter(prefix=API_PREFIX, tags=["windows"])
+hot = APIRouter(prefix=API_PREFIX, tags=["windows"])  # call-next, matched first (see tickets.hot)
 
 
 class ReskillIn(BaseModel):
