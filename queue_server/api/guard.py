@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from starlette.types import Message, Receive, Scope, Send
 
 from queue_server.domain.errors import InvalidInput
-from queue_server.domain.inputs import check_param, loads
+from queue_server.domain.inputs import check_param, check_text, loads
 
 MAX_SEGMENT = 255  # no name of this API is longer; a file system refuses longer ones
 
@@ -24,7 +24,10 @@ def check_request(scope: Scope) -> None:
         if len(segment) > MAX_SEGMENT:
             raise InvalidInput(f"路径过长（每段最多 {MAX_SEGMENT} 个字符）",
                                f"a path segment over {MAX_SEGMENT} characters")
-        check_param(segment, "路径 / the path")
+        # Control characters only, not the integer range the query gets: a segment is most
+        # often a name (a ticket's id, a case or unit number) that may be all digits, and
+        # the few integer ones (a window's number) are looked up in memory, never stored.
+        check_text(segment, "路径 / the path")
     query = scope.get("query_string", b"").decode("latin-1")
     if query:
         for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):

@@ -57,12 +57,35 @@ def test_integers_over_64_bits_in_query_and_body(api):
     e = refused(c.post("/api/v1/archive/audit/search", content=f'{{"after_seq": {TOO_BIG}}}',
                        headers={**admin, "content-type": "application/json"}))
     assert "超出范围" in e["message"]
-    # A path parameter and a 100,000-digit literal, answered as quickly as any refusal.
-    refused(c.get(f"/api/v1/tickets/{TOO_BIG}", headers=admin))
+    # A 100,000-digit literal, answered as quickly as any refusal.
     refused(c.post("/api/v1/archive/audit/search", content=b'{"after_seq": ' + b"9" * 100_000
                    + b"}", headers={**admin, "content-type": "application/json"}), 413)
     refused(c.post("/api/v1/archive/audit/search", content=b'{"after_seq": ' + b"9" * 60_000
                    + b"}", headers={**admin, "content-type": "application/json"}))
+
+
+def test_a_path_segment_of_digits_is_a_name_and_a_huge_window_number_no_window(api):
+    """Path segments are not held to the integer range the query and body are: most are
+    names, which may be all digits (a ticket's id, a case number), and the only integer
+    ones, a window's number, are looked up in memory."""
+    c, h = api
+    admin, registry = h.headers("admin"), h.headers("registry")
+    e = refused(c.get(f"/api/v1/tickets/{TOO_BIG}", headers=admin), 404)
+    assert e["code"] == "not_found"
+    case_no = "2026120800000012345678"  # 22 digits: a registry's own numbering
+    r = c.put(f"/api/v1/cases/{case_no}", json=case_body(), headers=registry)
+    assert r.status_code in (200, 201), r.text
+    found = c.get(f"/api/v1/cases/{case_no}", headers=registry)
+    assert found.status_code == 200 and found.json()["case_no"] == case_no, found.text
+    for method, path, body in [
+            ("POST", "call-next", None), ("POST", "pause", None), ("POST", "resume", None),
+            ("POST", "open", None), ("POST", "close", None), ("GET", "queue", None),
+            ("GET", "", None), ("PUT", "businesses", {"businesses": ["transfer"]}),
+            ("POST", "sign-in", {"staff_no": "1001"}), ("POST", "sign-out", None)]:
+        r = c.request(method, f"/api/v1/windows/{TOO_BIG}/{path}".rstrip("/"), json=body,
+                      headers=admin)
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
+        refused(r, r.status_code)
 
 
 def test_deep_json_is_refused_line_by_line_not_a_crash(api):
