@@ -38,15 +38,14 @@ class Prepared:
         missing = set(self.names) - set(keys)
         if missing:  # a default SQLAlchemy would compute, which rows here must carry
             raise ValueError(f"rows lack {sorted(missing)}")
-        self.processors: tuple[Processor, ...] = tuple(
-            compiled.binds[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        self.pairs: tuple[tuple[str, Processor], ...] = tuple(
+            (n, compiled.binds[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
             for n in self.names)
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
         """Execute once per row in one call; the number of rows the statement changed."""
-        pairs = tuple(zip(self.names, self.processors, strict=True))
-        params = [tuple(v if p is None else p(v) for n, p in pairs for v in (row[n],))
-                  for row in rows]
+        pairs = self.pairs
+        params = [tuple(row[n] if p is None else p(row[n]) for n, p in pairs) for row in rows]
         dbapi = conn.dialect.loaded_dbapi
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
