@@ -37,6 +37,16 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+async def send_error(send: Send, status: int, code: str, message: str, **extra: Any) -> None:
+    """The error shape answered straight on the ASGI channel, for refusals made before
+    FastAPI sees the request (api/edge.py)."""
+    body = json.dumps(error_body(code, message, **extra), ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 HTTP_MESSAGES = {
@@ -169,9 +179,4 @@ async def answer_internal_error(scope: Scope, send: Send, exc: Exception, *,
               scope.get("path", ""), frames.rstrip())
     if started:  # part of the answer is out: the connection is closed on return
         return
-    body = json.dumps(error_body("internal_error", INTERNAL_MESSAGE, request_id=request_id.get()),
-                      ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 500, "internal_error", INTERNAL_MESSAGE, request_id=request_id.get())

@@ -7,11 +7,12 @@ A body that is not JSON at all is left to FastAPI, which answers it as `malforme
 
 from __future__ import annotations
 
-import json
+import contextlib
 from urllib.parse import parse_qsl
 
 from starlette.types import Message, Receive, Scope, Send
 
+from queue_server.api.errors import send_error
 from queue_server.domain.errors import InvalidInput
 from queue_server.domain.inputs import check_param, check_text, loads
 
@@ -53,12 +54,8 @@ def check_scope(scope: Scope, max_headers: int) -> None:
 def check_body(body: bytes) -> None:
     """A JSON body held to the input limits. A body that is not JSON passes: FastAPI's own
     answer (malformed_json) follows."""
-    try:
+    with contextlib.suppress(ValueError, UnicodeDecodeError):  # InvalidInput goes on up
         loads(body)
-    except InvalidInput:
-        raise
-    except (ValueError, UnicodeDecodeError):
-        pass
 
 
 def is_json(scope: Scope, headers: dict[bytes, bytes]) -> bool:
@@ -77,9 +74,4 @@ def replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 async def refuse(send: Send, exc: InvalidInput) -> None:
-    body = json.dumps({"error": {"code": exc.code, "message": str(exc)}},
-                      ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": exc.status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, exc.status, exc.code, str(exc))

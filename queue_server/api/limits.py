@@ -6,13 +6,14 @@ exception handler; every refusal of this API is the JSON error shape, so this st
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Send
+
+from queue_server.api.errors import send_error
 
 
 class TooLarge(HTTPException):
@@ -60,14 +61,9 @@ class Limit:
                 return b"".join(chunks), None
 
     async def refuse(self, send: Send) -> None:
-        body = json.dumps({"error": {"code": self.code, "message":
-                          f"请求内容过大（上限 {_size(self.max_bytes, '字节')}） / request body "
-                          f"over {_size(self.max_bytes, 'bytes')}"}},
-                          ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, self.code,
+                         f"请求内容过大（上限 {_size(self.max_bytes, '字节')}） / request body "
+                         f"over {_size(self.max_bytes, 'bytes')}")
 
 
 class BodyLimits:

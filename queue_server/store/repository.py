@@ -40,10 +40,6 @@ _HOT = Statements({"insert_ticket": _INSERT_TICKET, "update_ticket": _UPDATE_TIC
                    "update_window": _UPDATE_WINDOW, "insert_event": _INSERT_EVENT})
 
 
-def _driver_run(conn: Connection, name: str, rows: list[dict[str, Any]]) -> int:
-    return _HOT.run(conn, name, rows)
-
-
 def _sqlalchemy_run(conn: Connection, name: str, rows: list[dict[str, Any]]) -> int:
     result = conn.execute(_HOT.statements[name], rows if len(rows) > 1 else rows[0])
     return int(result.rowcount)
@@ -337,13 +333,13 @@ class ChangeBatch:
                     or self.notices)
 
     def write_to(self, conn: Connection) -> None:
-        run = _driver_run if Statements.usable(conn) else _sqlalchemy_run
+        driver = Statements.usable(conn)
+        run = _HOT.run if driver else _sqlalchemy_run
+        # The driver takes the hall code in the row; SQLAlchemy fills it from the column's
+        # default (tables.hall_column).
+        hall = {"hall": hall_of(conn)} if driver else {}
         if self.inserts:
-            rows = list(self.inserts.values())
-            if run is _driver_run:
-                hall = hall_of(conn)
-                rows = [{**r, "hall": hall} for r in rows]
-            run(conn, "insert_ticket", rows)
+            run(conn, "insert_ticket", [{**r, **hall} for r in self.inserts.values()])
         # One executemany per set of columns changed (a call sets the same few each time).
         by_columns: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
         for ticket_id, (number, stored, changed) in self.updates.items():
@@ -362,11 +358,7 @@ class ChangeBatch:
         if self.windows:
             run(conn, "update_window", list(self.windows.values()))
         if self.events:
-            rows = self.events
-            if run is _driver_run:
-                hall = hall_of(conn)
-                rows = [{**r, "hall": hall} for r in rows]
-            run(conn, "insert_event", rows)
+            run(conn, "insert_event", [{**r, **hall} for r in self.events])
         if self.reports:
             conn.execute(insert(day_reports), self.reports)
         if self.notices:
